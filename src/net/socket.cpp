@@ -1,0 +1,83 @@
+#include "net/socket.hpp"
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <system_error>
+
+namespace nm {
+
+Fd listen_on(const Address& address, const ListenOptions& options) {
+  int type = SOCK_STREAM | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0);
+  Fd fd(::socket(address.family(), type, 0));
+  if (!fd) throw std::system_error(errno, std::generic_category(), "socket");
+  int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (options.reuse_port) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (address.is_v6()) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (::bind(fd.get(), address.sa(), address.len()) != 0) {
+    throw std::system_error(errno, std::generic_category(), "bind " + address.to_string());
+  }
+  if (::listen(fd.get(), options.backlog) != 0) {
+    throw std::system_error(errno, std::generic_category(), "listen " + address.to_string());
+  }
+  return fd;
+}
+
+int accept_connection(int listener, Address* peer, bool nonblocking) {
+  Address ignored;
+  Address* out = peer ? peer : &ignored;
+  *out->len_ptr() = out->capacity();
+  int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  return ::accept4(listener, out->sa(), out->len_ptr(), flags);
+}
+
+Fd connect_to(const Address& address, bool nonblocking) {
+  int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  Fd fd(::socket(address.family(), type, 0));
+  if (!fd) return fd;
+  if (::connect(fd.get(), address.sa(), address.len()) != 0 && errno != EINPROGRESS) {
+    int saved = errno;
+    fd.reset();
+    errno = saved;
+  }
+  return fd;
+}
+
+void set_nonblocking(int fd, bool on) {
+  int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
+}
+
+void set_nodelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+bool is_transient_accept_error(int err) {
+  switch (err) {
+    case EAGAIN:
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+}  // namespace nm

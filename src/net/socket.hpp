@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cerrno>
+#include <string>
+
+#include "net/address.hpp"
+#include "net/fd.hpp"
+
+namespace nm {
+
+struct ListenOptions {
+  int backlog = 511;
+  bool reuse_port = false;  // SO_REUSEPORT, for one listener per event loop
+  bool nonblocking = false;
+};
+
+// Binds and listens; throws std::system_error with the address in the message on failure.
+Fd listen_on(const Address& address, const ListenOptions& options);
+// Returns the accepted descriptor (close-on-exec, non-blocking when asked) or -1 with errno set.
+int accept_connection(int listener, Address* peer, bool nonblocking);
+// Starts a connection; non-blocking connects return with EINPROGRESS in errno.
+Fd connect_to(const Address& address, bool nonblocking);
+void set_nonblocking(int fd, bool on);
+// Sets TCP_NODELAY: the control and echo traffic is small request/answer exchanges.
+void set_nodelay(int fd);
+// True for errors of accept() that say "try again later" rather than "this listener is broken".
+bool is_transient_accept_error(int err);
+std::string errno_text(int err = errno);
+
+}  // namespace nm

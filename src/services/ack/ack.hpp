@@ -1,0 +1,12 @@
+#pragma once
+
+#include <memory>
+
+#include "services/service.hpp"
+
+namespace nm {
+
+// The article's service: log each chunk received (unless quiet) and answer "OK".
+std::unique_ptr<Service> make_ack_service(bool quiet);
+
+}  // namespace nm

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <memory>
+
+#include "services/service.hpp"
+
+namespace nm {
+
+// Sends back every byte received, in order.
+std::unique_ptr<Service> make_echo_service();
+
+}  // namespace nm

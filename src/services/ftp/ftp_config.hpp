@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/address.hpp"
+
+namespace nm {
+
+struct FtpRights {
+  bool read = true;
+  bool write = false;   // STOR, APPE, STOU
+  bool remove = false;  // DELE, RMD
+  bool rename = false;  // RNFR / RNTO
+  bool mkdir = false;   // MKD
+};
+
+struct FtpUser {
+  std::string name;
+  std::string password_hash;  // crypt(3) hash ("$y$...", "$6$..."), or empty with plain set
+  std::optional<std::string> plain_password;  // from --user NAME:PASSWORD
+  std::filesystem::path root;
+  FtpRights rights;
+};
+
+struct FtpConfig {
+  std::filesystem::path root = ".";  // anonymous users' root and --user users' root
+  bool anonymous = true;
+  bool anonymous_write = false;
+  std::vector<FtpUser> users;
+  bool show_hidden = false;
+  uint16_t pasv_port_min = 0;  // 0 and 0: any port
+  uint16_t pasv_port_max = 0;
+  std::optional<Address> pasv_address;  // the host PASV announces (NAT); EPSV has no host
+  int max_login_failures = 3;           // then the connection is closed
+  int login_failure_delay_ms = 1000;
+};
+
+}  // namespace nm

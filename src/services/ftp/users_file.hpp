@@ -1,0 +1,15 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "services/ftp/ftp_config.hpp"
+
+namespace nm {
+
+// Reads a users file (one user per line, see `netmodels passwd --help`); throws
+// std::runtime_error naming the file and line on a malformed entry.
+std::vector<FtpUser> load_users_file(const std::filesystem::path& path);
+
+}  // namespace nm

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/session.hpp"
+
+namespace nm {
+
+// A protocol: makes one Session per connection. open() is called from any thread, concurrently.
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::unique_ptr<Session> open(const ConnectionInfo& info) = 0;
+  // Sent to a connection refused for load (--max-clients, --max-per-ip) before it is closed.
+  virtual std::string_view refusal() const { return {}; }
+};
+
+}  // namespace nm

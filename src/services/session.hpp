@@ -1,0 +1,103 @@
+#pragma once
+
+// The contract between a service and a model. A service never touches a socket; a model never
+// knows a protocol. A Session is fed the bytes that arrived and appends what to send to `out`.
+// For FTP it also asks the model for data-channel work (DataRequest) and is told how it ended.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "net/address.hpp"
+#include "net/buffer.hpp"
+#include "net/fd.hpp"
+
+namespace nm {
+
+struct ConnectionInfo {
+  Address local;  // our end of the control connection
+  Address peer;
+  uint64_t id = 0;
+};
+
+// PASV / EPSV: open a listener for the next data connection, replacing any earlier one.
+struct PassiveRequest {
+  Address bind;  // host to bind (normally the control connection's local host); port ignored
+  uint16_t port_min = 0;  // 0 and 0: any free port
+  uint16_t port_max = 0;
+};
+struct PassiveResult {
+  bool ok = false;
+  Address bound;  // with the real port
+  int error = 0;
+};
+
+// RETR / LIST / NLST / MLSD (kSend), STOR / APPE / STOU (kReceive).
+// The model opens the data connection (accepts on the passive listener, taking only a connection
+// from the control peer's host, or connects to active_target), moves the bytes, closes it, and
+// answers with transfer_finished(). The session has already sent the 150 reply.
+struct TransferRequest {
+  enum class Direction { kSend, kReceive };
+  Direction direction = Direction::kSend;
+  Fd file;             // kSend: read from `offset` to EOF; kReceive: write at its current offset
+  std::string memory;  // kSend without a file: these bytes (a listing)
+  uint64_t offset = 0;
+  bool ascii = false;  // TYPE A: LF -> CRLF when sending, CRLF -> LF when receiving
+  std::optional<Address> active_target;  // PORT / EPRT; nullopt: use the passive listener
+};
+struct TransferResult {
+  enum class Status {
+    kOk,
+    kAborted,         // an AbortRequest stopped it
+    kNoConnection,    // no data connection could be opened (425)
+    kConnectionLost,  // the data connection failed midway (426)
+    kTimeout,         // the data connection stalled past --data-timeout (426)
+    kFileError,       // reading or writing the file failed, `error` says why (451, 452 on ENOSPC)
+  };
+  Status status = Status::kOk;
+  uint64_t bytes = 0;  // bytes moved on the wire
+  int error = 0;
+};
+
+// ABOR: stop the running transfer (it then finishes with kAborted) and drop the passive listener.
+struct AbortRequest {};
+// PORT / EPRT / REIN: drop the passive listener, if any.
+struct ClosePassiveRequest {};
+// A failed login: hold this session's input for a while, then call delay_elapsed().
+struct DelayRequest {
+  std::chrono::milliseconds duration{0};
+};
+
+using DataRequest =
+    std::variant<PassiveRequest, TransferRequest, AbortRequest, ClosePassiveRequest, DelayRequest>;
+
+class Session {
+ public:
+  virtual ~Session() = default;
+
+  // Right after accept: the greeting, if the protocol has one.
+  virtual void start(Buffer& out) { (void)out; }
+  // Bytes from the peer, in order. The session keeps partial lines itself.
+  virtual void receive(std::string_view bytes, Buffer& out) = 0;
+  // The connection was idle past --idle-timeout; last words before it is closed (FTP: 421).
+  virtual void timed_out(Buffer& out) { (void)out; }
+  // True once the connection should be closed after `out` is flushed.
+  virtual bool done() const = 0;
+
+  // Data-channel work for the model; called after every call above until it returns nullopt.
+  virtual std::optional<DataRequest> take_request() { return std::nullopt; }
+  virtual void passive_opened(const PassiveResult& result, Buffer& out) {
+    (void)result;
+    (void)out;
+  }
+  virtual void transfer_finished(const TransferResult& result, Buffer& out) {
+    (void)result;
+    (void)out;
+  }
+  virtual void delay_elapsed(Buffer& out) { (void)out; }
+};
+
+}  // namespace nm
