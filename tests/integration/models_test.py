@@ -80,6 +80,17 @@ class ModelTest(unittest.TestCase):
                     self.assertEqual(echo_roundtrip(s, msg), msg)
             self.assertEqual(srv.stop(), 0)
 
+    def test_ipv6(self):
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6")
+        try:
+            srv = self.server("echo", listen="[::1]:0")
+        except RuntimeError as e:
+            self.skipTest(f"no ::1 here: {e}")
+        with srv, srv.connect() as s:
+            self.assertEqual(srv.host, "::1")
+            self.assertEqual(echo_roundtrip(s, b"six"), b"six")
+
     def test_echo_16_mib_byte_for_byte(self):
         data = os.urandom(16 << 20)
         with self.server("echo") as srv, srv.connect(timeout=60) as s:

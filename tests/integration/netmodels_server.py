@@ -20,8 +20,8 @@ def binary():
 class Server:
     """`netmodels serve ...` on 127.0.0.1:0; the port comes from its `listening on` line."""
 
-    def __init__(self, *args, limits=None):
-        self.args = [binary(), "serve", "--listen", "127.0.0.1:0", *args]
+    def __init__(self, *args, limits=None, listen="127.0.0.1:0"):
+        self.args = [binary(), "serve", "--listen", listen, *args]
         preexec = None
         if limits:
             import resource
@@ -46,12 +46,13 @@ class Server:
             err = self.proc.stderr.read().decode()
             raise RuntimeError(f"server did not start: {line!r} {err}")
         self.host, _, port = line.split()[-1].rpartition(":")
+        self.host = self.host.strip("[]")
         self.port = int(port)
         self.pid = self.proc.pid
         self.stopped = False
 
     def connect(self, timeout=10):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return socket.create_connection((self.host, self.port), timeout=timeout)
 
     def stop(self, timeout=15):
         """SIGTERM by pid; returns the exit status."""
