@@ -19,19 +19,50 @@ Shell* g_shell = nullptr;
 std::vector<std::string> g_candidates;
 size_t g_next = 0;
 
+// The quote that opens the word being completed, if any.
+char g_quote = 0;
+
+// A name as it must be typed: quoted like the word it completes, or with blanks escaped.
+std::string as_typed(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool special = g_quote == '"' ? (c == '"' || c == '\\')
+                                  : g_quote == 0 && std::strchr(" \t\"'\\", c) != nullptr;
+    if (special) out += '\\';
+    out += c;
+  }
+  if (g_quote != 0) out += g_quote;
+  return out;
+}
+
 char* next_candidate(const char* text, int state) {
-  if (state == 0) g_next = 0;
-  size_t length = std::strlen(text);
+  static std::string wanted;
+  if (state == 0) {
+    g_next = 0;
+    wanted = text;
+    // An unquoted word may hold backslash escapes ("my\ fi"): compare what they stand for.
+    if (g_quote == 0) {
+      auto words = split_command_line(text);
+      if (words && words->size() == 1) wanted = words->front();
+    }
+  }
   while (g_next < g_candidates.size()) {
     const std::string& candidate = g_candidates[g_next++];
-    if (candidate.compare(0, length, text) == 0) return ::strdup(candidate.c_str());
+    if (candidate.compare(0, wanted.size(), wanted) == 0) {
+      return ::strdup(as_typed(candidate).c_str());
+    }
   }
   return nullptr;
 }
 
 char** complete(const char* text, int start, int /*end*/) {
   rl_attempted_completion_over = 1;
-  auto before = split_command_line(std::string_view(rl_line_buffer, static_cast<size_t>(start)));
+  size_t begin = static_cast<size_t>(start);
+  g_quote = 0;
+  if (begin > 0 && (rl_line_buffer[begin - 1] == '"' || rl_line_buffer[begin - 1] == '\'')) {
+    g_quote = rl_line_buffer[--begin];
+  }
+  auto before = split_command_line(std::string_view(rl_line_buffer, begin));
   if (!before) return nullptr;
   if (before->empty()) {
     g_candidates = Shell::command_names();
