@@ -503,9 +503,9 @@ class UrlTest(ClientTestCase):
 class FakeServer:
     """A few lines of FTP, for what real servers make hard to stage."""
 
-    def __init__(self, handler):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+    def __init__(self, handler, family=socket.AF_INET):
+        self.sock = socket.socket(family)
+        self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
         self.sock.listen(4)
         self.port = self.sock.getsockname()[1]
         self.handler = handler
@@ -564,6 +564,130 @@ class FakeServerTest(unittest.TestCase):
         term.expect("Goodbye")
         self.assertEqual(term.wait(), 0)
         self.assertIn("USER bob", server.seen)
+
+    def test_ctrl_c_stops_a_transfer_and_the_session_goes_on(self):
+        def drip(server, f):
+            f.write(b"220 ready\r\n")
+            data_listener = None
+            for line in f:
+                line = line.decode().strip()
+                server.seen.append(line)
+                verb = line.split(" ")[0]
+                if verb == "USER":
+                    f.write(b"230 in\r\n")
+                elif verb in ("TYPE", "NOOP"):
+                    f.write(b"200 ok\r\n")
+                elif verb == "SIZE":
+                    f.write(b"213 1000000\r\n")
+                elif verb == "EPSV":
+                    data_listener = socket.socket()
+                    data_listener.bind(("127.0.0.1", 0))
+                    data_listener.listen(1)
+                    port = data_listener.getsockname()[1]
+                    f.write(f"229 Extended Passive Mode (|||{port}|)\r\n".encode())
+                elif verb == "RETR":
+                    f.write(b"150 here it comes, slowly\r\n")
+                    data_listener.settimeout(10)
+                    data, _ = data_listener.accept()
+                    data_listener.close()
+                    data.sendall(b"x" * 1000)
+                    data.settimeout(20)
+                    try:
+                        data.recv(1)  # until the client hangs up
+                    except OSError:
+                        pass
+                    data.close()
+                    f.write(b"426 Transfer aborted\r\n")
+                elif verb == "PWD":
+                    f.write(b'257 "/" is here\r\n')
+                elif verb == "QUIT":
+                    f.write(b"221 Bye\r\n")
+                    return
+                else:
+                    f.write(b"502 not here\r\n")
+
+        server = FakeServer(drip)
+        self.addCleanup(server.close)
+        term = Terminal([f"127.0.0.1:{server.port}"], self.local)
+        self.addCleanup(term.close)
+        term.expect(r"ftp> ")
+        term.line("get slow.bin")
+        term.expect(r"1000 B / 976\.6 KiB")  # the progress bar shows the first bytes
+        term.type("\x03")
+        said = term.expect(r"ftp> ")
+        self.assertIn("get: interrupted", said)
+        self.assertIn(".slow.bin.part", said)
+        with open(os.path.join(self.local, ".slow.bin.part"), "rb") as f:
+            self.assertEqual(len(f.read()), 1000)
+        self.assertFalse(os.path.exists(os.path.join(self.local, "slow.bin")))
+        term.line("pwd")
+        self.assertIn("/", term.expect(r"ftp> "))
+        term.line("quit")
+        term.expect("Goodbye")
+        self.assertEqual(term.wait(), 0)
+
+    @staticmethod
+    def lister(epsv):
+        """Serves NLST over EPSV, or over PASV after refusing EPSV when `epsv` is false."""
+        def handle(server, f):
+            f.write(b"220 ready\r\n")
+            data_listener = None
+            for line in f:
+                line = line.decode().strip()
+                server.seen.append(line)
+                verb = line.split(" ")[0]
+                if verb == "USER":
+                    f.write(b"230 in\r\n")
+                elif verb == "TYPE":
+                    f.write(b"200 ok\r\n")
+                elif verb in ("EPSV", "PASV") and (verb == "EPSV") == epsv:
+                    family = server.sock.family
+                    data_listener = socket.socket(family)
+                    data_listener.bind((server.sock.getsockname()[0], 0))
+                    data_listener.listen(1)
+                    port = data_listener.getsockname()[1]
+                    if epsv:
+                        f.write(f"229 Extended Passive Mode (|||{port}|)\r\n".encode())
+                    else:
+                        # An address the client must ignore in favour of the control peer's.
+                        f.write(f"227 Passive (10,255,255,1,{port // 256},{port % 256})\r\n"
+                                .encode())
+                elif verb == "NLST":
+                    f.write(b"150 names\r\n")
+                    data_listener.settimeout(10)
+                    data, _ = data_listener.accept()
+                    data_listener.close()
+                    data.sendall(b"a.txt\r\nb c.txt\r\n")
+                    data.close()
+                    f.write(b"226 done\r\n")
+                elif verb == "QUIT":
+                    f.write(b"221 Bye\r\n")
+                    return
+                else:
+                    f.write(b"500 unknown\r\n")
+        return handle
+
+    def test_ipv6_and_epsv(self):
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6")
+        try:
+            server = FakeServer(self.lister(epsv=True), socket.AF_INET6)
+        except OSError as e:
+            self.skipTest(f"no IPv6 loopback: {e}")
+        self.addCleanup(server.close)
+        r = run([f"[::1]:{server.port}", "-c", "list"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "a.txt\nb c.txt\n")
+
+    def test_pasv_when_epsv_is_refused(self):
+        server = FakeServer(self.lister(epsv=False))
+        self.addCleanup(server.close)
+        r = run([f"127.0.0.1:{server.port}", "-c", "list", "-c", "list"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "a.txt\nb c.txt\n" * 2)
+        # The refusal is remembered.
+        self.assertEqual(server.seen.count("EPSV"), 1)
+        self.assertEqual(server.seen.count("PASV"), 2)
 
     def test_a_silent_server_times_out(self):
         listener = socket.socket()
