@@ -49,8 +49,9 @@ std::string ask_password(const FtpTarget& target) {
   return *password;
 }
 
-std::unique_ptr<FtpConnection> open_session(const FtpTarget& target, const FtpArgs& args,
-                                            bool chatty) {
+// `target` is updated with a password typed at the prompt, so that a reconnection does not ask
+// it again.
+std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const FtpArgs& args, bool chatty) {
   client::ConnectionOptions options;
   options.timeout = client::Millis(static_cast<int64_t>(args.timeout * 1000));
   options.passive = !args.active;
@@ -63,7 +64,10 @@ std::unique_ptr<FtpConnection> open_session(const FtpTarget& target, const FtpAr
   }
   client::Reply reply;
   try {
-    reply = conn->login(target.user, target.password, [&] { return ask_password(target); });
+    reply = conn->login(target.user, target.password, [&] {
+      target.password = ask_password(target);
+      return *target.password;
+    });
   } catch (const client::FtpError& e) {
     throw std::runtime_error(fmt::format("login failed: {}", e.what()));
   }
@@ -148,9 +152,14 @@ int run_session(const FtpArgs& args) {
   bool progress = client::is_terminal(1) && client::is_terminal(2);
   auto conn = open_session(*target, args, !scripted);
   if (!target->path.empty()) conn->cwd(target->path);
-  client::Shell shell(*conn, client::ShellOptions{.progress = progress, .interactive = !scripted});
-  if (!args.commands.empty()) return run_script(shell, args.commands);
-  if (scripted) return run_script(shell, read_lines(std::cin));
+  client::ShellOptions options{.progress = progress, .interactive = !scripted};
+  if (scripted) {
+    // A script stops where the connection broke rather than carry on in a fresh session.
+    client::Shell shell(std::move(conn), nullptr, options);
+    return run_script(shell, args.commands.empty() ? read_lines(std::cin) : args.commands);
+  }
+  auto reconnect = [target = *target, args]() mutable { return open_session(target, args, false); };
+  client::Shell shell(std::move(conn), reconnect, options);
   return client::run_interactive(shell);
 }
 

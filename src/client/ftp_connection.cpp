@@ -105,10 +105,13 @@ void FtpConnection::send_line(std::string_view command) {
 }
 
 Reply FtpConnection::send(std::string_view command) {
-  return guarded([&] {
+  Reply reply = guarded([&] {
     send_line(command);
     return read_reply();
   });
+  // 421 is the server closing the session (an idle timeout, a shutdown): nothing more will come.
+  if (reply.code == 421) control_.reset();
+  return reply;
 }
 
 Reply FtpConnection::require(std::string_view command, int kind) {

@@ -161,7 +161,29 @@ ArgumentKind Shell::argument_kind(std::string_view name, size_t position) {
   return command->arguments[std::min(position, command->arguments.size()) - 1];
 }
 
-Shell::Shell(FtpConnection& conn, ShellOptions options) : conn_(conn), options_(options) {}
+Shell::Shell(std::unique_ptr<FtpConnection> conn, Connector reconnect, ShellOptions options)
+    : conn_(std::move(conn)), reconnect_(std::move(reconnect)), options_(options) {}
+
+bool Shell::ensure_connected(std::string_view command) {
+  if (conn_->connected()) return true;
+  if (!reconnect_) {
+    fail(command, "not connected");
+    return false;
+  }
+  say("Reconnecting...");
+  try {
+    auto fresh = reconnect_();
+    if (!conn_->binary()) fresh->set_binary(false);
+    fresh->set_passive(conn_->passive());
+    if (!cwd_.empty()) fresh->cwd(cwd_);
+    conn_ = std::move(fresh);
+    remote_names_.reset();
+    return true;
+  } catch (const std::exception& e) {
+    fail(command, fmt::format("cannot reconnect: {}", e.what()));
+    return false;
+  }
+}
 
 template <typename... Args>
 void Shell::say(fmt::format_string<Args...> format, Args&&... args) {
@@ -198,10 +220,9 @@ bool Shell::execute(std::string_view line) {
     fail(name, fmt::format("usage: {}", command->usage));
     return false;
   }
-  if (!conn_.connected() && command->name != "quit" && command->name != "help") {
-    fail(name, "not connected");
-    return false;
-  }
+  bool local_only = command->name == "quit" || command->name == "help" || command->name == "lcd" ||
+                    command->name == "lpwd";
+  if (!local_only && !ensure_connected(name)) return false;
   clear_interrupt();
   try {
     return (this->*command->run)(args);
@@ -216,19 +237,22 @@ bool Shell::execute(std::string_view line) {
   } catch (const std::exception& e) {
     fail(name, e.what());
   }
-  if (!conn_.connected()) fail(name, "the connection to the server is lost");
+  if (!conn_->connected()) {
+    fail(name, reconnect_ ? "the connection to the server is lost; the next command reconnects"
+                          : "the connection to the server is lost");
+  }
   return false;
 }
 
 void Shell::close() {
-  conn_.quit();
+  conn_->quit();
 }
 
 const std::vector<std::string>& Shell::remote_names() {
   if (!remote_names_) {
     remote_names_.emplace();
     try {
-      remote_names_ = conn_.name_list("");
+      remote_names_ = conn_->name_list("");
     } catch (const std::exception&) {
       // No completion is better than an error in the middle of a line being typed.
     }
@@ -239,7 +263,7 @@ const std::vector<std::string>& Shell::remote_names() {
 bool Shell::cmd_list(const std::vector<std::string>&) {
   std::vector<std::string> names;
   try {
-    names = conn_.name_list("");
+    names = conn_->name_list("");
   } catch (const FtpError& e) {
     // Some servers answer NLST of an empty folder with 450/550 "no files".
     if (e.reply().code != 450 && e.reply().code != 550) throw;
@@ -254,7 +278,7 @@ bool Shell::cmd_list(const std::vector<std::string>&) {
 }
 
 bool Shell::cmd_ls(const std::vector<std::string>& args) {
-  std::string text = conn_.list(args.empty() ? "" : args[0]);
+  std::string text = conn_->list(args.empty() ? "" : args[0]);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return true;
@@ -265,7 +289,7 @@ bool Shell::cmd_get(const std::vector<std::string>& arguments) {
   TransferOptions options{.resume = take_resume_flag(&args), .progress = options_.progress};
   TransferReport report;
   try {
-    download(conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
+    download(*conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
   } catch (const FtpError& e) {
     if (e.reply().code == 550) {
       fail("get", fmt::format("{} does not exist on the server ({})", args[0], e.what()));
@@ -296,7 +320,7 @@ bool Shell::cmd_put(const std::vector<std::string>& arguments) {
   auto args = arguments;
   TransferOptions options{.resume = take_resume_flag(&args), .progress = options_.progress};
   TransferReport report;
-  upload(conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
+  upload(*conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
   remote_names_.reset();
   if (report.already_complete) {
     say("{} is already complete on the server ({} bytes).", report.remote, report.offset);
@@ -309,14 +333,15 @@ bool Shell::cmd_put(const std::vector<std::string>& arguments) {
 }
 
 bool Shell::cmd_cd(const std::vector<std::string>& args) {
-  conn_.cwd(args[0]);
+  conn_->cwd(args[0]);
   remote_names_.reset();
-  if (options_.interactive) say("Remote folder: {}", conn_.pwd());
+  cwd_ = conn_->pwd();
+  if (options_.interactive) say("Remote folder: {}", cwd_);
   return true;
 }
 
 bool Shell::cmd_pwd(const std::vector<std::string>&) {
-  say("{}", conn_.pwd());
+  say("{}", conn_->pwd());
   return true;
 }
 
@@ -336,14 +361,14 @@ bool Shell::cmd_lpwd(const std::vector<std::string>&) {
 }
 
 bool Shell::cmd_mkdir(const std::vector<std::string>& args) {
-  conn_.mkd(args[0]);
+  conn_->mkd(args[0]);
   remote_names_.reset();
   say("Created {}", args[0]);
   return true;
 }
 
 bool Shell::cmd_rmdir(const std::vector<std::string>& args) {
-  conn_.rmd(args[0]);
+  conn_->rmd(args[0]);
   remote_names_.reset();
   say("Removed {}", args[0]);
   return true;
@@ -353,7 +378,7 @@ bool Shell::cmd_rm(const std::vector<std::string>& args) {
   bool ok = true;
   for (const auto& name : args) {
     try {
-      conn_.dele(name);
+      conn_->dele(name);
       say("Deleted {}", name);
     } catch (const FtpError& e) {
       fail("rm", fmt::format("{}: {}", name, e.what()));
@@ -365,39 +390,39 @@ bool Shell::cmd_rm(const std::vector<std::string>& args) {
 }
 
 bool Shell::cmd_rename(const std::vector<std::string>& args) {
-  conn_.rename(args[0], args[1]);
+  conn_->rename(args[0], args[1]);
   remote_names_.reset();
   say("Renamed {} to {}", args[0], args[1]);
   return true;
 }
 
 bool Shell::cmd_size(const std::vector<std::string>& args) {
-  Reply reply = conn_.require("SIZE " + args[0]);
+  Reply reply = conn_->require("SIZE " + args[0]);
   const std::string& line = reply.lines.back();
   say("{}: {} bytes", args[0], line.size() > 4 ? line.substr(4) : "?");
   return true;
 }
 
 bool Shell::cmd_binary(const std::vector<std::string>&) {
-  conn_.set_binary(true);
+  conn_->set_binary(true);
   say("Transfer type: binary.");
   return true;
 }
 
 bool Shell::cmd_ascii(const std::vector<std::string>&) {
-  conn_.set_binary(false);
+  conn_->set_binary(false);
   say("Transfer type: ascii (line endings converted).");
   return true;
 }
 
 bool Shell::cmd_passive(const std::vector<std::string>&) {
-  conn_.set_passive(true);
+  conn_->set_passive(true);
   say("Passive mode: the client opens the data connections.");
   return true;
 }
 
 bool Shell::cmd_active(const std::vector<std::string>&) {
-  conn_.set_passive(false);
+  conn_->set_passive(false);
   say("Active mode: the server opens the data connections.");
   return true;
 }
@@ -418,7 +443,7 @@ bool Shell::cmd_help(const std::vector<std::string>& args) {
 }
 
 bool Shell::cmd_quit(const std::vector<std::string>&) {
-  conn_.quit();
+  conn_->quit();
   finished_ = true;
   say("Goodbye, and thank you for using netmodels ftp!");
   return true;

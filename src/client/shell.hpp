@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,16 +22,21 @@ struct ShellOptions {
 // What the words after a command name are, for tab completion.
 enum class ArgumentKind { kNone, kRemote, kLocal, kCommand };
 
+// Opens a new logged-in connection to the same server, as the same user.
+using Connector = std::function<std::unique_ptr<FtpConnection>()>;
+
 // The commands of the client, run one line at a time over one connection. Results go to stdout,
 // errors (with the server's reply) to stderr; a failed command leaves the session usable.
 class Shell {
  public:
-  Shell(FtpConnection& conn, ShellOptions options);
+  // With a `reconnect`, a connection the server dropped (an idle timeout, a restart) is opened
+  // again by the next command, in the same folder and modes.
+  Shell(std::unique_ptr<FtpConnection> conn, Connector reconnect, ShellOptions options);
 
   // Runs one command line; false when it failed.
   bool execute(std::string_view line);
   // True once `quit` ran or the connection is gone.
-  bool finished() const { return finished_ || !conn_.connected(); }
+  bool finished() const { return finished_ || (!conn_->connected() && !reconnect_); }
   bool quit_requested() const { return finished_; }
   // Leaves without a word: for the end of a script.
   void close();
@@ -67,9 +74,12 @@ class Shell {
   template <typename... Args>
   void say(fmt::format_string<Args...> format, Args&&... args);
   void fail(std::string_view command, std::string_view message);
+  bool ensure_connected(std::string_view command);
 
-  FtpConnection& conn_;
+  std::unique_ptr<FtpConnection> conn_;
+  Connector reconnect_;
   ShellOptions options_;
+  std::string cwd_;  // the remote folder to come back to after a reconnection; empty: the login's
   bool finished_ = false;
   std::optional<std::vector<std::string>> remote_names_;  // invalidated by every change
 };

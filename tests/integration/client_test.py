@@ -503,25 +503,27 @@ class UrlTest(ClientTestCase):
 class FakeServer:
     """A few lines of FTP, for what real servers make hard to stage."""
 
-    def __init__(self, handler, family=socket.AF_INET):
+    def __init__(self, handler, family=socket.AF_INET, connections=1):
         self.sock = socket.socket(family)
         self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
         self.sock.listen(4)
         self.port = self.sock.getsockname()[1]
         self.handler = handler
+        self.connections = connections
         self.seen = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self):
         self.sock.settimeout(20)
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        with conn, conn.makefile("rwb", buffering=0) as f:
-            conn.settimeout(20)
-            self.handler(self, f)
+        for _ in range(self.connections):
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rwb", buffering=0) as f:
+                conn.settimeout(20)
+                self.handler(self, f)
 
     def close(self):
         self.sock.close()
@@ -688,6 +690,54 @@ class FakeServerTest(unittest.TestCase):
         # The refusal is remembered.
         self.assertEqual(server.seen.count("EPSV"), 1)
         self.assertEqual(server.seen.count("PASV"), 2)
+
+    def test_a_dropped_connection_is_opened_again(self):
+        def idle_timeout(server, f):
+            f.write(b"220 ready\r\n")
+            for line in f:
+                line = line.decode().strip()
+                server.seen.append(line)
+                verb = line.split(" ")[0]
+                if verb == "USER":
+                    f.write(b"230 in\r\n")
+                elif verb in ("TYPE", "CWD"):
+                    f.write(b"200 ok\r\n" if verb == "TYPE" else b"250 ok\r\n")
+                elif verb == "PWD":
+                    f.write(b'257 "/docs" is here\r\n')
+                    if server.seen.count("PWD") == 2:
+                        f.write(b"421 Timeout.\r\n")
+                        return
+                elif verb == "QUIT":
+                    f.write(b"221 Bye\r\n")
+                    return
+                else:
+                    f.write(b"500 unknown\r\n")
+
+        server = FakeServer(idle_timeout, connections=2)
+        self.addCleanup(server.close)
+        term = Terminal([f"127.0.0.1:{server.port}"], self.local)
+        self.addCleanup(term.close)
+        term.expect(r"ftp> ")
+        term.line("cd docs")
+        term.expect(r"Remote folder: /docs")
+        term.expect(r"ftp> ")
+        term.line("pwd")  # answered, then the server hangs up
+        term.expect(r"ftp> ")
+        term.line("pwd")
+        said = term.expect(r"ftp> ")
+        self.assertIn("421 Timeout", said)
+        self.assertIn("connection to the server is lost", said)
+        term.line("pwd")
+        said = term.expect(r"ftp> ")
+        self.assertIn("Reconnecting", said)
+        self.assertIn("/docs", said)
+        term.line("quit")
+        term.expect("Goodbye")
+        self.assertEqual(term.wait(), 0)
+        # Back in the same folder, in the same mode.
+        second_login = server.seen[server.seen.index("USER anonymous", 1):]
+        self.assertIn("CWD /docs", second_login)
+        self.assertIn("TYPE I", second_login)
 
     def test_a_silent_server_times_out(self):
         listener = socket.socket()
