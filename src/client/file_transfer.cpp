@@ -40,10 +40,19 @@ void write_file(int fd, std::string_view data, const std::string& path) {
   }
 }
 
+// The remote name chooses the local one only through its last part, and never "." or "..".
+std::string local_name_for(const std::string& remote) {
+  std::string name = base_name(remote);
+  if (name.empty() || name == "." || name == ".." || name == "/") {
+    throw LocalError(fmt::format("{}: give the local file a name", remote));
+  }
+  return name;
+}
+
 std::string local_target(const std::string& remote, const std::string& local_arg) {
-  if (local_arg.empty()) return base_name(remote);
+  if (local_arg.empty()) return local_name_for(remote);
   if (local_arg.back() == '/' || is_directory(local_arg)) {
-    return local_arg + (local_arg.back() == '/' ? "" : "/") + base_name(remote);
+    return local_arg + (local_arg.back() == '/' ? "" : "/") + local_name_for(remote);
   }
   return local_arg;
 }

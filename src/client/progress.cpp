@@ -59,6 +59,8 @@ void Progress::update(uint64_t done) {
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_draw_ < kRedrawEvery) return;
+  // The last bytes are drawn by finish(), once.
+  if (total_ && done >= *total_) return;
   last_draw_ = now;
   draw();
 }

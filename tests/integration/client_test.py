@@ -13,7 +13,7 @@ import argparse
 import fcntl
 import hashlib
 import os
-import pty
+import queue
 import re
 import select
 import shutil
@@ -158,11 +158,28 @@ class NetmodelsServer:
         self.name = f"netmodels ({model})"
 
     def _read_listening_line(self):
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        if not ready:
+        """The server's "listening on HOST:PORT" line, whatever it logs before it. A thread keeps
+        reading its stdout afterwards, so that a talkative server never blocks on a full pipe."""
+        lines = queue.Queue()
+
+        def pump():
+            for line in self.proc.stdout:
+                lines.put(line)
+            lines.put("")
+
+        threading.Thread(target=pump, daemon=True).start()
+        end = time.monotonic() + 10
+        while True:
+            try:
+                line = lines.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if not line or "listening on" in line:
+                break
+        if not line:
             stop(self.proc)
             raise RuntimeError("the server did not say where it listens")
-        return self.proc.stdout.readline()
+        return line
 
     def stop(self):
         stop(self.proc)
