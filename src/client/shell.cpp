@@ -37,12 +37,14 @@ constexpr Alias kAliases[] = {{"exit", "quit"}, {"bye", "quit"},  {"dir", "ls"},
                               {"md", "mkdir"},  {"rd", "rmdir"},  {"bin", "binary"}};
 
 // get/put take "-c" (resume) before their names.
+bool has_resume_flag(const std::vector<std::string>& args) {
+  return !args.empty() && (args[0] == "-c" || args[0] == "--continue");
+}
+
 bool take_resume_flag(std::vector<std::string>* args) {
-  if (!args->empty() && ((*args)[0] == "-c" || (*args)[0] == "--continue")) {
-    args->erase(args->begin());
-    return true;
-  }
-  return false;
+  if (!has_resume_flag(*args)) return false;
+  args->erase(args->begin());
+  return true;
 }
 
 std::string rate_text(uint64_t bytes, double seconds) {
@@ -213,9 +215,8 @@ bool Shell::execute(std::string_view line) {
     return false;
   }
   std::vector<std::string> args = *words;
-  bool resume_flag = (command->name == "get" || command->name == "put") && !args.empty() &&
-                     (args[0] == "-c" || args[0] == "--continue");
-  size_t count = args.size() - (resume_flag ? 1 : 0);
+  bool takes_flag = command->name == "get" || command->name == "put";
+  size_t count = args.size() - (takes_flag && has_resume_flag(args) ? 1 : 0);
   if (count < command->min_args || count > command->max_args) {
     fail(name, fmt::format("usage: {}", command->usage));
     return false;
@@ -226,15 +227,8 @@ bool Shell::execute(std::string_view line) {
   clear_interrupt();
   try {
     return (this->*command->run)(args);
-  } catch (const FtpError& e) {
-    fail(name, e.what());
-  } catch (const Interrupted&) {
-    fail(name, "interrupted");
-  } catch (const NetworkError& e) {
-    fail(name, e.what());
-  } catch (const ProtocolError& e) {
-    fail(name, e.what());
   } catch (const std::exception& e) {
+    // A refusal's message is the server's reply itself.
     fail(name, e.what());
   }
   if (!conn_->connected()) {
