@@ -32,6 +32,7 @@ SKIP = 77
 BIN = os.environ.get("NETMODELS_BIN", "netmodels")
 RUN_TIMEOUT = 30
 SERVER = None  # the running server, set by main()
+ARGS = None  # the command line: which server to test against
 
 
 def free_port():
@@ -112,7 +113,7 @@ dual_log_enable=NO
 check_shell=NO
 """
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, ipv6=False):
         exe = shutil.which("vsftpd") or "/usr/sbin/vsftpd"
         if not os.path.exists(exe):
             raise FileNotFoundError("vsftpd is not installed (apt-get install vsftpd)")
@@ -122,10 +123,15 @@ check_shell=NO
         os.chmod(os.path.join(self.root, "pub"), 0o777)
         os.chmod(os.path.join(self.root, "empty"), 0o555)
         os.chmod(self.root, 0o555)
-        self.host, self.port = "127.0.0.1", free_port()
+        self.host, self.port = ("::1" if ipv6 else "127.0.0.1"), free_port()
         config = os.path.join(tmp, "vsftpd.conf")
+        text = self.CONFIG.format(port=self.port, root=self.root, tmp=tmp)
+        if ipv6:
+            # vsftpd listens on one family at a time.
+            text = text.replace("listen=YES", "listen=NO").replace("listen_ipv6=NO", "listen_ipv6=YES")
+            text = text.replace("listen_address=127.0.0.1", "listen_address6=::1")
         with open(config, "w") as f:
-            f.write(self.CONFIG.format(port=self.port, root=self.root, tmp=tmp))
+            f.write(text)
         self.proc = subprocess.Popen([exe, config], stdin=subprocess.DEVNULL)
         wait_for_port(self.host, self.port, self.proc)
         self.login = ""  # anonymous
@@ -139,12 +145,13 @@ check_shell=NO
 class NetmodelsServer:
     """netmodels' own FTP server, user alice:secret."""
 
-    def __init__(self, tmp, model):
+    def __init__(self, tmp, model, ipv6=False):
         self.root = os.path.join(tmp, "root")
         os.mkdir(self.root)
         fill_root(self.root)
+        listen = "[::1]:0" if ipv6 else "127.0.0.1:0"
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--service", "ftp", "--model", model, "--listen", "127.0.0.1:0",
+            [BIN, "serve", "--service", "ftp", "--model", model, "--listen", listen,
              "--root", self.root, "--user", "alice:secret"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         line = self._read_listening_line()
@@ -517,6 +524,33 @@ class UrlTest(ClientTestCase):
         self.assertIn("not an ftp:// URL", r.stderr)
 
 
+class Ipv6Test(unittest.TestCase):
+    """EPSV and EPRT against a server on ::1."""
+
+    def setUp(self):
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+        except OSError as e:
+            self.skipTest(f"no IPv6 loopback: {e}")
+        tmp = tempfile.mkdtemp(prefix="nm-client-v6-")
+        self.addCleanup(unlock_and_remove, tmp)
+        self.local = os.path.join(tmp, "local")
+        os.mkdir(self.local)
+        self.server = start_server(os.path.join(tmp, "server"), ipv6=True)
+        self.addCleanup(self.server.stop)
+
+    def test_passive_and_active_over_ipv6(self):
+        addr = f"{self.server.login}[::1]:{self.server.port}"
+        r = run([addr, "-c", "list", "-c", "get hello.txt", "-c", "active",
+                 "-c", "get big.bin", "-c", "ls"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("hello.txt", r.stdout)
+        for name in ("hello.txt", "big.bin"):
+            self.assertEqual(sha256(os.path.join(self.local, name)),
+                             sha256(os.path.join(self.server.root, name)))
+
+
 class FakeServer:
     """A few lines of FTP, for what real servers make hard to stage."""
 
@@ -687,8 +721,6 @@ class FakeServerTest(unittest.TestCase):
         return handle
 
     def test_ipv6_and_epsv(self):
-        if not socket.has_ipv6:
-            self.skipTest("no IPv6")
         try:
             server = FakeServer(self.lister(epsv=True), socket.AF_INET6)
         except OSError as e:
@@ -774,25 +806,28 @@ class FakeServerTest(unittest.TestCase):
         self.assertIn("refused", r.stderr)
 
 
+def start_server(tmp, ipv6=False):
+    """The server this run tests against, in a fresh folder; None when it cannot run here."""
+    os.makedirs(tmp, exist_ok=True)
+    if ARGS.server == "vsftpd":
+        return Vsftpd(tmp, ipv6)
+    return NetmodelsServer(tmp, os.environ["NETMODELS_SERVER_MODEL"], ipv6)
+
+
 def main():
-    global SERVER
+    global SERVER, ARGS
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", choices=["vsftpd", "netmodels"], default="vsftpd")
-    args, rest = parser.parse_known_args()
+    ARGS, rest = parser.parse_known_args()
+    if ARGS.server == "vsftpd" and not os.path.exists(shutil.which("vsftpd") or "/usr/sbin/vsftpd"):
+        print("SKIP: vsftpd is not installed (apt-get install vsftpd)")
+        return SKIP
+    if ARGS.server == "netmodels" and not os.environ.get("NETMODELS_SERVER_MODEL"):
+        print("SKIP: set NETMODELS_SERVER_MODEL to test against netmodels' own server")
+        return SKIP
     tmp = tempfile.mkdtemp(prefix="nm-client-server-")
     try:
-        if args.server == "vsftpd":
-            try:
-                SERVER = Vsftpd(tmp)
-            except FileNotFoundError as e:
-                print(f"SKIP: {e}")
-                return SKIP
-        else:
-            model = os.environ.get("NETMODELS_SERVER_MODEL")
-            if not model:
-                print("SKIP: set NETMODELS_SERVER_MODEL to test against netmodels' own server")
-                return SKIP
-            SERVER = NetmodelsServer(tmp, model)
+        SERVER = start_server(tmp)
         print(f"testing against {SERVER.name} on {SERVER.host}:{SERVER.port}", flush=True)
         try:
             program = unittest.main(argv=[sys.argv[0], *rest], exit=False, verbosity=2)
@@ -800,11 +835,15 @@ def main():
             SERVER.stop()
         return 0 if program.result.wasSuccessful() else 1
     finally:
-        if os.path.isdir(tmp):
-            for dirpath, dirnames, _ in os.walk(tmp):
-                for d in dirnames:
-                    os.chmod(os.path.join(dirpath, d), 0o755)
-        shutil.rmtree(tmp, ignore_errors=True)
+        unlock_and_remove(tmp)
+
+
+def unlock_and_remove(tmp):
+    """Removes a tree holding read-only folders (vsftpd's root must not be writable)."""
+    for dirpath, dirnames, _ in os.walk(tmp):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
