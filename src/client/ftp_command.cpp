@@ -158,7 +158,11 @@ int run_session(const FtpArgs& args) {
     client::Shell shell(std::move(conn), nullptr, options);
     return run_script(shell, args.commands.empty() ? read_lines(std::cin) : args.commands);
   }
-  auto reconnect = [target = *target, args]() mutable { return open_session(target, args, false); };
+  auto reconnect = [target = *target, args]() mutable {
+    auto fresh = open_session(target, args, false);
+    if (!target.path.empty()) fresh->cwd(target.path);
+    return fresh;
+  };
   client::Shell shell(std::move(conn), reconnect, options);
   return client::run_interactive(shell);
 }
