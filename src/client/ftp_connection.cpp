@@ -192,7 +192,9 @@ Fd FtpConnection::open_passive() {
     // Remember the refusal: older servers know only PASV.
     epsv_refused_ = true;
   }
-  if (!peer_.is_v4() && !peer_.is_v4_mapped()) throw FtpError(std::move(reply));
+  if (!peer_.is_v4() && !peer_.is_v4_mapped()) {
+    throw ProtocolError("the server refuses EPSV, and PASV cannot name an IPv6 address");
+  }
   reply = require("PASV");
   auto host_port = parse_pasv_reply(reply.lines.back());
   if (!host_port) throw ProtocolError("unreadable PASV reply: " + reply.text());

@@ -28,8 +28,9 @@ using Sink = std::function<void(std::string_view)>;
 using Source = std::function<size_t(char* buf, size_t n)>;
 
 // The control connection to one FTP server, and the data connections it opens.
-// Refusals throw FtpError and leave the connection usable; broken connections throw NetworkError
-// or ProtocolError and leave it closed (connected() turns false).
+// Refusals throw FtpError and leave the connection usable. A control connection that breaks,
+// times out or stops making sense throws NetworkError or ProtocolError and is closed
+// (connected() turns false); a failed data connection leaves the control connection usable.
 class FtpConnection {
  public:
   // Connects and reads the greeting.
