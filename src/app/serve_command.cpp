@@ -134,7 +134,7 @@ int serve(ServeArgs& args) {
   context.options.idle_timeout = seconds_to_ms(args.idle_timeout);
   context.options.data_timeout = seconds_to_ms(args.data_timeout);
   try {
-    context.listener = listen_on(*address, ListenOptions{args.server.backlog, false, false});
+    context.listener = listen_on(*address, ListenOptions{args.server.backlog, true, false});
   } catch (const std::exception& e) {
     std::cerr << "netmodels serve: " << e.what() << "\n";
     return 1;
