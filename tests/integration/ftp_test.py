@@ -25,6 +25,9 @@ BIN = os.environ.get("NETMODELS_BIN", "netmodels")
 MODEL = os.environ.get("NETMODELS_MODEL", "epoll")
 TIMEOUT = 30  # seconds, on every socket
 SKIP = 77
+# thread-pool holds one worker per session and refuses (421) past workers + queue: give the 30
+# concurrent clients room to wait for a worker.
+MODEL_ARGS = {"thread-pool": ["--queue", "64"]}
 USER, PASSWORD = "alice", "secret"
 
 
@@ -43,7 +46,7 @@ class Server:
         self.stderr = open(self.stderr_path, "wb")
         args = [BIN, "serve", "--service", "ftp", "--model", MODEL, "--listen", "127.0.0.1:0",
                 "--root", self.root, "--user", f"{USER}:{PASSWORD}", "--idle-timeout", "30",
-                "--data-timeout", "30", *extra]
+                "--data-timeout", "30", *MODEL_ARGS.get(MODEL, []), *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr)
         self.port = self._read_port()
         self._check_greeting()
@@ -65,10 +68,12 @@ class Server:
         m = re.search(r"listening on .*:(\d+)", line)
         if not m:
             if self._not_built():
+                log = self.log().strip()
                 self.stop(check=False)
-                raise NotBuilt(self.log().strip())
+                raise NotBuilt(log)
+            log = self.log()
             self.stop(check=False)
-            raise RuntimeError(f"no 'listening on' line: {line!r}\n{self.log()}")
+            raise RuntimeError(f"no 'listening on' line: {line!r}\n{log}")
         return int(m.group(1))
 
     def _check_greeting(self):
@@ -82,8 +87,9 @@ class Server:
                 raise OSError(f"greeting {greeting!r}")
         except OSError:
             if self._not_built():
+                log = self.log().strip()
                 self.stop(check=False)
-                raise NotBuilt(self.log().strip())
+                raise NotBuilt(log)
             raise
 
     def stop(self, check=True):
