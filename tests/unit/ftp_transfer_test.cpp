@@ -299,6 +299,9 @@ TEST_F(FtpSessionTest, RestStorResumesAtOffset) {
   EXPECT_EQ(dir.read("big"), "0123ABC");
   EXPECT_EQ(code(cmd("REST 100")), 350);
   EXPECT_EQ(code(passive("STOR big")), 554);
+  EXPECT_EQ(code(cmd("REST 5")), 350);
+  EXPECT_EQ(code(cmd("STOR missing")), 550);
+  EXPECT_FALSE(dir.exists("missing"));
 }
 
 TEST_F(FtpSessionTest, StouPicksAUniqueName) {

@@ -1020,7 +1020,8 @@ void FtpSession::start_upload(const std::string& arg, int kind, Buffer& out) {
 
   if (kind == kAppe || (kind == kStor && rest_ > 0)) {
     // Appending and resuming write into the file itself: that is what the client asked for.
-    int flags = O_WRONLY | O_CREAT | O_NOCTTY | (kind == kAppe ? O_APPEND : 0);
+    // Only APPE creates a missing file; resuming one that does not exist is an error.
+    int flags = O_WRONLY | O_NOCTTY | (kind == kAppe ? O_APPEND | O_CREAT : 0);
     Fd file;
     if (int err = jail_.open(vpath, flags, &file, 0644)) {
       reply_errno(out, err);
