@@ -464,12 +464,7 @@ void FtpSession::transfer_finished(const TransferResult& result, Buffer& out) {
 void FtpSession::delay_elapsed(Buffer& out) {
   if (wait_ != Wait::kDelay) return;
   wait_ = Wait::kNone;
-  if (failures_ >= config_.max_login_failures) {
-    reply(out, 421, "Too many failed logins; closing control connection.");
-    end_session("login-failures");
-    return;
-  }
-  reply(out, 530, "Login incorrect.");
+  reply_login_failed(out);
   process(out);
 }
 
@@ -544,8 +539,16 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
     wait_ = Wait::kDelay;
     return;
   }
-  wait_ = Wait::kDelay;
-  delay_elapsed(out);
+  reply_login_failed(out);
+}
+
+void FtpSession::reply_login_failed(Buffer& out) {
+  if (failures_ >= config_.max_login_failures) {
+    reply(out, 421, "Too many failed logins; closing control connection.");
+    end_session("login-failures");
+    return;
+  }
+  reply(out, 530, "Login incorrect.");
 }
 
 void FtpSession::cmd_quit(const std::string&, Buffer& out) {
