@@ -153,7 +153,10 @@ class NetmodelsServer:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--service", "ftp", "--model", model, "--listen", listen,
              "--root", self.root, "--user", "alice:secret"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.stderr_lines = []
+        self._stderr_thread = threading.Thread(target=self._keep_stderr, daemon=True)
+        self._stderr_thread.start()
         line = self._read_listening_line()
         m = re.search(r"listening on (\S+):(\d+)", line)
         if not m:
@@ -163,6 +166,11 @@ class NetmodelsServer:
         wait_for_port(self.host, self.port, self.proc)
         self.login = "alice:secret@"
         self.name = f"netmodels ({model})"
+
+    def _keep_stderr(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+            sys.stderr.write(line)
 
     def _read_listening_line(self):
         """The server's "listening on HOST:PORT" line, whatever it logs before it. A thread keeps
@@ -185,11 +193,18 @@ class NetmodelsServer:
                 break
         if not line:
             stop(self.proc)
+            self._stderr_thread.join(10)
+            if any("is not available" in x for x in self.stderr_lines):
+                raise ModelUnavailable("".join(self.stderr_lines))
             raise RuntimeError("the server did not say where it listens")
         return line
 
     def stop(self):
         stop(self.proc)
+
+
+class ModelUnavailable(Exception):
+    """The server said its model cannot run on this machine (io_uring disabled, say)."""
 
 
 def run(args, cwd, stdin_text=None, timeout=RUN_TIMEOUT):
@@ -827,7 +842,11 @@ def main():
         return SKIP
     tmp = tempfile.mkdtemp(prefix="nm-client-server-")
     try:
-        SERVER = start_server(tmp)
+        try:
+            SERVER = start_server(tmp)
+        except ModelUnavailable as e:
+            print(f"SKIP: {e}")
+            return SKIP
         print(f"testing against {SERVER.name} on {SERVER.host}:{SERVER.port}", flush=True)
         try:
             program = unittest.main(argv=[sys.argv[0], *rest], exit=False, verbosity=2)
