@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <deque>
+#include <list>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -32,7 +32,7 @@ void BM_FrameLines(benchmark::State& state) {
   std::string burst;
   for (int i = 0; i < 64; ++i) burst += "NOOP\r\nRETR folder/file-" + std::to_string(i) + "\r\n";
   LineFramer framer;
-  std::deque<Line> lines;
+  std::list<Line> lines;
   for (auto _ : state) {
     framer.feed(burst, lines);
     benchmark::DoNotOptimize(lines.size());

@@ -1,15 +1,18 @@
 #include <gtest/gtest.h>
 
+#include <list>
+#include <vector>
+
 #include "services/ftp/command.hpp"
 #include "services/ftp/reply.hpp"
 
 namespace nm::ftp {
 namespace {
 
-std::deque<Line> feed(LineFramer& framer, std::string_view bytes) {
-  std::deque<Line> lines;
+std::vector<Line> feed(LineFramer& framer, std::string_view bytes) {
+  std::list<Line> lines;
   framer.feed(bytes, lines);
-  return lines;
+  return {lines.begin(), lines.end()};
 }
 
 TEST(FtpCommand, VerbIsUpperCasedArgumentKept) {

@@ -21,7 +21,7 @@ constexpr unsigned char kWill = 251;
 constexpr unsigned char kDont = 254;
 }  // namespace
 
-void LineFramer::end_line(std::deque<Line>& lines) {
+void LineFramer::end_line(std::list<Line>& lines) {
   if (overflow_) {
     lines.push_back(Line{{}, true});
   } else {
@@ -31,7 +31,7 @@ void LineFramer::end_line(std::deque<Line>& lines) {
   overflow_ = false;
 }
 
-void LineFramer::feed(std::string_view bytes, std::deque<Line>& lines) {
+void LineFramer::feed(std::string_view bytes, std::list<Line>& lines) {
   for (char ch : bytes) {
     auto c = static_cast<unsigned char>(ch);
     if (iac_skip_ > 0) {

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <string>
 #include <string_view>
 
@@ -31,10 +31,10 @@ class LineFramer {
   static constexpr size_t kMaxLine = 4096;
 
   // Appends the complete lines found in `bytes` to `lines`.
-  void feed(std::string_view bytes, std::deque<Line>& lines);
+  void feed(std::string_view bytes, std::list<Line>& lines);
 
  private:
-  void end_line(std::deque<Line>& lines);
+  void end_line(std::list<Line>& lines);
 
   std::string partial_;
   bool overflow_ = false;
