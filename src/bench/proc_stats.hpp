@@ -34,8 +34,9 @@ struct TreeStats {
   uint64_t pss_kib = 0;  // sum of Pss: shared pages split between their sharers, 0 if unreadable
   double cpu_seconds = 0;
 
-  // Pss when the kernel gives it, else RSS.
-  uint64_t memory_kib() const { return pss_kib ? pss_kib : rss_kib; }
+  // One process: RSS, which other processes mapping the same libraries cannot move. A tree: Pss,
+  // so that the pages a fork shares with its parent are not counted once per child.
+  uint64_t memory_kib(bool tree) const { return tree && pss_kib ? pss_kib : rss_kib; }
 };
 
 // `root` and its descendants, found by walking /proc; empty when `root` is gone.
