@@ -20,5 +20,6 @@ if (kind eq 'lines') {
   set boxwidth 0.8
   set xtics rotate by -45 scale 0
   set key off
+  set logscale y 10
   plot datafile using 2:xtic(1) title columnheader(2)
 }

@@ -76,7 +76,7 @@ def best_model(table, test, connections, metric, servers, lowest=False, where=No
             continue
         candidates.append((v, s))
     if not candidates:
-        return None, None
+        return None, "no netmodels model"
     v, s = (min if lowest else max)(candidates)
     return v, s
 
