@@ -127,6 +127,10 @@ int serve(ServeArgs& args) {
     return 2;
   }
   auto model = make_model(args.model);
+  if (auto reason = model->unavailable(); !reason.empty()) {
+    std::cerr << "netmodels serve: model " << args.model << " is not available: " << reason << "\n";
+    return 1;
+  }
 
   ServerContext context;
   context.service = service.get();
@@ -134,7 +138,7 @@ int serve(ServeArgs& args) {
   context.options.idle_timeout = seconds_to_ms(args.idle_timeout);
   context.options.data_timeout = seconds_to_ms(args.data_timeout);
   try {
-    context.listener = listen_on(*address, ListenOptions{args.server.backlog, false, false});
+    context.listener = listen_on(*address, ListenOptions{args.server.backlog, true, false});
   } catch (const std::exception& e) {
     std::cerr << "netmodels serve: " << e.what() << "\n";
     return 1;

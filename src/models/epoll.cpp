@@ -1,24 +1,29 @@
-#include <stdexcept>
-
+#include "models/event_model.hpp"
 #include "models/factories.hpp"
 
 namespace nm {
 namespace {
 
-// Placeholder until this model lands.
-class Placeholder final : public Model {
+class EpollModel final : public EventModel {
  public:
+  EpollModel() : EventModel([] { return make_epoll_poller(false); }) {}
   const ModelTraits& traits() const override {
-    static const ModelTraits t{"epoll", "(not built yet)", "", false, false, false, false};
+    static const ModelTraits t{
+        "epoll",
+        "epoll(7) level-triggered in one thread; the kernel keeps the interest set",
+        "a descriptor, an epoll entry and a few hundred bytes per connection",
+        false,
+        false,
+        false,
+        true};
     return t;
   }
-  void run(ServerContext&) override { throw std::runtime_error("model epoll is not built yet"); }
 };
 
 }  // namespace
 
 std::unique_ptr<Model> make_epoll_model() {
-  return std::make_unique<Placeholder>();
+  return std::make_unique<EpollModel>();
 }
 
 }  // namespace nm

@@ -1,24 +1,29 @@
-#include <stdexcept>
-
+#include "models/event_model.hpp"
 #include "models/factories.hpp"
 
 namespace nm {
 namespace {
 
-// Placeholder until this model lands.
-class Placeholder final : public Model {
+class EpollEtModel final : public EventModel {
  public:
+  EpollEtModel() : EventModel([] { return make_epoll_poller(true); }) {}
   const ModelTraits& traits() const override {
-    static const ModelTraits t{"epoll-et", "(not built yet)", "", false, false, false, false};
+    static const ModelTraits t{
+        "epoll-et",
+        "epoll(7) edge-triggered in one thread; reads and writes until EAGAIN",
+        "a descriptor, an epoll entry and a few hundred bytes per connection",
+        false,
+        false,
+        false,
+        true};
     return t;
   }
-  void run(ServerContext&) override { throw std::runtime_error("model epoll-et is not built yet"); }
 };
 
 }  // namespace
 
 std::unique_ptr<Model> make_epoll_et_model() {
-  return std::make_unique<Placeholder>();
+  return std::make_unique<EpollEtModel>();
 }
 
 }  // namespace nm

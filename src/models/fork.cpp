@@ -1,24 +1,74 @@
-#include <stdexcept>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
+#include <map>
+#include <system_error>
+
+#include "app/signals.hpp"
+#include "models/accept_loop.hpp"
+#include "models/blocking_connection.hpp"
+#include "models/child_processes.hpp"
 #include "models/factories.hpp"
 
 namespace nm {
 namespace {
 
-// Placeholder until this model lands.
-class Placeholder final : public Model {
+// The article's fork server: the parent accepts and forks one child per connection; the child
+// serves it and exits. Unlike the article, SIGCHLD is not ignored: the parent reaps each child
+// as soon as it exits (no zombie), counts them for --max-clients, and waits for all on stop.
+class ForkModel final : public Model {
  public:
   const ModelTraits& traits() const override {
-    static const ModelTraits t{"fork", "(not built yet)", "", false, false, false, false};
+    static const ModelTraits t{"fork",
+                               "one child process per connection; the parent accepts",
+                               "a process (its own address space and kernel task) per connection",
+                               false,
+                               true,
+                               false,
+                               false};
     return t;
   }
-  void run(ServerContext&) override { throw std::runtime_error("model fork is not built yet"); }
+
+  void run(ServerContext& context) override {
+    ChildProcesses children;
+    Admission admission(context.options.max_clients, context.options.max_per_ip);
+    std::map<pid_t, Address> peers;
+    auto reap = [&] {
+      for (pid_t pid : children.reap()) {
+        auto it = peers.find(pid);
+        if (it != peers.end()) {
+          admission.release(it->second);
+          peers.erase(it);
+        }
+      }
+    };
+    accept_loop(
+        context, admission,
+        [&](Fd fd, const Address& peer) {
+          pid_t pid = children.spawn([&] {
+            context.listener.reset();
+            serve_blocking(std::move(fd), peer, context);
+          });
+          if (pid < 0) {
+            spdlog::error("fork: {}", std::strerror(errno));
+            admission.release(peer);
+            return;
+          }
+          peers[pid] = peer;
+        },
+        children.exit_fd(), reap);
+    context.listener.reset();
+    children.stop_all();
+  }
 };
 
 }  // namespace
 
 std::unique_ptr<Model> make_fork_model() {
-  return std::make_unique<Placeholder>();
+  return std::make_unique<ForkModel>();
 }
 
 }  // namespace nm

@@ -12,6 +12,7 @@ class Placeholder final : public Model {
     static const ModelTraits t{"uring", "(not built yet)", "", false, false, false, false};
     return t;
   }
+  std::string unavailable() const override { return "not built yet"; }
   void run(ServerContext&) override { throw std::runtime_error("model uring is not built yet"); }
 };
 

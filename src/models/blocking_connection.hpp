@@ -1,0 +1,15 @@
+#pragma once
+
+#include "models/model.hpp"
+#include "net/address.hpp"
+#include "net/fd.hpp"
+
+namespace nm {
+
+// Serves one accepted connection to its end with blocking waits: the body of the iterative,
+// fork, threads, thread-pool and prefork models. It returns when the session is done, the peer
+// leaves, the connection idles past --idle-timeout, or context.stop_fd becomes readable.
+// FTP transfers run here too, watching the control connection meanwhile so ABOR works.
+void serve_blocking(Fd connection, const Address& peer, const ServerContext& context);
+
+}  // namespace nm

@@ -1,0 +1,16 @@
+#include "models/event_model.hpp"
+
+#include "models/event_server.hpp"
+#include "net/socket.hpp"
+
+namespace nm {
+
+void EventModel::run(ServerContext& context) {
+  set_nonblocking(context.listener.get(), true);
+  EventLoop loop(make_poller_());
+  Admission admission(context.options.max_clients, context.options.max_per_ip);
+  EventServer server(loop, context.listener.get(), context, admission);
+  server.run();
+}
+
+}  // namespace nm

@@ -1,0 +1,100 @@
+#include "models/event_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "models/acceptor.hpp"
+#include "models/event_connection.hpp"
+
+namespace nm {
+
+class EventServer::ListenHandler final : public Handler {
+ public:
+  explicit ListenHandler(EventServer& server) : server_(server) {}
+  void on_ready(unsigned) override { server_.accept_ready(); }
+
+ private:
+  EventServer& server_;
+};
+
+class EventServer::StopHandler final : public Handler {
+ public:
+  explicit StopHandler(EventLoop& loop) : loop_(loop) {}
+  void on_ready(unsigned) override { loop_.stop(); }
+
+ private:
+  EventLoop& loop_;
+};
+
+EventServer::EventServer(EventLoop& loop, int listener, const ServerContext& context,
+                         Admission& admission)
+    : loop_(loop),
+      listener_(listener),
+      context_(context),
+      admission_(admission),
+      listen_handler_(std::make_unique<ListenHandler>(*this)),
+      stop_handler_(std::make_unique<StopHandler>(loop)),
+      scratch_(std::make_unique<char[]>(kScratchSize)) {}
+
+EventServer::~EventServer() = default;
+
+void EventServer::run() {
+  if (!loop_.watch(context_.stop_fd, kReadable, stop_handler_.get()) ||
+      !loop_.watch(listener_, kReadable, listen_handler_.get())) {
+    throw std::runtime_error("cannot watch the listening socket");
+  }
+  loop_.run();
+  loop_.unwatch(listener_);
+  loop_.unwatch(context_.stop_fd);
+  for (auto& [raw, connection] : connections_) {
+    connection->shut();
+    admission_.release(connection->peer());
+  }
+  connections_.clear();
+  closed_.clear();
+}
+
+void EventServer::accept_ready() {
+  Acceptor acceptor(listener_);
+  // Edge-triggered loops must take every pending connection now; level-triggered ones take a
+  // batch and come back, so a flood of connects does not starve the clients already in.
+  int budget = loop_.edge_triggered() ? INT32_MAX : 64;
+  for (int i = 0; i < budget; ++i) {
+    Address peer;
+    int fd = acceptor.accept(&peer, true);
+    if (fd < 0) return;
+    if (!admission_.admit(peer)) {
+      spdlog::warn("refused {}: too many connections", peer.to_string());
+      refuse_connection(fd, context_.service->refusal());
+      continue;
+    }
+    auto connection = std::make_unique<EventConnection>(*this, Fd(fd), peer);
+    auto* raw = connection.get();
+    connections_.emplace(raw, std::move(connection));
+    bool opened = false;
+    try {
+      opened = raw->open();
+    } catch (const std::exception& e) {
+      spdlog::error("connection from {}: {}", peer.to_string(), e.what());
+    }
+    if (!opened) {
+      spdlog::error("{}: cannot watch descriptor {} with {}: closing it", peer.to_string(), fd,
+                    loop_.backend());
+      raw->shut();
+      close(raw);
+    }
+  }
+}
+
+void EventServer::close(EventConnection* connection) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) return;
+  admission_.release(connection->peer());
+  // The connection may be the one running right now: free it after this dispatch.
+  if (closed_.empty()) {
+    loop_.run_after(std::chrono::milliseconds(0), [this] { closed_.clear(); });
+  }
+  closed_.push_back(std::move(it->second));
+  connections_.erase(it);
+}
+
+}  // namespace nm

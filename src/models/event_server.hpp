@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "models/admission.hpp"
+#include "models/model.hpp"
+#include "reactor/event_loop.hpp"
+
+namespace nm {
+
+class EventConnection;
+
+// Serves connections on one EventLoop, one thread, non-blocking sockets: the body of the select,
+// poll, epoll and epoll-et models, and of each loop of the reactors model. Output that cannot be
+// written is buffered, writability is asked for only while that buffer is not empty, and a
+// connection whose output passes the high-water mark is not read until it drains, so memory stays
+// bounded under a slow reader.
+class EventServer {
+ public:
+  // `listener` must be non-blocking; it stays owned by the caller.
+  EventServer(EventLoop& loop, int listener, const ServerContext& context, Admission& admission);
+  ~EventServer();
+
+  // Until context.stop_fd becomes readable; then every connection is closed.
+  void run();
+
+  // For EventConnection.
+  EventLoop& loop() { return loop_; }
+  const ServerContext& context() const { return context_; }
+  char* scratch() { return scratch_.get(); }
+  static constexpr size_t kScratchSize = 64 * 1024;
+  void close(EventConnection* connection);
+
+ private:
+  class ListenHandler;
+  class StopHandler;
+  void accept_ready();
+
+  EventLoop& loop_;
+  int listener_;
+  const ServerContext& context_;
+  Admission& admission_;
+  std::unique_ptr<Handler> listen_handler_;
+  std::unique_ptr<Handler> stop_handler_;
+  std::unordered_map<EventConnection*, std::unique_ptr<EventConnection>> connections_;
+  std::vector<std::unique_ptr<EventConnection>> closed_;  // freed after the current dispatch
+  std::unique_ptr<char[]> scratch_;                       // one read buffer for the whole loop
+};
+
+}  // namespace nm

@@ -1,0 +1,37 @@
+#include "transfer/data_listener.hpp"
+
+#include <random>
+#include <system_error>
+
+#include "net/socket.hpp"
+
+namespace nm {
+
+Fd open_passive_listener(const PassiveRequest& request, PassiveResult* result) {
+  Address address = request.bind;
+  ListenOptions options{1, false, true};
+  auto try_port = [&](uint16_t port) -> Fd {
+    address.set_port(port);
+    try {
+      Fd fd = listen_on(address, options);
+      result->ok = true;
+      result->bound = local_address(fd.get());
+      return fd;
+    } catch (const std::system_error& e) {
+      result->error = e.code().value();
+      return Fd();
+    }
+  };
+  if (request.port_min == 0) return try_port(0);
+  unsigned span = request.port_max - request.port_min + 1u;
+  static thread_local std::minstd_rand random{std::random_device{}()};
+  unsigned start = random() % span;
+  for (unsigned i = 0; i < span; ++i) {
+    Fd fd = try_port(static_cast<uint16_t>(request.port_min + (start + i) % span));
+    if (fd) return fd;
+  }
+  result->ok = false;
+  return Fd();
+}
+
+}  // namespace nm

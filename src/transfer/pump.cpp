@@ -1,0 +1,140 @@
+#include "transfer/pump.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace nm {
+namespace {
+
+constexpr size_t kChunk = 256 * 1024;
+
+bool would_block(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+// write(2) all of [data, data+size) to a file, retrying short writes.
+bool write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+DataPump::DataPump(TransferRequest request)
+    : request_(std::move(request)), file_offset_(request_.offset) {}
+
+DataPump::Outcome DataPump::fail(Outcome outcome, int error) {
+  error_ = error;
+  return outcome;
+}
+
+DataPump::Outcome DataPump::step(int socket, size_t budget) {
+  return sending() ? send_step(socket, budget) : receive_step(socket, budget);
+}
+
+bool DataPump::refill() {
+  pending_.clear();
+  pending_offset_ = 0;
+  if (!request_.file) {
+    // A listing: already in memory, already CRLF-terminated by the session.
+    pending_ = request_.memory.substr(memory_offset_, kChunk);
+    memory_offset_ += pending_.size();
+    source_done_ = memory_offset_ >= request_.memory.size();
+    return true;
+  }
+  if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+  ssize_t n = ::pread(request_.file.get(), chunk_.get(), kChunk, static_cast<off_t>(file_offset_));
+  if (n < 0) return false;
+  if (n == 0) {
+    source_done_ = true;
+    return true;
+  }
+  file_offset_ += static_cast<uint64_t>(n);
+  to_ascii_.convert({chunk_.get(), static_cast<size_t>(n)}, pending_);
+  return true;
+}
+
+DataPump::Outcome DataPump::send_step(int socket, size_t budget) {
+  size_t moved = 0;
+  bool zero_copy = request_.file && !request_.ascii;
+  while (moved < budget) {
+    ssize_t n;
+    if (zero_copy) {
+      // Binary file: the kernel copies page cache to socket, no trip through user space.
+      off_t offset = static_cast<off_t>(file_offset_);
+      n = ::sendfile(socket, request_.file.get(), &offset, std::min(kChunk, budget - moved));
+      if (n == 0) return Outcome::kDone;
+      if (n > 0) file_offset_ = static_cast<uint64_t>(offset);
+      if (n < 0 && errno == EIO) {
+        // A read error of the file, not of the socket.
+        return fail(Outcome::kFileError, errno);
+      }
+    } else {
+      if (pending_offset_ == pending_.size()) {
+        if (source_done_) return Outcome::kDone;
+        if (!refill()) return fail(Outcome::kFileError, errno);
+        continue;
+      }
+      n = ::send(socket, pending_.data() + pending_offset_, pending_.size() - pending_offset_,
+                 MSG_NOSIGNAL);
+      if (n > 0) pending_offset_ += static_cast<size_t>(n);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return Outcome::kWouldBlock;
+      return fail(Outcome::kNetworkError, errno);
+    }
+    moved += static_cast<size_t>(n);
+    bytes_ += static_cast<uint64_t>(n);
+  }
+  return Outcome::kBudgetSpent;
+}
+
+DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
+  if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+  size_t moved = 0;
+  while (moved < budget) {
+    ssize_t n = ::recv(socket, chunk_.get(), kChunk, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return Outcome::kWouldBlock;
+      return fail(Outcome::kNetworkError, errno);
+    }
+    if (n == 0) {
+      if (request_.ascii) {
+        pending_.clear();
+        from_ascii_.finish(pending_);
+        if (!write_all(request_.file.get(), pending_.data(), pending_.size())) {
+          return fail(Outcome::kFileError, errno);
+        }
+      }
+      return Outcome::kDone;
+    }
+    bytes_ += static_cast<uint64_t>(n);
+    moved += static_cast<size_t>(n);
+    bool ok;
+    if (request_.ascii) {
+      pending_.clear();
+      from_ascii_.convert({chunk_.get(), static_cast<size_t>(n)}, pending_);
+      ok = write_all(request_.file.get(), pending_.data(), pending_.size());
+    } else {
+      ok = write_all(request_.file.get(), chunk_.get(), static_cast<size_t>(n));
+    }
+    if (!ok) return fail(Outcome::kFileError, errno);
+  }
+  return Outcome::kBudgetSpent;
+}
+
+}  // namespace nm
