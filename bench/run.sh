@@ -6,11 +6,12 @@
 #   bench/run.sh [--quick] [--repeat N] [--models "epoll uring ..."] [--no-install]
 #
 # --quick finishes in under 3 minutes: four models, fewer points, one repeat, short runs.
+# NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RESULTS="$ROOT/bench/results"
-BUILD="$ROOT/build-bench"
+BUILD="${NETMODELS_BENCH_BUILD:-$ROOT/build-bench}"  # a Release build folder of its own
 PYTHON=/usr/bin/python3
 
 QUICK=0
@@ -24,7 +25,7 @@ while [[ $# -gt 0 ]]; do
     --repeat) REPEAT="$2"; shift ;;
     --models) MODELS="$2"; MODELS_SET=1; shift ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
