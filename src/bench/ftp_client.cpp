@@ -183,7 +183,10 @@ struct FtpClient {
     worker->epoll_.add(control.get(), EPOLLIN | EPOLLOUT, &control_side);
   }
 
-  void finish_run() { --worker->active_; }
+  void finish_run() {
+    --worker->active_;
+    worker->start_more();
+  }
 
   void close_data() {
     if (!data) return;
@@ -474,6 +477,19 @@ FtpWorker::FtpWorker(const Target& target, int clients) : target_(target) {
   for (int i = 0; i < clients; ++i) clients_.push_back(new FtpClient(this));
 }
 
+void FtpWorker::start_more() {
+  // A client failing at once would call back in here: the outer loop carries on instead, so a
+  // refused burst does not nest one call per client.
+  if (starting_) return;
+  starting_ = true;
+  size_t limit =
+      options_->max_starting > 0 ? static_cast<size_t>(options_->max_starting) : clients_.size();
+  while (next_to_start_ < clients_.size() && static_cast<size_t>(active_) < limit) {
+    clients_[next_to_start_++]->start();
+  }
+  starting_ = false;
+}
+
 FtpWorker::~FtpWorker() {
   for (auto* c : clients_) delete c;
 }
@@ -482,9 +498,10 @@ void FtpWorker::run(const FtpWorkerOptions& options) {
   options_ = &options;
   active_ = 0;
   counters_ = FtpCounters();
-  for (auto* c : clients_) c->start();
+  next_to_start_ = 0;
+  start_more();
   std::vector<epoll_event> events(256);
-  while (active_ > 0 && now_ns() < options.end_ns) {
+  while ((active_ > 0 || next_to_start_ < clients_.size()) && now_ns() < options.end_ns) {
     int n = epoll_.wait(events.data(), static_cast<int>(events.size()), 50);
     for (int i = 0; i < n; ++i) {
       auto* side = static_cast<FtpClient::Side*>(events[i].data.ptr);

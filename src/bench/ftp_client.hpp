@@ -59,6 +59,9 @@ struct FtpWorkerOptions {
   bool loop = false;  // start the script again on a new connection after it ends
   uint64_t window_start_ns = 0;
   uint64_t end_ns = 0;  // everything stops then, done or not
+  // At most this many clients between their start and their hold or end at once (0: all at
+  // once), for tests about sessions being open rather than about connecting in a burst.
+  int max_starting = 0;
 };
 
 struct FtpClient;
@@ -83,8 +86,12 @@ class FtpWorker {
   Epoll epoll_;
   std::vector<FtpClient*> clients_;
   FtpCounters counters_;
+  void start_more();
+
   const FtpWorkerOptions* options_ = nullptr;
   int active_ = 0;
+  size_t next_to_start_ = 0;
+  bool starting_ = false;
 };
 
 }  // namespace nm::bench
