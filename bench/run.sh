@@ -7,6 +7,8 @@
 #
 # --quick finishes in under 3 minutes: four models, fewer points, one repeat, short runs.
 # NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
+# NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
+# still comes from this tree's `netmodels bench`.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --repeat) REPEAT="$2"; shift ;;
     --models) MODELS="$2"; MODELS_SET=1; shift ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -122,6 +124,7 @@ build() {
   make -C "$BUILD" -j"$(nproc)" netmodels asio_echo >> "$LOG" 2>&1 ||
     { tail -30 "$LOG" >&2; exit 1; }
   NETMODELS="$BUILD/netmodels"
+  SERVER_BIN="${NETMODELS_SERVER_BIN:-$NETMODELS}"
   ASIO_ECHO="$BUILD/bench/peers/asio_echo"
 }
 
@@ -233,7 +236,7 @@ start_server() {
     *)
       local model="${name#netmodels-}" extra=()
       [[ "$service" == ftp ]] && extra=(--root "$FTP_ROOT" --user bench:bench)
-      "$NETMODELS" serve --model "$model" --service "$service" --listen 127.0.0.1:0 \
+      "$SERVER_BIN" serve --model "$model" --service "$service" --listen 127.0.0.1:0 \
         --idle-timeout 0 --quiet --log-level warn "${extra[@]}" > "$out" 2>> "$LOG" &
       SERVER_PID=$!
       if ! wait_listening "$out"; then
@@ -348,6 +351,6 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 $PYTHON "$ROOT/bench/summarize.py" --raw "$RAW" --out "$RESULTS" \
   --machine "$(nproc) cores, ${CPU_MODEL:-unknown CPU}, Linux $(uname -r)" \
   --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-  --mode "$([[ $QUICK == 1 ]] && echo quick || echo full), repeat $REPEAT, ${DURATION}s per point" \
+  --mode "$([[ $QUICK == 1 ]] && echo quick || echo full), repeat $REPEAT, ${DURATION}s per point${NETMODELS_SERVER_BIN:+; netmodels serve from $NETMODELS_SERVER_BIN}" \
   --plot "$ROOT/bench/plot.gp"
 log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"
