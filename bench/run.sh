@@ -206,17 +206,19 @@ setup_pure_users() {
 # start_server NAME SERVICE: starts it, sets SERVER_PID, SERVER_PORT, FTP_USER, FTP_PASS.
 # Returns 1 (and logs why) when the server cannot run here.
 start_server() {
-  local name="$1" service="$2" out="$WORK/server.out"
+  local name="$1" service="$2" out="$WORK/server.out" err="$WORK/server.err"
+  cat "$err" >> "$LOG" 2>/dev/null || true  # the previous server's messages, kept in the log
   : > "$out"
+  : > "$err"
   FTP_USER=bench; FTP_PASS=bench
   case "$name" in
     asio)
-      "$ASIO_ECHO" --listen 127.0.0.1:0 > "$out" 2>> "$LOG" &
+      "$ASIO_ECHO" --listen 127.0.0.1:0 > "$out" 2>> "$err" &
       SERVER_PID=$!
       wait_listening "$out" || { SERVER_PID=""; return 1; } ;;
     vsftpd)
       SERVER_PORT=$(free_port); write_vsftpd_conf "$SERVER_PORT"
-      vsftpd "$WORK/vsftpd.conf" >> "$LOG" 2>&1 &
+      vsftpd "$WORK/vsftpd.conf" >> "$err" 2>&1 &
       SERVER_PID=$!
       FTP_USER=anonymous; FTP_PASS=bench@
       wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
@@ -224,20 +226,20 @@ start_server() {
       [[ -x "$PURE_DIR/usr/sbin/pure-ftpd" ]] || return 1
       SERVER_PORT=$(free_port)
       "$PURE_DIR/usr/sbin/pure-ftpd" -S "127.0.0.1,$SERVER_PORT" -l "puredb:$WORK/pureftpd.pdb" \
-        -E -H -4 -c 20000 -C 20000 -u 1 -I 600 >> "$LOG" 2>&1 &
+        -E -H -4 -c 20000 -C 20000 -u 1 -I 600 >> "$err" 2>&1 &
       SERVER_PID=$!
       wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
     pyftpdlib)
       SERVER_PORT=$(free_port)
       $PYTHON -m pyftpdlib -i 127.0.0.1 -p "$SERVER_PORT" -d "$FTP_ROOT" -w -u bench -P bench \
-        >> "$LOG" 2>&1 &
+        >> "$err" 2>&1 &
       SERVER_PID=$!
       wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
     *)
       local model="${name#netmodels-}" extra=()
       [[ "$service" == ftp ]] && extra=(--root "$FTP_ROOT" --user bench:bench)
       "$SERVER_BIN" serve --model "$model" --service "$service" --listen 127.0.0.1:0 \
-        --idle-timeout 0 --quiet --log-level warn "${extra[@]}" > "$out" 2>> "$LOG" &
+        --idle-timeout 0 --quiet --log-level warn "${extra[@]}" > "$out" 2>> "$err" &
       SERVER_PID=$!
       if ! wait_listening "$out"; then
         wait "$SERVER_PID" 2>/dev/null || true
@@ -254,7 +256,7 @@ run_bench() {
   local name="$1" service="$2" test="$3"; shift 3
   [[ -n "${SKIP[$name/$service]:-}" ]] && return 0
   if ! start_server "$name" "$service"; then
-    log "skip $name ($service): $(tail -1 "$LOG" | cut -c1-120)"
+    log "skip $name ($service): $(tail -1 "$WORK/server.err" | cut -c1-120)"
     SKIP[$name/$service]=1
     return 0
   fi
@@ -266,7 +268,7 @@ run_bench() {
   if ! kill -0 "$SERVER_PID" 2>/dev/null || [[ "$(ps -o stat= -p "$SERVER_PID")" == Z* ]]; then
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
-    log "skip $name ($service): the server exited during the run: $(tail -1 "$LOG" | cut -c1-100)"
+    log "skip $name ($service): it exited during the run: $(tail -1 "$WORK/server.err" | cut -c1-100)"
     SKIP[$name/$service]=1
     return 0
   fi
