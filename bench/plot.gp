@@ -1,0 +1,25 @@
+# Called by bench/summarize.py with: datafile, blocks, outfile, term (png|svg), titletext, ylabel,
+# kind (lines: one block per server, x = connections; bars: one row per server).
+if (term eq 'png') {
+  set terminal pngcairo size 900,540 noenhanced
+} else {
+  set terminal svg size 900,540 dynamic noenhanced
+}
+set output outfile
+set title titletext
+set ylabel ylabel
+set grid
+set key outside right top
+if (kind eq 'lines') {
+  set logscale x 10
+  set xlabel 'connections'
+  plot for [i=0:blocks-1] datafile index i using 1:2 with linespoints lw 2 title columnheader(2)
+} else {
+  set style data histograms
+  set style fill solid 0.8 border -1
+  set boxwidth 0.8
+  set xtics rotate by -45 scale 0
+  set key off
+  set logscale y 10
+  plot datafile using 2:xtic(1) title columnheader(2)
+}

@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# The whole comparison in one command: every netmodels model and the peers (vsftpd, pure-ftpd,
+# pyftpdlib, the Asio echo, iperf3's loopback figure) under the same load, interleaved and
+# repeated, into bench/results/latest.{csv,md} and plots.
+#
+#   bench/run.sh [--quick] [--repeat N] [--models "epoll uring ..."] [--no-install]
+#
+# --quick finishes in under 3 minutes: four models, fewer points, one repeat, short runs.
+# NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
+# NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
+# still comes from this tree's `netmodels bench`.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RESULTS="$ROOT/bench/results"
+BUILD="${NETMODELS_BENCH_BUILD:-$ROOT/build-bench}"  # a Release build folder of its own
+PYTHON=/usr/bin/python3
+
+QUICK=0
+REPEAT=3
+INSTALL=1
+MODELS="iterative fork threads select poll epoll epoll-et thread-pool prefork reactors uring"
+MODELS_SET=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --repeat) REPEAT="$2"; shift ;;
+    --models) MODELS="$2"; MODELS_SET=1; shift ;;
+    --no-install) INSTALL=0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ $QUICK == 1 ]]; then
+  [[ $MODELS_SET == 1 ]] || MODELS="threads epoll reactors uring"
+  REPEAT=1
+  POINTS="1 100 1000"
+  DURATION=1; WARMUP=0.3
+  IDLE_ECHO=1000; IDLE_FTP=300
+  BIG=256M; WAIT=5; IPERF_SECONDS=2
+else
+  POINTS="1 10 100 1000"
+  DURATION=5; WARMUP=1
+  IDLE_ECHO=10000; IDLE_FTP=300
+  BIG=1G; WAIT=30; IPERF_SECONDS=5
+fi
+STORM=300
+PARALLEL=10
+
+WORK=$(mktemp -d /tmp/netmodels-bench.XXXXXX)
+chmod 755 "$WORK"  # vsftpd and pure-ftpd drop to unprivileged users that must reach the root
+LOG="$WORK/bench.log"
+RAW="$WORK/raw.tsv"
+: > "$RAW"
+SERVER_PID=""
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# The pid and every descendant (fork and prefork models serve from children).
+descendants() {
+  local pid
+  for pid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$pid"
+    descendants "$pid"
+  done
+}
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    local children
+    children=$(descendants "$SERVER_PID")
+    kill "$SERVER_PID" 2>/dev/null || true
+    # Give it a moment to stop cleanly, then insist.
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    # A server that left children behind: they are ours to stop too, by pid.
+    local pid
+    for pid in $children; do kill -9 "$pid" 2>/dev/null || true; done
+    SERVER_PID=""
+  fi
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+# Tools: from Debian when missing.
+install_tools() {
+  local missing=()
+  command -v vsftpd >/dev/null || [[ -x /usr/sbin/vsftpd ]] || missing+=(vsftpd)
+  command -v iperf3 >/dev/null || missing+=(iperf3)
+  command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+  [[ -f /usr/include/asio.hpp ]] || missing+=(libasio-dev)
+  $PYTHON -c 'import pyftpdlib' 2>/dev/null || missing+=(python3-pyftpdlib)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ $INSTALL == 0 ]]; then log "missing ${missing[*]} (--no-install)"; return; fi
+    log "installing ${missing[*]}"
+    apt-get install -y "${missing[@]}" >> "$LOG" 2>&1 ||
+      { apt-get update >> "$LOG" 2>&1 && apt-get install -y "${missing[@]}" >> "$LOG" 2>&1; }
+  fi
+  # pure-ftpd conflicts with vsftpd as a Debian package: unpack it beside the build instead.
+  PURE_DIR="$BUILD/pure-ftpd"
+  if [[ ! -x "$PURE_DIR/usr/sbin/pure-ftpd" && $INSTALL == 1 ]]; then
+    log "unpacking pure-ftpd"
+    mkdir -p "$PURE_DIR"
+    (cd "$WORK" && apt-get download pure-ftpd >> "$LOG" 2>&1 &&
+      dpkg-deb -x "$WORK"/pure-ftpd_*.deb "$PURE_DIR") || log "pure-ftpd unavailable"
+  fi
+}
+
+build() {
+  log "building (Release)"
+  # Release at -O2: g++ 12's -O3 raises false -Wrestrict / -Wstringop-overflow inside libstdc++
+  # (GCC bug 105651), which -Werror turns into a failed build.
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+    -DNETMODELS_BUILD_MICROBENCH=OFF >> "$LOG" 2>&1
+  make -C "$BUILD" -j"$(nproc)" netmodels asio_echo >> "$LOG" 2>&1 ||
+    { tail -30 "$LOG" >&2; exit 1; }
+  NETMODELS="$BUILD/netmodels"
+  SERVER_BIN="${NETMODELS_SERVER_BIN:-$NETMODELS}"
+  ASIO_ECHO="$BUILD/bench/peers/asio_echo"
+}
+
+make_ftp_root() {
+  FTP_ROOT="$WORK/root"
+  mkdir -p "$FTP_ROOT/upload"
+  chmod 755 "$FTP_ROOT"
+  chmod 777 "$FTP_ROOT/upload"  # anonymous vsftpd and pure-ftpd's virtual user upload here
+  head -c 65536 /dev/urandom > "$FTP_ROOT/small.bin"
+  head -c 10M /dev/urandom > "$FTP_ROOT/10m.bin"
+  head -c "$BIG" /dev/zero > "$FTP_ROOT/big.bin"
+  chmod 644 "$FTP_ROOT"/*.bin
+}
+
+free_port() {
+  $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits for a server's "listening on HOST:PORT" line; sets SERVER_PORT. Fails if it exits first.
+wait_listening() {
+  local out="$1"
+  for _ in $(seq 1 100); do
+    if grep -q '^listening on ' "$out" 2>/dev/null; then
+      SERVER_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out" | head -1)
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+wait_port() {
+  local port="$1"
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+write_vsftpd_conf() {
+  cat > "$WORK/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$1
+background=NO
+anonymous_enable=YES
+local_enable=NO
+write_enable=YES
+anon_upload_enable=YES
+anon_other_write_enable=YES
+anon_root=$FTP_ROOT
+no_anon_password=YES
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+max_clients=0
+max_per_ip=0
+connect_from_port_20=NO
+xferlog_enable=NO
+pasv_address=127.0.0.1
+idle_session_timeout=600
+EOF
+}
+
+setup_pure_users() {
+  [[ -x "$PURE_DIR/usr/sbin/pure-ftpd" ]] || return 0
+  # SHA-512 crypt, not pure-pw's default argon2id (255 passes, seconds per login): the benchmark
+  # measures serving, not password hashing.
+  local hash
+  hash=$(openssl passwd -6 -salt netmodelsbench bench)
+  printf 'bench:%s:65534:65534::%s/./::::::::::::\n' "$hash" "$FTP_ROOT" > "$WORK/pureftpd.passwd"
+  "$PURE_DIR/usr/bin/pure-pw" mkdb "$WORK/pureftpd.pdb" -f "$WORK/pureftpd.passwd" >> "$LOG" 2>&1
+}
+
+# start_server NAME SERVICE: starts it, sets SERVER_PID, SERVER_PORT, FTP_USER, FTP_PASS.
+# Returns 1 (and logs why) when the server cannot run here.
+start_server() {
+  local name="$1" service="$2" out="$WORK/server.out" err="$WORK/server.err"
+  cat "$err" >> "$LOG" 2>/dev/null || true  # the previous server's messages, kept in the log
+  : > "$out"
+  : > "$err"
+  FTP_USER=bench; FTP_PASS=bench
+  case "$name" in
+    asio)
+      "$ASIO_ECHO" --listen 127.0.0.1:0 > "$out" 2>> "$err" &
+      SERVER_PID=$!
+      wait_listening "$out" || { SERVER_PID=""; return 1; } ;;
+    vsftpd)
+      SERVER_PORT=$(free_port); write_vsftpd_conf "$SERVER_PORT"
+      vsftpd "$WORK/vsftpd.conf" >> "$err" 2>&1 &
+      SERVER_PID=$!
+      FTP_USER=anonymous; FTP_PASS=bench@
+      wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
+    pure-ftpd)
+      [[ -x "$PURE_DIR/usr/sbin/pure-ftpd" ]] || return 1
+      SERVER_PORT=$(free_port)
+      "$PURE_DIR/usr/sbin/pure-ftpd" -S "127.0.0.1,$SERVER_PORT" -l "puredb:$WORK/pureftpd.pdb" \
+        -E -H -4 -c 20000 -C 20000 -u 1 -I 600 >> "$err" 2>&1 &
+      SERVER_PID=$!
+      wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
+    pyftpdlib)
+      SERVER_PORT=$(free_port)
+      $PYTHON -m pyftpdlib -i 127.0.0.1 -p "$SERVER_PORT" -d "$FTP_ROOT" -w -u bench -P bench \
+        >> "$err" 2>&1 &
+      SERVER_PID=$!
+      wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
+    *)
+      local model="${name#netmodels-}" extra=()
+      [[ "$service" == ftp ]] && extra=(--root "$FTP_ROOT" --user bench:bench)
+      "$SERVER_BIN" serve --model "$model" --service "$service" --listen 127.0.0.1:0 \
+        --idle-timeout 0 --quiet --log-level warn "${extra[@]}" > "$out" 2>> "$err" &
+      SERVER_PID=$!
+      if ! wait_listening "$out"; then
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+        return 1
+      fi ;;
+  esac
+  return 0  # each server is started as a plain command: $! is the server itself
+}
+
+# run_bench NAME SERVICE TEST BENCH-ARGS...: one measurement on a fresh server, one raw line.
+declare -A SKIP
+run_bench() {
+  local name="$1" service="$2" test="$3"; shift 3
+  [[ -n "${SKIP[$name/$service]:-}" ]] && return 0
+  if ! start_server "$name" "$service"; then
+    log "skip $name ($service): $(tail -1 "$WORK/server.err" | cut -c1-120)"
+    SKIP[$name/$service]=1
+    return 0
+  fi
+  local json rc=0
+  json=$(timeout --foreground 300 "$NETMODELS" bench "$@" --host "127.0.0.1:$SERVER_PORT" --user "$FTP_USER" \
+    --password "$FTP_PASS" --server-pid "$SERVER_PID" --label "$name" --json 2>> "$LOG") || rc=$?
+  # A server gone before we stop it (a model not built yet prints its port, then exits) measured
+  # nothing: its figures are dropped, not recorded as zeros.
+  if ! kill -0 "$SERVER_PID" 2>/dev/null || [[ "$(ps -o stat= -p "$SERVER_PID")" == Z* ]]; then
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    log "skip $name ($service): it exited during the run: $(tail -1 "$WORK/server.err" | cut -c1-100)"
+    SKIP[$name/$service]=1
+    return 0
+  fi
+  stop_server
+  if [[ -n "$json" ]]; then
+    printf '%s\t%s\t%s\t%s\n' "$name" "$test" "$rc" "$json" >> "$RAW"
+    log "$name $test: $(summary_of "$json")"
+  else
+    log "$name $test: no result (exit $rc)"
+  fi
+}
+
+summary_of() {
+  $PYTHON -c 'import json,sys; d=json.loads(sys.argv[1]); keys=["connections","messages_per_s","p99_us","sessions_per_s","p99_ms","login_storm_s","retr_mib_per_s","stor_mib_per_s","parallel_s","bytes_per_connection","failures"]; print(" ".join(f"{k}={d[k]}" for k in keys if k in d))' "$1"
+}
+
+iperf_run() {
+  local port json
+  port=$(free_port)
+  iperf3 -s -1 -B 127.0.0.1 -p "$port" >> "$LOG" 2>&1 &
+  SERVER_PID=$!
+  sleep 0.3
+  json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$IPERF_SECONDS" -J 2>> "$LOG") || true
+  stop_server
+  local mib
+  mib=$(printf '%s' "$json" | $PYTHON -c 'import json,sys; d=json.load(sys.stdin); print(round(d["end"]["sum_received"]["bits_per_second"]/8/1048576,1))' 2>/dev/null) || return 0
+  printf 'iperf3\tloopback\t0\t{"mode": "iperf3", "label": "iperf3", "loopback_mib_per_s": %s}\n' \
+    "$mib" >> "$RAW"
+  log "iperf3 loopback: $mib MiB/s"
+}
+
+# ---------------------------------------------------------------------------------------------
+START=$(date +%s)
+install_tools
+build
+make_ftp_root
+setup_pure_users
+ulimit -n "$(ulimit -Hn)"  # 10,000 idle connections need as many descriptors in every server
+
+ECHO_SERVERS=""
+FTP_SERVERS=""
+for m in $MODELS; do
+  ECHO_SERVERS+="netmodels-$m "
+  FTP_SERVERS+="netmodels-$m "
+done
+ECHO_SERVERS+="asio"
+FTP_SERVERS+="vsftpd pure-ftpd pyftpdlib"
+
+# Interleaved: each repeat walks every point over every server before the next repeat, so a
+# burst of noise on the shared machine lands on all of them rather than on one.
+for rep in $(seq 1 "$REPEAT"); do
+  log "=== repeat $rep of $REPEAT"
+  iperf_run
+  for c in $POINTS; do
+    for s in $ECHO_SERVERS; do
+      run_bench "$s" echo "echo" echo -c "$c" -s 64 -d "$DURATION" --warmup "$WARMUP"
+    done
+    for s in $FTP_SERVERS; do
+      run_bench "$s" ftp "ftp-sessions" ftp-sessions -c "$c" --file small.bin -d "$DURATION" \
+        --warmup "$WARMUP"
+    done
+  done
+  for s in $FTP_SERVERS; do
+    run_bench "$s" ftp "login-storm" ftp-sessions --login-storm -c "$STORM" --timeout "$WAIT"
+    run_bench "$s" ftp "ftp-transfer" ftp-transfer --file big.bin \
+      --stor-file "upload/${s}.bin" --size "$BIG"
+    run_bench "$s" ftp "ftp-parallel" ftp-transfer --parallel "$PARALLEL" --parallel-file 10m.bin
+  done
+  for s in $ECHO_SERVERS; do
+    [[ "$s" == netmodels-iterative ]] && continue  # one connection at a time: never 10,000
+    run_bench "$s" echo "idle-echo" idle --protocol echo -c "$IDLE_ECHO" --timeout "$WAIT"
+  done
+  for s in $FTP_SERVERS; do
+    [[ "$s" == netmodels-iterative ]] && continue
+    run_bench "$s" ftp "idle-ftp" idle --protocol ftp -c "$IDLE_FTP" --timeout "$WAIT"
+  done
+done
+
+mkdir -p "$RESULTS"
+cp "$RAW" "$RESULTS/latest-raw.tsv"
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+$PYTHON "$ROOT/bench/summarize.py" --raw "$RAW" --out "$RESULTS" \
+  --machine "$(nproc) cores, ${CPU_MODEL:-unknown CPU}, Linux $(uname -r)" \
+  --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  --mode "$([[ $QUICK == 1 ]] && echo quick || echo full), repeat $REPEAT, ${DURATION}s per point${NETMODELS_SERVER_BIN:+; netmodels serve from $NETMODELS_SERVER_BIN}" \
+  --plot "$ROOT/bench/plot.gp"
+log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"

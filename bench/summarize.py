@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+"""Turns bench/run.sh's raw measurements into latest.csv, latest.md and the plots.
+
+Every figure is the median of its repeats. The issue's targets are checked as ratios between
+servers measured in the same run, never against numbers from another machine or day.
+"""
+import argparse
+import collections
+import datetime
+import json
+import os
+import statistics
+import subprocess
+
+POINT_TESTS = ["echo", "ftp-sessions"]
+
+
+def load(raw_path):
+    """{(server, test, connections): {metric: [values...]}} and the run order of servers."""
+    runs = collections.defaultdict(lambda: collections.defaultdict(list))
+    order = []
+    with open(raw_path) as raw:
+        for line in raw:
+            parts = line.rstrip("\n").split("\t", 3)
+            if len(parts) != 4:
+                continue
+            server, test, _rc, text = parts
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if server not in order:
+                order.append(server)
+            key = (server, test, int(record.get("connections", 0)))
+            for metric, value in record.items():
+                if isinstance(value, (int, float)) and metric != "connections":
+                    runs[key][metric].append(value)
+    return runs, order
+
+
+def medians(runs):
+    return {key: {m: statistics.median(v) for m, v in metrics.items()}
+            for key, metrics in runs.items()}
+
+
+def get(table, server, test, connections, metric):
+    return table.get((server, test, connections), {}).get(metric)
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def point_table(table, servers, test, metric, points, title, digits=1):
+    lines = [f"**{title}**", "", "| server | " + " | ".join(f"{p} conn" for p in points) + " |",
+             "|---|" + "---:|" * len(points)]
+    for s in servers:
+        row = [get(table, s, test, p, metric) for p in points]
+        if all(v is None for v in row):
+            continue
+        lines.append(f"| {s} | " + " | ".join(fmt(v, digits) for v in row) + " |")
+    return lines + [""]
+
+
+def best_model(table, test, connections, metric, servers, lowest=False, where=None):
+    candidates = []
+    for s in servers:
+        if not s.startswith("netmodels-"):
+            continue
+        v = get(table, s, test, connections, metric)
+        if v is None or (where and not where(s)):
+            continue
+        candidates.append((v, s))
+    if not candidates:
+        return None, "no netmodels model"
+    v, s = (min if lowest else max)(candidates)
+    return v, s
+
+
+def verdict(value, reference, factor, lower_is_better=False, strict=False):
+    """(status text) for `value` against `factor` x `reference`."""
+    if value is None or reference is None or reference == 0:
+        return "not measured"
+    bound = factor * reference
+    if lower_is_better:
+        met = value < bound if strict else value <= bound
+        miss = (value - bound) / bound * 100
+    else:
+        met = value > bound if strict else value >= bound
+        miss = (bound - value) / bound * 100
+    ratio = value / reference
+    return f"**met** ({ratio:.2f}x)" if met else f"**missed** by {miss:.0f}% ({ratio:.2f}x)"
+
+
+def targets(table, servers):
+    rows = []
+
+    def add(name, value, ref, factor, detail, lower=False, strict=False):
+        rows.append((name, verdict(value, ref, factor, lower, strict), detail))
+
+    iperf = get(table, "iperf3", "loopback", 0, "loopback_mib_per_s")
+    vs_retr = get(table, "vsftpd", "ftp-transfer", 0, "retr_mib_per_s")
+    vs_stor = get(table, "vsftpd", "ftp-transfer", 0, "stor_mib_per_s")
+    retr, retr_by = best_model(table, "ftp-transfer", 0, "retr_mib_per_s", servers)
+    stor, stor_by = best_model(table, "ftp-transfer", 0, "stor_mib_per_s", servers)
+    add("RETR MiB/s of the best model >= 1.2x vsftpd", retr, vs_retr, 1.2,
+        f"{retr_by}: {fmt(retr)} vs vsftpd {fmt(vs_retr)} MiB/s")
+    add("RETR MiB/s of the best model >= 0.8x iperf3 loopback", retr, iperf, 0.8,
+        f"{retr_by}: {fmt(retr)} vs iperf3 {fmt(iperf)} MiB/s")
+    add("STOR MiB/s of the best model >= 1.2x vsftpd", stor, vs_stor, 1.2,
+        f"{stor_by}: {fmt(stor)} vs vsftpd {fmt(vs_stor)} MiB/s")
+
+    def storm_time(server):
+        t = get(table, server, "login-storm", 300, "login_storm_s")
+        ok = get(table, server, "login-storm", 300, "logged_in")
+        return t if ok == 300 else None
+
+    storm, storm_by = best_model(
+        table, "login-storm", 300, "login_storm_s", servers, lowest=True,
+        where=lambda s: storm_time(s) is not None)
+    # A peer that did not get all 300 in before the timeout lost the race, however long the
+    # successful ones took.
+    for peer, factor, strict, label in (("pyftpdlib", 0.5, False, "<= 0.5x pyftpdlib's time"),
+                                        ("vsftpd", 1.0, True, "< vsftpd's time")):
+        name = f"300 logins at once {label}"
+        peer_time = storm_time(peer)
+        peer_in = get(table, peer, "login-storm", 300, "logged_in")
+        if peer_time is None and storm is not None and peer_in is not None:
+            rows.append((name, f"**met** ({peer} did not finish)",
+                         f"{storm_by}: {fmt(storm, 3)} s; {peer}: {fmt(peer_in, 0)} of 300 "
+                         "logged in before the timeout"))
+        else:
+            add(name, storm, peer_time, factor,
+                f"{storm_by}: {fmt(storm, 3)} s vs {peer} {fmt(peer_time, 3)} s", lower=True,
+                strict=strict)
+
+    ep_mem = get(table, "netmodels-epoll", "idle-ftp", 300, "server_kib_after")
+    py_mem = get(table, "pyftpdlib", "idle-ftp", 300, "server_kib_after")
+    add("memory with 300 FTP sessions on epoll <= 0.5x pyftpdlib", ep_mem, py_mem, 0.5,
+        f"{fmt(ep_mem, 0)} KiB vs {fmt(py_mem, 0)} KiB", lower=True)
+
+    ep100 = get(table, "netmodels-epoll", "echo", 100, "messages_per_s")
+    asio100 = get(table, "asio", "echo", 100, "messages_per_s")
+    add("echo msg/s at 100 conn: epoll >= 1.0x Asio", ep100, asio100, 1.0,
+        f"{fmt(ep100)} vs {fmt(asio100)} msg/s")
+    for c in (100, 1000):
+        ur = get(table, "netmodels-uring", "echo", c, "messages_per_s")
+        ep = get(table, "netmodels-epoll", "echo", c, "messages_per_s")
+        add(f"echo msg/s at {c} conn: uring >= epoll", ur, ep, 1.0,
+            f"{fmt(ur)} vs {fmt(ep)} msg/s")
+    re = get(table, "netmodels-reactors", "echo", 1000, "messages_per_s")
+    ep = get(table, "netmodels-epoll", "echo", 1000, "messages_per_s")
+    add("echo msg/s at 1000 conn: reactors > epoll", re, ep, 1.0,
+        f"{fmt(re)} vs {fmt(ep)} msg/s", strict=True)
+
+    for model in ("epoll", "uring"):
+        idle = [(c, m) for (s, t, c), m in table.items()
+                if s == f"netmodels-{model}" and t == "idle-echo"]
+        if not idle:
+            rows.append((f"10,000 idle on {model} < 2 KiB each", "not measured", ""))
+            continue
+        c, m = max(idle)
+        per = m.get("bytes_per_connection")
+        note = "" if c >= 10000 else f" (measured at {c} connections only)"
+        rows.append((f"10,000 idle on {model} < 2 KiB each",
+                      verdict(per, 2048, 1.0, lower_is_better=True, strict=True),
+                      f"{fmt(per, 0)} B per connection, answered "
+                      f"{fmt(m.get('answered'), 0)} of {c}{note}"))
+    lines = ["## Targets", "", "| target | result | figures |", "|---|---|---|"]
+    lines += [f"| {n} | {v} | {d} |" for n, v, d in rows]
+    return lines + [""]
+
+
+def single_tables(table, servers):
+    lines = ["**FTP: one-shot figures**", "",
+             "| server | 300 logins (s) | logged in | RETR MiB/s | STOR MiB/s | "
+             f"10 x 10 MiB RETR (s) | 300 idle sessions: KiB total | B/session |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in servers:
+        vals = [get(table, s, "login-storm", 300, "login_storm_s"),
+                get(table, s, "login-storm", 300, "logged_in"),
+                get(table, s, "ftp-transfer", 0, "retr_mib_per_s"),
+                get(table, s, "ftp-transfer", 0, "stor_mib_per_s"),
+                get(table, s, "ftp-parallel", 10, "parallel_s"),
+                get(table, s, "idle-ftp", 300, "server_kib_after"),
+                get(table, s, "idle-ftp", 300, "bytes_per_connection")]
+        if all(v is None for v in vals):
+            continue
+        digits = [3, 0, 1, 1, 3, 0, 0]
+        lines.append(f"| {s} | " + " | ".join(fmt(v, d) for v, d in zip(vals, digits)) + " |")
+    lines += ["", "**Idle echo connections: server memory**", "",
+              "| server | connections | answered | KiB after | B/connection |",
+              "|---|---:|---:|---:|---:|"]
+    for (s, t, c), m in sorted(table.items()):
+        if t != "idle-echo":
+            continue
+        lines.append(f"| {s} | {c} | {fmt(m.get('answered'), 0)} | "
+                     f"{fmt(m.get('server_kib_after'), 0)} | "
+                     f"{fmt(m.get('bytes_per_connection'), 0)} |")
+    iperf = get(table, "iperf3", "loopback", 0, "loopback_mib_per_s")
+    lines += ["", f"Loopback TCP limit (iperf3, one stream): **{fmt(iperf)} MiB/s**", ""]
+    return lines
+
+
+def write_csv(path, table, runs):
+    with open(path, "w") as out:
+        out.write("server,test,connections,metric,median,runs\n")
+        for (s, t, c), metrics in sorted(table.items()):
+            for m, v in sorted(metrics.items()):
+                out.write(f"{s},{t},{c},{m},{v:g},{len(runs[(s, t, c)][m])}\n")
+
+
+def write_plot_data(out_dir, table, servers, test, metric, points):
+    """One gnuplot block per server (separated by two blank lines), its name as column header."""
+    path = os.path.join(out_dir, f"{test}-{metric}.dat")
+    blocks = 0
+    with open(path, "w") as out:
+        for s in servers:
+            rows = [(p, get(table, s, test, p, metric)) for p in points]
+            rows = [(p, v) for p, v in rows if v is not None]
+            if not rows:
+                continue
+            out.write(f'"connections" "{s}"\n')
+            for p, v in rows:
+                out.write(f"{p} {v}\n")
+            out.write("\n\n")
+            blocks += 1
+    return path, blocks
+
+
+def plot(gp, out_dir, table, servers):
+    points = sorted({c for (_, t, c) in table if t in POINT_TESTS and c > 0})
+    charts = [("echo", "messages_per_s", "echo: messages/s", "messages/s"),
+              ("echo", "p99_us", "echo: p99 latency", "p99 (us)"),
+              ("ftp-sessions", "sessions_per_s", "FTP: sessions/s", "sessions/s"),
+              ("ftp-sessions", "p99_ms", "FTP: p99 session time", "p99 (ms)")]
+    made = []
+    for test, metric, title, ylabel in charts:
+        data, blocks = write_plot_data(out_dir, table, servers, test, metric, points)
+        if blocks == 0:
+            continue
+        for term in ("png", "svg"):
+            base = os.path.join(out_dir, f"{test}-{metric}")
+            args = (f"datafile='{data}'; blocks={blocks}; outfile='{base}.{term}'; "
+                    f"term='{term}'; titletext='{title}'; ylabel='{ylabel}'; kind='lines'")
+            subprocess.run(["gnuplot", "-e", args, gp], check=False)
+        made.append(f"{test}-{metric}")
+    # Memory per connection: one bar per server and protocol.
+    data = os.path.join(out_dir, "memory.dat")
+    with open(data, "w") as out:
+        out.write('"server" "bytes"\n')
+        for (s, t, c), m in sorted(table.items()):
+            if t in ("idle-echo", "idle-ftp") and m.get("bytes_per_connection") is not None:
+                out.write(f'"{s} {t[5:]} x{c}" {m["bytes_per_connection"]}\n')
+    for term in ("png", "svg"):
+        args = (f"datafile='{data}'; blocks=1; outfile='{out_dir}/memory.{term}'; term='{term}'; "
+                f"titletext='server memory per idle connection'; ylabel='bytes'; kind='bars'")
+        subprocess.run(["gnuplot", "-e", args, gp], check=False)
+    made.append("memory")
+    return made
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--raw", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--machine", default="")
+    parser.add_argument("--commit", default="")
+    parser.add_argument("--mode", default="")
+    parser.add_argument("--plot", default="")
+    args = parser.parse_args()
+
+    runs, servers = load(args.raw)
+    table = medians(runs)
+    os.makedirs(args.out, exist_ok=True)
+    write_csv(os.path.join(args.out, "latest.csv"), table, runs)
+    points = sorted({c for (_, t, c) in table if t in POINT_TESTS and c > 0})
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    md = ["# netmodels benchmark: latest results", "",
+          f"- date: {now}", f"- machine: {args.machine}", f"- commit: `{args.commit}`",
+          f"- run: {args.mode}; every figure is the median of its repeats", "",
+          "The load generator (`netmodels bench`) shares the machine's cores with the server: "
+          "compare models by the CPU seconds they spend per million messages as well as by "
+          "throughput.", ""]
+    md += targets(table, servers)
+    md += ["## Echo (64-byte messages)", ""]
+    md += point_table(table, servers, "echo", "messages_per_s", points, "messages/s", 0)
+    md += point_table(table, servers, "echo", "p99_us", points, "p99 latency (us)")
+    md += point_table(table, servers, "echo", "server_cpu_s_per_million_msgs", points,
+                      "server CPU seconds per million messages", 2)
+    md += ["## FTP sessions (connect, login, LIST, RETR 64 KiB, QUIT)", ""]
+    md += point_table(table, servers, "ftp-sessions", "sessions_per_s", points, "sessions/s")
+    md += point_table(table, servers, "ftp-sessions", "p99_ms", points, "p99 session time (ms)")
+    md += point_table(table, servers, "ftp-sessions", "failures", points, "failed sessions", 0)
+    md += ["## One-shot figures", ""]
+    md += single_tables(table, servers)
+    if args.plot:
+        made = plot(args.plot, args.out, table, servers)
+        md += ["## Plots", ""] + [f"![{m}]({m}.svg)" for m in made] + [""]
+    with open(os.path.join(args.out, "latest.md"), "w") as out:
+        out.write("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+#include "bench/echo_load.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bench/event_loop.hpp"
+#include "bench/proc_stats.hpp"
+#include "net/socket.hpp"
+
+namespace nm::bench {
+namespace {
+
+struct Window {
+  uint64_t start_ns = 0;  // measuring begins
+  uint64_t end_ns = 0;    // everything stops
+};
+
+struct Connection {
+  Fd fd;
+  bool connected = false;
+  bool writing = false;  // EPOLLOUT wanted: the message did not fit in the socket buffer
+  size_t sent = 0;
+  size_t received = 0;
+  uint64_t started_ns = 0;
+  uint64_t completed = 0;
+};
+
+class EchoWorker {
+ public:
+  EchoWorker(const Target& target, const EchoOptions& options, int connections, Window window)
+      : target_(target),
+        options_(options),
+        count_(connections),
+        window_(window),
+        payload_(options.size, 'x'),
+        scratch_(64 * 1024) {
+    for (size_t i = 0; i < payload_.size(); ++i) payload_[i] = static_cast<char>('a' + i % 26);
+  }
+
+  void run() {
+    connections_.resize(static_cast<size_t>(count_));
+    for (auto& c : connections_) open(c);
+    std::vector<epoll_event> events(256);
+    while (now_ns() < window_.end_ns) {
+      int n = epoll_.wait(events.data(), static_cast<int>(events.size()), 50);
+      for (int i = 0; i < n; ++i) handle(*static_cast<Connection*>(events[i].data.ptr));
+    }
+    for (auto& c : connections_) {
+      if (c.completed > 0) ++result_.served;
+    }
+  }
+
+  EchoResult& result() { return result_; }
+
+ private:
+  void open(Connection& c) {
+    c.fd = connect_to(target_.address, true);
+    if (!c.fd) {
+      ++result_.connect_failures;
+      return;
+    }
+    epoll_.add(c.fd.get(), EPOLLIN | EPOLLOUT, &c);
+  }
+
+  void fail(Connection& c) {
+    if (c.connected) {
+      ++result_.broken;
+    } else {
+      ++result_.connect_failures;
+    }
+    epoll_.remove(c.fd.get());
+    c.fd.reset();
+  }
+
+  void handle(Connection& c) {
+    if (!c.fd) return;
+    if (!c.connected) {
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) return fail(c);
+      c.connected = true;
+      ++result_.connected;
+      set_nodelay(c.fd.get());
+      c.writing = true;  // registered with EPOLLOUT
+      return begin(c);
+    }
+    if (c.writing && c.sent < payload_.size()) write(c);
+    if (c.fd) read(c);
+  }
+
+  void begin(Connection& c) {
+    c.sent = 0;
+    c.received = 0;
+    c.started_ns = now_ns();
+    write(c);
+  }
+
+  void write(Connection& c) {
+    while (c.sent < payload_.size()) {
+      ssize_t n =
+          ::send(c.fd.get(), payload_.data() + c.sent, payload_.size() - c.sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.sent += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
+      } else {
+        return fail(c);
+      }
+    }
+    bool want_out = c.sent < payload_.size();
+    if (want_out != c.writing) {
+      c.writing = want_out;
+      epoll_.modify(c.fd.get(), EPOLLIN | (want_out ? EPOLLOUT : 0u), &c);
+    }
+  }
+
+  void read(Connection& c) {
+    for (;;) {
+      ssize_t n = ::recv(c.fd.get(), scratch_.data(), scratch_.size(), 0);
+      if (n > 0) {
+        c.received += static_cast<size_t>(n);
+        if (c.received > c.sent) return fail(c);  // more than was asked: not an echo
+        if (c.received == payload_.size()) return complete(c);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return;
+      } else {
+        return fail(c);
+      }
+    }
+  }
+
+  void complete(Connection& c) {
+    uint64_t now = now_ns();
+    if (now >= window_.start_ns && now < window_.end_ns) {
+      ++c.completed;
+      ++result_.messages;
+      result_.latency.record(now - c.started_ns);
+    }
+    if (now < window_.end_ns) begin(c);
+  }
+
+  const Target& target_;
+  const EchoOptions& options_;
+  int count_;
+  Window window_;
+  std::string payload_;
+  std::vector<char> scratch_;
+  Epoll epoll_;
+  std::vector<Connection> connections_;
+  EchoResult result_;
+};
+
+}  // namespace
+
+EchoResult run_echo(const Target& target, const EchoOptions& options) {
+  int threads = thread_count(target, options.connections);
+  Window window;
+  window.start_ns = now_ns() + static_cast<uint64_t>(options.warmup * 1e9);
+  window.end_ns = window.start_ns + static_cast<uint64_t>(options.duration * 1e9);
+  progress("echo: " + std::to_string(options.connections) + " connections, " +
+           std::to_string(options.size) + "-byte messages, " + std::to_string(threads) +
+           " threads, warming up");
+
+  std::vector<std::unique_ptr<EchoWorker>> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<EchoWorker>(
+        target, options, share_of(options.connections, threads, i), window));
+  }
+  std::vector<std::thread> running;
+  for (auto& w : workers) running.emplace_back([&w] { w->run(); });
+
+  auto at = [](uint64_t ns) { return Clock::time_point(std::chrono::nanoseconds(ns)); };
+  std::this_thread::sleep_until(at(window.start_ns));
+  TreeStats before, after;
+  if (target.server_pid) before = tree_stats(target.server_pid);
+  progress("echo: measuring for " + fmt::format("{:g} s", options.duration));
+  std::this_thread::sleep_until(at(window.end_ns));
+  if (target.server_pid) after = tree_stats(target.server_pid);
+  for (auto& t : running) t.join();
+
+  EchoResult total;
+  total.seconds = options.duration;
+  for (auto& w : workers) {
+    auto& r = w->result();
+    total.messages += r.messages;
+    total.latency.merge(r.latency);
+    total.connected += r.connected;
+    total.connect_failures += r.connect_failures;
+    total.served += r.served;
+    total.broken += r.broken;
+  }
+  if (target.server_pid && before.processes > 0) {
+    total.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+  }
+  return total;
+}
+
+}  // namespace nm::bench

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "bench/histogram.hpp"
+#include "bench/load_common.hpp"
+
+namespace nm::bench {
+
+struct EchoOptions {
+  int connections = 10;
+  size_t size = 64;
+  double duration = 5;  // seconds measured
+  double warmup = 1;    // seconds run before measuring, so connects and caches settle
+};
+
+struct EchoResult {
+  uint64_t messages = 0;  // whole echoes completed inside the measured window
+  double seconds = 0;
+  Histogram latency;  // ns from the first byte sent to the last byte echoed
+  int connected = 0;
+  int connect_failures = 0;
+  int served = 0;                  // connections with at least one echo in the window
+  int broken = 0;                  // closed or reset by the server, or answered with extra bytes
+  double server_cpu_seconds = -1;  // -1: no --server-pid
+};
+
+// N connections over `target.threads` epoll loops, each sending one message and waiting for its
+// whole echo before the next (closed loop), so latency and throughput are those of the server.
+EchoResult run_echo(const Target& target, const EchoOptions& options);
+
+}  // namespace nm::bench

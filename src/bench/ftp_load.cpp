@@ -1,0 +1,139 @@
+#include "bench/ftp_load.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "bench/ftp_client.hpp"
+#include "bench/proc_stats.hpp"
+
+namespace nm::bench {
+namespace {
+
+uint64_t seconds_ns(double s) {
+  return static_cast<uint64_t>(s * 1e9);
+}
+
+Clock::time_point at(uint64_t ns) {
+  return Clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+// Runs `options` on `clients` clients spread over the load threads; returns the merged counters.
+FtpCounters run_clients(const Target& target, int clients, const FtpWorkerOptions& options,
+                        int threads, const std::function<void()>& while_running = {}) {
+  std::vector<std::unique_ptr<FtpWorker>> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<FtpWorker>(target, share_of(clients, threads, i)));
+  }
+  std::vector<std::thread> running;
+  for (auto& w : workers) running.emplace_back([&w, &options] { w->run(options); });
+  if (while_running) while_running();
+  for (auto& t : running) t.join();
+  FtpCounters total;
+  for (auto& w : workers) total.merge(w->counters());
+  return total;
+}
+
+void log_errors(const std::vector<std::string>& errors) {
+  for (const auto& e : errors) progress("  error: " + e);
+}
+
+}  // namespace
+
+FtpSessionResult run_ftp_sessions(const Target& target, const FtpSessionOptions& options) {
+  FtpWorkerOptions w;
+  w.script = {{StepKind::kLogin, {}, 0},
+              {StepKind::kList, {}, 0},
+              {StepKind::kRetr, options.file, 0},
+              {StepKind::kQuit, {}, 0}};
+  w.loop = true;
+  w.window_start_ns = now_ns() + seconds_ns(options.warmup);
+  w.end_ns = w.window_start_ns + seconds_ns(options.duration);
+  int threads = thread_count(target, options.clients);
+  progress(fmt::format("ftp-sessions: {} clients, {} threads, {:g} s", options.clients, threads,
+                       options.duration));
+  TreeStats before, after;
+  auto counters = run_clients(target, options.clients, w, threads, [&] {
+    std::this_thread::sleep_until(at(w.window_start_ns));
+    if (target.server_pid) before = tree_stats(target.server_pid);
+    std::this_thread::sleep_until(at(w.end_ns));
+    if (target.server_pid) after = tree_stats(target.server_pid);
+  });
+  FtpSessionResult r;
+  r.sessions = counters.sessions;
+  r.seconds = options.duration;
+  r.session_ns = counters.session_ns;
+  r.failures = counters.failures;
+  r.errors = counters.errors;
+  if (target.server_pid && before.processes > 0) {
+    r.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+  }
+  log_errors(r.errors);
+  return r;
+}
+
+LoginStormResult run_login_storm(const Target& target, int clients, double timeout) {
+  FtpWorkerOptions w;
+  w.script = {{StepKind::kLogin, {}, 0}, {StepKind::kHold, {}, 0}};
+  uint64_t start = now_ns();
+  w.end_ns = start + seconds_ns(timeout);
+  int threads = thread_count(target, clients);
+  progress(fmt::format("login storm: {} clients, {} threads", clients, threads));
+  auto counters = run_clients(target, clients, w, threads);
+  LoginStormResult r;
+  r.clients = clients;
+  r.logged_in = counters.held;
+  r.failures = counters.failures;
+  r.errors = counters.errors;
+  r.seconds = counters.held ? static_cast<double>(counters.last_hold_ns - start) / 1e9 : 0;
+  log_errors(r.errors);
+  return r;
+}
+
+TransferResult run_transfer(const Target& target, const TransferOptions& options) {
+  FtpWorkerOptions w;
+  w.script = {{StepKind::kLogin, {}, 0},
+              {StepKind::kTypeImage, {}, 0},
+              {StepKind::kRetr, options.retr_file, 0},
+              {StepKind::kStor, options.stor_file, options.stor_bytes},
+              {StepKind::kQuit, {}, 0}};
+  w.end_ns = now_ns() + seconds_ns(options.timeout);
+  progress(fmt::format("ftp-transfer: RETR {} then STOR {} ({} bytes)", options.retr_file,
+                       options.stor_file, options.stor_bytes));
+  auto counters = run_clients(target, 1, w, 1);
+  TransferResult r;
+  r.retr_bytes = counters.retr_bytes;
+  r.retr_seconds = static_cast<double>(counters.retr_ns) / 1e9;
+  r.stor_bytes = counters.stor_bytes;
+  r.stor_seconds = static_cast<double>(counters.stor_ns) / 1e9;
+  r.failures = counters.failures;
+  r.errors = counters.errors;
+  log_errors(r.errors);
+  return r;
+}
+
+ParallelResult run_parallel_retr(const Target& target, int clients, const std::string& file,
+                                 double timeout) {
+  FtpWorkerOptions w;
+  w.script = {{StepKind::kLogin, {}, 0},
+              {StepKind::kTypeImage, {}, 0},
+              {StepKind::kRetr, file, 0},
+              {StepKind::kHold, {}, 0}};
+  uint64_t start = now_ns();
+  w.end_ns = start + seconds_ns(timeout);
+  int threads = thread_count(target, clients);
+  progress(fmt::format("ftp-transfer: {} parallel RETR {}", clients, file));
+  auto counters = run_clients(target, clients, w, threads);
+  ParallelResult r;
+  r.transfers = static_cast<int>(counters.retr_bytes ? counters.transfers : 0);
+  r.bytes = counters.retr_bytes;
+  r.seconds = counters.held ? static_cast<double>(counters.last_hold_ns - start) / 1e9 : 0;
+  r.failures = counters.failures;
+  r.errors = counters.errors;
+  log_errors(r.errors);
+  return r;
+}
+
+}  // namespace nm::bench

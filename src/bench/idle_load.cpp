@@ -1,0 +1,150 @@
+#include "bench/idle_load.hpp"
+
+#include <fmt/format.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "bench/event_loop.hpp"
+#include "bench/ftp_client.hpp"
+#include "net/socket.hpp"
+
+namespace nm::bench {
+namespace {
+
+uint64_t seconds_ns(double s) {
+  return static_cast<uint64_t>(s * 1e9);
+}
+
+struct EchoIdle {
+  Fd fd;
+  bool connected = false;
+  bool answered = false;
+};
+
+// One thread is plenty: idle connections cost the load generator nothing but a slot in epoll.
+void echo_idle(const Target& target, const IdleOptions& options, IdleResult* result,
+               const std::function<void()>& between) {
+  Epoll epoll;
+  std::vector<EchoIdle> conns(static_cast<size_t>(options.connections));
+  uint64_t start = now_ns();
+  int pending = 0;
+  for (auto& c : conns) {
+    c.fd = connect_to(target.address, true);
+    if (!c.fd) {
+      ++result->failures;
+      continue;
+    }
+    epoll.add(c.fd.get(), EPOLLOUT, &c);
+    ++pending;
+  }
+  auto drop = [&](EchoIdle& c) {
+    epoll.remove(c.fd.get());
+    c.fd.reset();
+    ++result->failures;
+  };
+  std::vector<epoll_event> events(1024);
+  uint64_t deadline = start + seconds_ns(options.timeout);
+  while (pending > 0 && now_ns() < deadline) {
+    int n = epoll.wait(events.data(), static_cast<int>(events.size()), 100);
+    for (int i = 0; i < n; ++i) {
+      auto& c = *static_cast<EchoIdle*>(events[i].data.ptr);
+      if (!c.fd || c.connected) continue;
+      --pending;
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        drop(c);
+        continue;
+      }
+      c.connected = true;
+      ++result->opened;
+      epoll.modify(c.fd.get(), EPOLLIN, &c);
+    }
+  }
+  result->open_seconds = static_cast<double>(now_ns() - start) / 1e9;
+  progress(fmt::format("idle: {} of {} connections open", result->opened, options.connections));
+
+  int waiting = 0;
+  for (auto& c : conns) {
+    if (!c.fd || !c.connected) continue;
+    if (::send(c.fd.get(), "x", 1, MSG_NOSIGNAL) == 1) {
+      ++waiting;
+    } else {
+      drop(c);
+    }
+  }
+  deadline = now_ns() + seconds_ns(options.timeout);
+  while (waiting > 0 && now_ns() < deadline) {
+    int n = epoll.wait(events.data(), static_cast<int>(events.size()), 100);
+    for (int i = 0; i < n; ++i) {
+      auto& c = *static_cast<EchoIdle*>(events[i].data.ptr);
+      if (!c.fd || c.answered) continue;
+      char byte;
+      ssize_t got = ::recv(c.fd.get(), &byte, 1, 0);
+      if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      --waiting;
+      if (got == 1) {
+        c.answered = true;
+        ++result->answered;
+      } else {
+        drop(c);
+      }
+    }
+  }
+  // The connections stay open while the server's memory is read.
+  between();
+}
+
+void ftp_idle(const Target& target, const IdleOptions& options, IdleResult* result,
+              const std::function<void()>& between) {
+  FtpWorker worker(target, options.connections);
+  FtpWorkerOptions open;
+  open.script = {{StepKind::kLogin, {}, 0}, {StepKind::kHold, {}, 0}};
+  // Opened a few at a time: this test is about sessions being open, and a server whose listen
+  // backlog is short (vsftpd's is 32) would otherwise lose a burst of greetings to SYN cookies.
+  open.max_starting = 16;
+  uint64_t start = now_ns();
+  open.end_ns = start + seconds_ns(options.timeout);
+  worker.run(open);
+  result->opened = worker.counters().held;
+  result->failures += worker.counters().failures;
+  result->open_seconds = static_cast<double>(now_ns() - start) / 1e9;
+  progress(
+      fmt::format("idle: {} of {} FTP sessions logged in", result->opened, options.connections));
+  for (const auto& e : worker.counters().errors) progress("  error: " + e);
+
+  FtpWorkerOptions check;
+  check.script = {{StepKind::kNoop, {}, 0}, {StepKind::kHold, {}, 0}};
+  check.max_starting = 16;
+  check.end_ns = now_ns() + seconds_ns(options.timeout);
+  worker.run(check);
+  result->answered = worker.counters().held;
+  result->failures += worker.counters().failures;
+  between();
+}
+
+}  // namespace
+
+IdleResult run_idle(const Target& target, const IdleOptions& options) {
+  IdleResult result;
+  if (target.server_pid) result.before = tree_stats(target.server_pid);
+  progress(fmt::format("idle: opening {} {} connections", options.connections,
+                       options.protocol == IdleProtocol::kFtp ? "FTP" : "echo"));
+  auto measure = [&] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.settle));
+    if (target.server_pid) result.after = tree_stats(target.server_pid);
+  };
+  if (options.protocol == IdleProtocol::kFtp) {
+    ftp_idle(target, options, &result, measure);
+  } else {
+    echo_idle(target, options, &result, measure);
+  }
+  return result;
+}
+
+}  // namespace nm::bench

@@ -1,0 +1,144 @@
+#include "bench/proc_stats.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace nm::bench {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+template <typename T>
+bool parse_number(std::string_view word, T* out) {
+  auto r = std::from_chars(word.data(), word.data() + word.size(), *out);
+  return r.ec == std::errc() && r.ptr == word.data() + word.size();
+}
+
+std::vector<ProcStat> all_processes() {
+  std::vector<ProcStat> result;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return result;
+  while (auto* entry = ::readdir(dir)) {
+    pid_t pid = 0;
+    if (!parse_number(std::string_view(entry->d_name), &pid)) continue;
+    auto stat = parse_proc_stat(read_text("/proc/" + std::string(entry->d_name) + "/stat"));
+    if (stat) result.push_back(*stat);
+  }
+  ::closedir(dir);
+  return result;
+}
+
+}  // namespace
+
+std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  auto open = text.find('(');
+  auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return std::nullopt;
+  }
+  ProcStat stat;
+  auto pid_text = text.substr(0, open);
+  while (!pid_text.empty() && pid_text.back() == ' ') pid_text.remove_suffix(1);
+  if (!parse_number(pid_text, &stat.pid)) return std::nullopt;
+  // Field 3 (state) is the first word after ')'; ppid is field 4, utime 14, stime 15,
+  // cutime 16, cstime 17.
+  std::string_view rest = text.substr(close + 1);
+  int field = 2;
+  size_t pos = 0;
+  while (pos < rest.size() && field < 17) {
+    while (pos < rest.size() && rest[pos] == ' ') ++pos;
+    size_t end = rest.find(' ', pos);
+    if (end == std::string_view::npos) end = rest.size();
+    auto word = rest.substr(pos, end - pos);
+    ++field;
+    bool ok = true;
+    if (field == 4) ok = parse_number(word, &stat.ppid);
+    if (field == 14) ok = parse_number(word, &stat.utime_ticks);
+    if (field == 15) ok = parse_number(word, &stat.stime_ticks);
+    if (field == 16) ok = parse_number(word, &stat.cutime_ticks);
+    if (field == 17) ok = parse_number(word, &stat.cstime_ticks);
+    if (!ok) return std::nullopt;
+    pos = end;
+  }
+  if (field < 17) return std::nullopt;
+  return stat;
+}
+
+std::optional<uint64_t> parse_kb_field(std::string_view text, std::string_view name) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.size() <= name.size() || line.substr(0, name.size()) != name ||
+        line[name.size()] != ':') {
+      continue;
+    }
+    auto value = line.substr(name.size() + 1);
+    auto first = value.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return std::nullopt;
+    value = value.substr(first);
+    auto last = value.find_first_of(" \t");
+    uint64_t kib = 0;
+    if (!parse_number(value.substr(0, last), &kib)) return std::nullopt;
+    return kib;
+  }
+  return std::nullopt;
+}
+
+std::vector<pid_t> process_tree(pid_t root) {
+  std::multimap<pid_t, pid_t> children;
+  bool found = false;
+  for (const auto& p : all_processes()) {
+    children.emplace(p.ppid, p.pid);
+    if (p.pid == root) found = true;
+  }
+  std::vector<pid_t> tree;
+  if (!found) return tree;
+  tree.push_back(root);
+  for (size_t i = 0; i < tree.size(); ++i) {
+    auto [first, last] = children.equal_range(tree[i]);
+    for (auto it = first; it != last; ++it) tree.push_back(it->second);
+  }
+  return tree;
+}
+
+TreeStats tree_stats(pid_t root) {
+  TreeStats stats;
+  static const double kTicks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  bool pss_everywhere = true;
+  for (pid_t pid : process_tree(root)) {
+    std::string base = "/proc/" + std::to_string(pid);
+    auto stat = parse_proc_stat(read_text(base + "/stat"));
+    if (!stat) continue;  // ended while we looked
+    ++stats.processes;
+    stats.cpu_seconds += static_cast<double>(stat->utime_ticks + stat->stime_ticks +
+                                             stat->cutime_ticks + stat->cstime_ticks) /
+                         kTicks;
+    if (auto rss = parse_kb_field(read_text(base + "/status"), "VmRSS")) stats.rss_kib += *rss;
+    auto pss = parse_kb_field(read_text(base + "/smaps_rollup"), "Pss");
+    if (pss) {
+      stats.pss_kib += *pss;
+    } else {
+      pss_everywhere = false;
+    }
+  }
+  // A Pss sum missing some processes would understate the tree: fall back to RSS altogether.
+  if (!pss_everywhere) stats.pss_kib = 0;
+  return stats;
+}
+
+}  // namespace nm::bench

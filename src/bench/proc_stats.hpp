@@ -1,0 +1,46 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace nm::bench {
+
+// The fields of /proc/PID/stat the benchmark needs.
+struct ProcStat {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  uint64_t utime_ticks = 0;
+  uint64_t stime_ticks = 0;
+  // CPU of children already reaped: a fork model's finished sessions live on only here.
+  uint64_t cutime_ticks = 0;
+  uint64_t cstime_ticks = 0;
+};
+
+// Parses one /proc/PID/stat line. The command name sits in parentheses and may itself hold spaces
+// and parentheses, so the fields are counted from the last ')'.
+std::optional<ProcStat> parse_proc_stat(std::string_view text);
+// The value in kB of a "Name:   1234 kB" line of /proc/PID/status or smaps_rollup.
+std::optional<uint64_t> parse_kb_field(std::string_view text, std::string_view name);
+
+// What a server costs, summed over its process and every descendant (fork and prefork models
+// serve from children).
+struct TreeStats {
+  int processes = 0;
+  uint64_t rss_kib = 0;  // sum of VmRSS: counts pages shared by a parent and its forks each time
+  uint64_t pss_kib = 0;  // sum of Pss: shared pages split between their sharers, 0 if unreadable
+  double cpu_seconds = 0;
+
+  // One process: RSS, which other processes mapping the same libraries cannot move. A tree: Pss,
+  // so that the pages a fork shares with its parent are not counted once per child.
+  uint64_t memory_kib(bool tree) const { return tree && pss_kib ? pss_kib : rss_kib; }
+};
+
+// `root` and its descendants, found by walking /proc; empty when `root` is gone.
+std::vector<pid_t> process_tree(pid_t root);
+TreeStats tree_stats(pid_t root);
+
+}  // namespace nm::bench

@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "bench/ftp_client.hpp"
+#include "bench/proc_stats.hpp"
+
+namespace nm::bench {
+namespace {
+
+TEST(BenchProcStats, ParsesStatLine) {
+  auto s = parse_proc_stat(
+      "4242 (netmodels) S 17 4242 17 0 -1 4194560 1000 0 0 0 250 75 3 4 20 0 3 0 123 0 0");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pid, 4242);
+  EXPECT_EQ(s->ppid, 17);
+  EXPECT_EQ(s->utime_ticks, 250u);
+  EXPECT_EQ(s->stime_ticks, 75u);
+  EXPECT_EQ(s->cutime_ticks, 3u);
+  EXPECT_EQ(s->cstime_ticks, 4u);
+}
+
+TEST(BenchProcStats, CommandNameMayHoldSpacesAndParentheses) {
+  auto s = parse_proc_stat("7 (a) b (c) d) R 1 7 7 0 -1 0 0 0 0 0 11 22 33 44 20 0 1 0 9 0 0");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->ppid, 1);
+  EXPECT_EQ(s->utime_ticks, 11u);
+  EXPECT_EQ(s->stime_ticks, 22u);
+}
+
+TEST(BenchProcStats, RejectsTruncatedOrGarbledLines) {
+  EXPECT_FALSE(parse_proc_stat(""));
+  EXPECT_FALSE(parse_proc_stat("12 (x) S 1 2 3"));
+  EXPECT_FALSE(parse_proc_stat("12 x S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"));
+  EXPECT_FALSE(parse_proc_stat("12 (x) S one 2 3 4 5 6 7 8 9 10 11 12 13 14 15"));
+}
+
+TEST(BenchProcStats, ReadsKbFields) {
+  const char* status =
+      "Name:\tnetmodels\nVmPeak:\t  9999 kB\nVmRSS:\t    5120 kB\nRssAnon:\t 1024 kB\n";
+  EXPECT_EQ(parse_kb_field(status, "VmRSS"), 5120u);
+  EXPECT_EQ(parse_kb_field(status, "RssAnon"), 1024u);
+  EXPECT_FALSE(parse_kb_field(status, "VmSwap"));
+  EXPECT_FALSE(parse_kb_field(status, "Vm"));  // a prefix of a name is not the name
+  const char* rollup = "00400000-7fff [rollup]\nRss:   800 kB\nPss:   700 kB\nPss_Anon: 9 kB\n";
+  EXPECT_EQ(parse_kb_field(rollup, "Pss"), 700u);
+}
+
+TEST(BenchProcStats, ReadsThisProcessTree) {
+  auto tree = process_tree(::getpid());
+  ASSERT_FALSE(tree.empty());
+  EXPECT_EQ(tree.front(), ::getpid());
+  auto stats = tree_stats(::getpid());
+  EXPECT_GE(stats.processes, 1);
+  EXPECT_GT(stats.rss_kib, 0u);
+  EXPECT_GE(stats.cpu_seconds, 0.0);
+}
+
+TEST(BenchProcStats, GoneProcessIsEmpty) {
+  EXPECT_TRUE(process_tree(0x3fffffff).empty());
+  EXPECT_EQ(tree_stats(0x3fffffff).processes, 0);
+}
+
+TEST(BenchFtpReplies, SingleAndMultiLineReplies) {
+  ReplyReader reader;
+  int code = 0;
+  std::string text;
+  EXPECT_FALSE(reader.next("220 hel", &code, &text));
+  ASSERT_TRUE(reader.next("lo\r\n211-Features:\r\n MDTM\r\n211 End\r\n", &code, &text));
+  EXPECT_EQ(code, 220);
+  EXPECT_EQ(text, "220 hello");
+  ASSERT_TRUE(reader.next("", &code, &text));
+  EXPECT_EQ(code, 211);
+  EXPECT_EQ(text, "211 End");
+  EXPECT_FALSE(reader.next("", &code, &text));
+}
+
+TEST(BenchFtpReplies, MultiLineBodyMayStartWithOtherCodes) {
+  ReplyReader reader;
+  int code = 0;
+  std::string text;
+  ASSERT_TRUE(reader.next("230-Welcome\r\n200 not the end\r\n230 in\r\n", &code, &text));
+  EXPECT_EQ(code, 230);
+  EXPECT_EQ(text, "230 in");
+}
+
+TEST(BenchFtpReplies, PasvPort) {
+  EXPECT_EQ(parse_pasv_port("227 Entering Passive Mode (127,0,0,1,78,40)."), 78 * 256 + 40);
+  EXPECT_EQ(parse_pasv_port("227 =127,0,0,1,4,1"), 4 * 256 + 1);
+  EXPECT_EQ(parse_pasv_port("227 Entering Passive Mode (127,0,0,1,78)"), 0);
+  EXPECT_EQ(parse_pasv_port("227 (127,0,0,1,300,1)"), 0);
+}
+
+}  // namespace
+}  // namespace nm::bench
