@@ -127,6 +127,10 @@ int serve(ServeArgs& args) {
     return 2;
   }
   auto model = make_model(args.model);
+  if (auto reason = model->unavailable(); !reason.empty()) {
+    std::cerr << "netmodels serve: model " << args.model << " is not available: " << reason << "\n";
+    return 1;
+  }
 
   ServerContext context;
   context.service = service.get();

@@ -47,6 +47,9 @@ class Model {
  public:
   virtual ~Model() = default;
   virtual const ModelTraits& traits() const = 0;
+  // Why the model cannot run on this machine (io_uring disabled, say), or empty when it can.
+  // Asked before the server announces itself, so a script never sees a port that is not served.
+  virtual std::string unavailable() const { return {}; }
   // Serves until stop_fd becomes readable, then closes every connection and returns.
   // Throws std::runtime_error when the model cannot run here (io_uring disabled, say).
   virtual void run(ServerContext& context) = 0;

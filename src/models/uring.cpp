@@ -1,4 +1,7 @@
+#include <stdexcept>
+
 #include "models/factories.hpp"
+#include "uring/ring.hpp"
 #include "uring/server.hpp"
 
 namespace nm {
@@ -10,12 +13,21 @@ class UringModel final : public Model {
     static const ModelTraits t{
         "uring",
         "io_uring in one thread: the kernel completes accepts, reads, sends and file transfers",
-        "a descriptor and ~1 KiB per connection; kernel-side rings and a shared receive pool",
+        "a descriptor and ~0.5 KiB per connection; kernel-side rings and a shared receive pool",
         false,
         false,
         false,
         true};
     return t;
+  }
+  std::string unavailable() const override {
+    // A one-entry ring answers the question the real one would fail on later.
+    try {
+      uring::Ring probe(1);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return {};
   }
   void run(ServerContext& context) override {
     uring::Server server(context);

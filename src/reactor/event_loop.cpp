@@ -14,6 +14,7 @@ bool EventLoop::watch(int fd, unsigned interest, Handler* handler) {
 }
 
 void EventLoop::change(int fd, unsigned interest) {
+  if (fd < 0 || static_cast<size_t>(fd) >= slots_.size() || !slots_[fd].handler) return;
   Slot& slot = slots_[fd];
   if (slot.interest == interest) return;
   slot.interest = interest;
@@ -21,6 +22,7 @@ void EventLoop::change(int fd, unsigned interest) {
 }
 
 void EventLoop::unwatch(int fd) {
+  if (fd < 0 || static_cast<size_t>(fd) >= slots_.size()) return;
   Slot& slot = slots_[fd];
   if (!slot.handler) return;
   poller_->remove(fd);

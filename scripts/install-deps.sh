@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages netmodels needs to build, test and benchmark. Safe to run again:
+# it only calls apt-get when something is missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config clang-format
+  libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
+  liburing-dev libedit-dev libcrypt-dev libasio-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests: ftplib (python3), curl and lftp as FTP clients, vsftpd as a reference server
+  python3 curl lftp vsftpd procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi

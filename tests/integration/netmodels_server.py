@@ -1,0 +1,141 @@
+"""Starting and inspecting a `netmodels serve` process for the integration tests.
+
+Standard library only, so the tests run on Debian's /usr/bin/python3 with nothing installed.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+
+def binary():
+    path = os.environ.get("NETMODELS_BIN")
+    if not path:
+        raise RuntimeError("set NETMODELS_BIN to the netmodels binary")
+    return path
+
+
+class Server:
+    """`netmodels serve ...` on 127.0.0.1:0; the port comes from its `listening on` line."""
+
+    def __init__(self, *args, limits=None, listen="127.0.0.1:0"):
+        self.args = [binary(), "serve", "--listen", listen, *args]
+        preexec = None
+        if limits:
+            import resource
+
+            def preexec():
+                for what, value in limits.items():
+                    resource.setrlimit(what, value)
+
+        self.proc = subprocess.Popen(
+            self.args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=preexec,
+        )
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("listening on "):
+            if not line:
+                # stdout closed: the server exited; its reason is on stderr.
+                self.proc.wait(timeout=10)
+            else:
+                self.proc.kill()
+            err = self.proc.stderr.read().decode()
+            raise RuntimeError(f"server did not start: {line!r} {err}")
+        self.host, _, port = line.split()[-1].rpartition(":")
+        self.host = self.host.strip("[]")
+        self.port = int(port)
+        self.pid = self.proc.pid
+        self.stopped = False
+
+    def connect(self, timeout=10):
+        return socket.create_connection((self.host, self.port), timeout=timeout)
+
+    def stop(self, timeout=15):
+        """SIGTERM by pid; returns the exit status."""
+        if self.stopped:
+            return self.proc.returncode
+        self.stopped = True
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("server did not stop within %s s of SIGTERM" % timeout)
+        self.stderr_text = self.proc.stderr.read().decode(errors="replace")
+        return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self.stopped:
+            try:
+                self.stop()
+            except AssertionError:
+                pass
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def descendants(pid):
+    """Every process below pid, from /proc/PID/task/*/children."""
+    found = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except FileNotFoundError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    kids = [int(x) for x in f.read().split()]
+            except FileNotFoundError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def tree_rss_kib(pid):
+    """Resident memory of pid and all its descendants, in KiB."""
+    total = 0
+    for p in [pid] + descendants(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

@@ -1,0 +1,120 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "transfer/pump.hpp"
+
+namespace nm {
+namespace {
+
+// A temporary file holding `content`, opened read-write.
+Fd temp_file(const std::string& content) {
+  char name[] = "/tmp/netmodels-pump-XXXXXX";
+  int fd = mkstemp(name);
+  unlink(name);
+  EXPECT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  lseek(fd, 0, SEEK_SET);
+  return Fd(fd);
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Runs the pump to its end over a socket pair, the peer end read or written by a thread.
+struct PumpRun {
+  DataPump::Outcome outcome;
+  std::string peer_received;
+};
+
+PumpRun run(TransferRequest request, const std::string& peer_sends = "") {
+  int sv[2];
+  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  Fd ours(sv[0]), theirs(sv[1]);
+  fcntl(ours.get(), F_SETFL, O_NONBLOCK);
+  PumpRun result;
+  std::thread peer([&] {
+    if (!peer_sends.empty()) {
+      EXPECT_EQ(::write(theirs.get(), peer_sends.data(), peer_sends.size()),
+                static_cast<ssize_t>(peer_sends.size()));
+      shutdown(theirs.get(), SHUT_WR);
+    } else {
+      result.peer_received = read_all(theirs.get());
+    }
+  });
+  DataPump pump(std::move(request));
+  DataPump::Outcome outcome;
+  do {
+    outcome = pump.step(ours.get(), 1 << 20);
+    if (outcome == DataPump::Outcome::kWouldBlock) std::this_thread::yield();
+  } while (outcome == DataPump::Outcome::kWouldBlock || outcome == DataPump::Outcome::kBudgetSpent);
+  ours.reset();
+  peer.join();
+  result.outcome = outcome;
+  return result;
+}
+
+TEST(DataPump, SendsFileFromOffsetWithSendfile) {
+  std::string content(3 << 20, 'a');
+  for (size_t i = 0; i < content.size(); i += 7) content[i] = static_cast<char>(i % 251);
+  TransferRequest request;
+  request.file = temp_file(content);
+  request.offset = 1000;
+  auto r = run(std::move(request));
+  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
+  EXPECT_EQ(r.peer_received, content.substr(1000));
+}
+
+TEST(DataPump, SendsListingFromMemory) {
+  TransferRequest request;
+  request.memory = "a.txt\r\nb.txt\r\n";
+  auto r = run(std::move(request));
+  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
+  EXPECT_EQ(r.peer_received, "a.txt\r\nb.txt\r\n");
+}
+
+TEST(DataPump, AsciiSendConvertsLineEnds) {
+  TransferRequest request;
+  request.file = temp_file("one\ntwo\n");
+  request.ascii = true;
+  auto r = run(std::move(request));
+  EXPECT_EQ(r.peer_received, "one\r\ntwo\r\n");
+}
+
+TEST(DataPump, ReceivesIntoFile) {
+  std::string content(2 << 20, 'q');
+  Fd file = temp_file("");
+  int raw = file.get();
+  Fd keep(dup(raw));
+  TransferRequest request;
+  request.direction = TransferRequest::Direction::kReceive;
+  request.file = std::move(file);
+  auto r = run(std::move(request), content);
+  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
+  lseek(keep.get(), 0, SEEK_SET);
+  EXPECT_EQ(read_all(keep.get()), content);
+}
+
+TEST(DataPump, FullDiskIsAFileError) {
+  Fd full(::open("/dev/full", O_WRONLY | O_CLOEXEC));
+  if (!full) GTEST_SKIP() << "no /dev/full";
+  TransferRequest request;
+  request.direction = TransferRequest::Direction::kReceive;
+  request.file = std::move(full);
+  auto r = run(std::move(request), std::string(1000, 'x'));
+  EXPECT_EQ(r.outcome, DataPump::Outcome::kFileError);
+}
+
+}  // namespace
+}  // namespace nm
