@@ -18,8 +18,6 @@ constexpr unsigned kRingEntries = 4096;
 constexpr unsigned kPoolBuffers = 128;
 constexpr size_t kPoolBufferSize = 16 * 1024;
 constexpr uint16_t kPoolGroup = 0;
-// Out of descriptors: wait a little before accepting again rather than spinning.
-constexpr std::chrono::milliseconds kAcceptBackoff{20};
 // At shutdown, how long cancelled operations get to report before the ring is torn down.
 constexpr std::chrono::seconds kShutdownWait{5};
 
@@ -51,11 +49,11 @@ void Server::run() {
 void Server::shut_down() {
   ring_.cancel(accept_op_);
   ring_.cancel(stop_op_);
-  ring_.cancel(accept_retry_.op);
+  ring_.cancel(listener_ready_);
   for (auto& [raw, connection] : connections_) connection->close();
   after_batch();
   auto deadline = std::chrono::steady_clock::now() + kShutdownWait;
-  while (!connections_.empty() || accept_op_.busy || stop_op_.busy || accept_retry_.op.busy) {
+  while (!connections_.empty() || accept_op_.busy || stop_op_.busy || listener_ready_.busy) {
     if (std::chrono::steady_clock::now() > deadline) {
       spdlog::warn("io_uring: {} connections still had operations in flight at shutdown",
                    connections_.size());
@@ -87,8 +85,8 @@ void Server::complete(Operation& op, const io_uring_cqe& cqe) {
     case kAccept:
       on_accept(cqe);
       break;
-    case kAcceptRetry:
-      if (!stopping_ && !accept_op_.busy) arm_accept();
+    case kListenerReady:
+      if (cqe.res >= 0 && !stopping_) on_listener_ready();
       break;
   }
 }
@@ -104,11 +102,11 @@ void Server::on_accept(const io_uring_cqe& cqe) {
         "falling back to one accept request per connection");
     multishot_ = false;
   } else if (res == -EMFILE || res == -ENFILE) {
-    // The connection stays in the backlog: the acceptor's spare descriptor lets it be taken
-    // and closed, and a short pause keeps the loop from spinning on it.
-    Address ignored;
-    acceptor_.accept(&ignored, true);
-    if (rearm && !stopping_) ring_.arm_timer(accept_retry_, kAcceptBackoff);
+    // io_uring takes the descriptor before it waits for a client, so this comes back at once
+    // even with nobody in the backlog: re-arming now would spin. Wait for a client instead.
+    if (rearm && !stopping_ && !listener_ready_.busy) {
+      io_uring_prep_poll_add(ring_.prepare(listener_ready_), listener_, POLLIN);
+    }
     return;
   } else if (res == -ECANCELED || stopping_) {
     return;
@@ -116,6 +114,15 @@ void Server::on_accept(const io_uring_cqe& cqe) {
     spdlog::error("accept: {}", errno_text(-res));
   }
   if (rearm && !stopping_) arm_accept();
+}
+
+void Server::on_listener_ready() {
+  // A client waits. With a descriptor free again it is served; without, the acceptor's spare
+  // descriptor lets it be taken and closed (a clean refusal) rather than left in the backlog.
+  Address peer;
+  int fd = acceptor_.accept(&peer, true);
+  if (fd >= 0) admit(fd, peer);
+  if (!accept_op_.busy) arm_accept();
 }
 
 void Server::admit(int fd, Address peer) {

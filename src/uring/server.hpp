@@ -36,10 +36,11 @@ class Server final : public Completion {
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kAccept, kStop, kAcceptRetry };
+  enum Kind : uint8_t { kAccept, kStop, kListenerReady };
 
   void arm_accept();
   void on_accept(const io_uring_cqe& cqe);
+  void on_listener_ready();
   void admit(int fd, Address peer);
   void after_batch();
   void shut_down();
@@ -55,7 +56,7 @@ class Server final : public Completion {
   Address accept_peer_;  // single-shot accept only: multishot ones would overwrite it
   Operation accept_op_{this, kAccept};
   Operation stop_op_{this, kStop};
-  TimerOp accept_retry_{{this, kAcceptRetry}};
+  Operation listener_ready_{this, kListenerReady};  // out of descriptors: wait for a client
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> later_;
 };
