@@ -79,8 +79,10 @@ bool Ring::run_once(std::chrono::milliseconds timeout) {
   while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
     io_uring_cqe copy = *cqe;
     io_uring_cqe_seen(&ring_, cqe);
+    // Before kernel 5.11 liburing waits with a timeout SQE of its own, tagged
+    // LIBURING_UDATA_TIMEOUT; like the cancel requests' (0), it belongs to no Operation.
+    if (copy.user_data == 0 || copy.user_data == LIBURING_UDATA_TIMEOUT) continue;
     auto* op = static_cast<Operation*>(io_uring_cqe_get_data(&copy));
-    if (op == nullptr) continue;
     if (!(copy.flags & IORING_CQE_F_MORE)) {
       op->busy = false;
       op->cancelling = false;

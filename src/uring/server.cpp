@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <stdexcept>
 
 #include "net/socket.hpp"
 #include "uring/connection.hpp"
@@ -101,6 +102,9 @@ void Server::on_accept(const io_uring_cqe& cqe) {
         "io_uring: this kernel has no multishot accept (needs 5.19); "
         "falling back to one accept request per connection");
     multishot_ = false;
+  } else if (res == -EINVAL) {
+    // Not even single-shot accept (before 5.5): retrying would spin on the same answer.
+    throw std::runtime_error("io_uring is not available here: this kernel cannot accept with it");
   } else if (res == -EMFILE || res == -ENFILE) {
     // io_uring takes the descriptor before it waits for a client, so this comes back at once
     // even with nobody in the backlog: re-arming now would spin. Wait for a client instead.
