@@ -19,6 +19,11 @@ namespace nm::uring {
 // and sent; a listing is sent from memory. Receiving: recv into a chunk, converted for TYPE A,
 // written at the file's current offset. A timer stops a transfer that makes no progress.
 //
+// Why read + send rather than IORING_OP_SPLICE file -> pipe -> socket for binary files: the
+// kernel always hands splice requests to its io-wq worker threads, two per chunk, while a read
+// of cached pages completes inline and one of uncached pages waits on the page cache without a
+// worker. One copy through a 128 KiB chunk buys a model that stays in its one thread.
+//
 // finish() answers at once, but the object must outlive the operations it has in flight (the
 // kernel still writes into its chunk): its owner keeps it until idle().
 class Transfer final : public Completion {
