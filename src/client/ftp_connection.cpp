@@ -1,0 +1,325 @@
+#include "client/ftp_connection.hpp"
+
+#include <fmt/format.h>
+
+#include <system_error>
+
+#include "client/data_address.hpp"
+#include "client/line_endings.hpp"
+#include "net/socket.hpp"
+
+namespace nm::client {
+namespace {
+
+// A reply line longer than this is not FTP.
+constexpr size_t kMaxLine = 64 * 1024;
+constexpr size_t kChunk = 64 * 1024;
+
+std::string with_argument(std::string_view verb, const std::string& argument) {
+  return argument.empty() ? std::string(verb) : fmt::format("{} {}", verb, argument);
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) lines.emplace_back(line);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return lines;
+}
+
+}  // namespace
+
+FtpConnection::FtpConnection(const std::string& host, uint16_t port, ConnectionOptions options)
+    : options_(std::move(options)) {
+  control_ = connect_host(host, port, options_.timeout);
+  peer_ = peer_address(control_.get());
+  greeting_ = guarded([&] { return read_reply(); });
+  // 120 says "ready in a while": the real greeting follows.
+  while (greeting_.code == 120) greeting_ = guarded([&] { return read_reply(); });
+  if (!greeting_.ok()) {
+    control_.reset();
+    throw FtpError(greeting_);
+  }
+}
+
+template <typename F>
+auto FtpConnection::guarded(F&& action) -> decltype(action()) {
+  if (!control_) throw NetworkError("not connected");
+  try {
+    return action();
+  } catch (const NetworkError&) {
+    control_.reset();
+    throw;
+  } catch (const ProtocolError&) {
+    control_.reset();
+    throw;
+  } catch (const Interrupted&) {
+    // A reply cut in half cannot be resynchronised.
+    control_.reset();
+    throw;
+  }
+}
+
+void FtpConnection::trace(std::string_view direction, std::string_view line) const {
+  if (options_.trace) options_.trace(fmt::format("{} {}", direction, line));
+}
+
+std::string FtpConnection::read_line() {
+  for (;;) {
+    auto view = input_.view();
+    if (auto nl = view.find('\n'); nl != std::string_view::npos) {
+      auto line = view.substr(0, nl);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      std::string out(line);
+      input_.consume(nl + 1);
+      return out;
+    }
+    if (input_.size() > kMaxLine) throw ProtocolError("reply line too long");
+    char* room = input_.reserve(4096);
+    size_t n = read_some(control_.get(), room, 4096, options_.timeout, "control connection");
+    if (n == 0) throw NetworkError("the server closed the connection");
+    input_.commit(n);
+  }
+}
+
+Reply FtpConnection::read_reply() {
+  ReplyParser parser;
+  for (;;) {
+    std::string line = read_line();
+    trace("<--", line);
+    if (auto reply = parser.feed(line)) return std::move(*reply);
+  }
+}
+
+void FtpConnection::send_line(std::string_view command) {
+  if (command.find_first_of("\r\n") != std::string_view::npos) {
+    throw std::invalid_argument("a name may not hold a line break");
+  }
+  trace("-->", command.starts_with("PASS ") ? "PASS ****" : command);
+  write_all(control_.get(), fmt::format("{}\r\n", command), options_.timeout, "control connection");
+}
+
+Reply FtpConnection::send(std::string_view command) {
+  Reply reply = guarded([&] {
+    send_line(command);
+    return read_reply();
+  });
+  // 421 is the server closing the session (an idle timeout, a shutdown): nothing more will come.
+  if (reply.code == 421) control_.reset();
+  return reply;
+}
+
+Reply FtpConnection::require(std::string_view command, int kind) {
+  Reply reply = send(command);
+  if (reply.kind() != kind) throw FtpError(std::move(reply));
+  return reply;
+}
+
+Reply FtpConnection::login(const std::string& user, const std::optional<std::string>& password,
+                           const std::function<std::string()>& ask_password) {
+  bool anonymous = user.empty() || user == "anonymous" || user == "ftp";
+  Reply reply = send("USER " + (user.empty() ? std::string("anonymous") : user));
+  if (reply.kind() == 3) {
+    // By custom an anonymous user gives an address-like password.
+    std::string secret = password ? *password : anonymous ? "netmodels@" : ask_password();
+    reply = send("PASS " + secret);
+  }
+  if (!reply.ok()) throw FtpError(std::move(reply));
+  // Binary is what people mean by "a copy of the file".
+  set_binary(true);
+  return reply;
+}
+
+std::string FtpConnection::pwd() {
+  Reply reply = require("PWD");
+  auto path = parse_quoted_path(reply.lines.back());
+  if (!path) throw ProtocolError("unreadable PWD reply: " + reply.text());
+  return *path;
+}
+
+void FtpConnection::cwd(const std::string& path) {
+  require("CWD " + path);
+}
+void FtpConnection::mkd(const std::string& path) {
+  require("MKD " + path);
+}
+void FtpConnection::rmd(const std::string& path) {
+  require("RMD " + path);
+}
+void FtpConnection::dele(const std::string& path) {
+  require("DELE " + path);
+}
+
+void FtpConnection::rename(const std::string& from, const std::string& to) {
+  require("RNFR " + from, 3);
+  require("RNTO " + to);
+}
+
+std::optional<uint64_t> FtpConnection::size(const std::string& path) {
+  Reply reply = send("SIZE " + path);
+  if (reply.code != 213) return std::nullopt;
+  const std::string& line = reply.lines.back();
+  if (line.size() < 5) return std::nullopt;
+  try {
+    return std::stoull(line.substr(4));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void FtpConnection::set_binary(bool binary) {
+  require(binary ? "TYPE I" : "TYPE A");
+  binary_ = binary;
+}
+
+Fd FtpConnection::open_passive() {
+  Reply reply;
+  if (!epsv_refused_) {
+    reply = send("EPSV");
+    if (reply.code == 229) {
+      auto port = parse_epsv_reply(reply.lines.back());
+      if (!port) throw ProtocolError("unreadable EPSV reply: " + reply.text());
+      Address target = peer_;
+      target.set_port(*port);
+      return connect_address(target, options_.timeout);
+    }
+    if (reply.kind() != 5) throw FtpError(std::move(reply));
+    // Remember the refusal: older servers know only PASV.
+    epsv_refused_ = true;
+  }
+  if (!peer_.is_v4() && !peer_.is_v4_mapped()) {
+    throw ProtocolError("the server refuses EPSV, and PASV cannot name an IPv6 address");
+  }
+  reply = require("PASV");
+  auto host_port = parse_pasv_reply(reply.lines.back());
+  if (!host_port) throw ProtocolError("unreadable PASV reply: " + reply.text());
+  // The address in the reply is ignored, as curl does: behind NAT it is often unreachable, and
+  // trusting it would let a server aim our connection at another host.
+  Address target = peer_;
+  target.set_port(host_port->port);
+  return connect_address(target, options_.timeout);
+}
+
+Fd FtpConnection::open_active_listener() {
+  Address local = local_address(control_.get());
+  local.set_port(0);
+  Fd listener;
+  try {
+    listener = listen_on(local, ListenOptions{.backlog = 1, .nonblocking = true});
+  } catch (const std::system_error& e) {
+    throw NetworkError(std::string("active mode: ") + e.what());
+  }
+  Address bound = local_address(listener.get());
+  if (bound.is_v4()) {
+    require("PORT " + port_argument(bound));
+  } else {
+    require("EPRT " + eprt_argument(bound));
+  }
+  return listener;
+}
+
+Reply FtpConnection::transfer(const std::string& command, uint64_t offset,
+                              const std::function<void(int)>& body) {
+  Fd data = options_.passive ? open_passive() : open_active_listener();
+  if (offset > 0) require(fmt::format("REST {}", offset), 3);
+  Reply first = send(command);
+  // Some servers answer an empty listing with a final reply and no data connection at all.
+  if (first.ok()) return first;
+  if (first.kind() != 1) throw FtpError(std::move(first));
+  try {
+    if (!options_.passive) data = accept_from(data.get(), peer_, options_.timeout);
+    body(data.get());
+  } catch (const std::exception&) {
+    // Closing the data connection ends the transfer on the server's side too; its reply (426
+    // or 226) must be read, or it would be taken for the answer to the next command.
+    data.reset();
+    clear_interrupt();
+    try {
+      guarded([&] { return read_reply(); });
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+  // For an upload, closing is the end of file.
+  data.reset();
+  Reply last = guarded([&] { return read_reply(); });
+  if (!last.ok()) throw FtpError(std::move(last));
+  return last;
+}
+
+Reply FtpConnection::retrieve(const std::string& path, uint64_t offset, const Sink& sink) {
+  return transfer("RETR " + path, offset, [&](int fd) {
+    std::string buf(kChunk, '\0');
+    CrlfToLf text;
+    for (;;) {
+      size_t n = read_some(fd, buf.data(), buf.size(), options_.timeout, "data connection");
+      if (n == 0) break;
+      std::string_view chunk(buf.data(), n);
+      if (binary_) {
+        sink(chunk);
+      } else {
+        sink(text.convert(chunk));
+      }
+    }
+    if (!binary_) {
+      if (auto tail = text.finish(); !tail.empty()) sink(tail);
+    }
+  });
+}
+
+Reply FtpConnection::store(const std::string& path, bool append, const Source& source) {
+  return transfer((append ? "APPE " : "STOR ") + path, 0, [&](int fd) {
+    std::string buf(kChunk, '\0');
+    LfToCrlf text;
+    for (;;) {
+      size_t n = source(buf.data(), buf.size());
+      if (n == 0) break;
+      std::string_view chunk(buf.data(), n);
+      if (binary_) {
+        write_all(fd, chunk, options_.timeout, "data connection");
+      } else {
+        write_all(fd, text.convert(chunk), options_.timeout, "data connection");
+      }
+    }
+  });
+}
+
+std::string FtpConnection::list(const std::string& path) {
+  std::string out;
+  transfer(with_argument("LIST", path), 0, [&](int fd) {
+    char buf[16 * 1024];
+    while (size_t n = read_some(fd, buf, sizeof(buf), options_.timeout, "data connection")) {
+      out.append(buf, n);
+    }
+  });
+  std::string text;
+  for (const auto& line : split_lines(out)) text += line + "\n";
+  return text;
+}
+
+std::vector<std::string> FtpConnection::name_list(const std::string& path) {
+  std::string out;
+  transfer(with_argument("NLST", path), 0, [&](int fd) {
+    char buf[16 * 1024];
+    while (size_t n = read_some(fd, buf, sizeof(buf), options_.timeout, "data connection")) {
+      out.append(buf, n);
+    }
+  });
+  return split_lines(out);
+}
+
+void FtpConnection::quit() {
+  if (!control_) return;
+  try {
+    send("QUIT");
+  } catch (const std::exception&) {
+  }
+  control_.reset();
+}
+
+}  // namespace nm::client

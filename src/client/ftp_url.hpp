@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nm::client {
+
+// Where to connect and as whom.
+struct FtpTarget {
+  std::string user;  // empty: anonymous
+  std::optional<std::string> password;
+  std::string host;  // a name or a numeric address, without brackets
+  uint16_t port = 21;
+  std::string path;  // from a URL, decoded; relative to the login folder unless it starts with /
+};
+
+// "%41b" -> "Ab". Fails on a bad escape and on control characters (CR, LF, NUL), which would
+// let a URL smuggle a second command onto the control connection.
+std::optional<std::string> percent_decode(std::string_view text);
+// "[USER[:PASSWORD]@]HOST[:PORT]", HOST possibly "[v6]"; taken literally, not decoded.
+std::optional<FtpTarget> parse_target(std::string_view text);
+// "ftp://[USER[:PASSWORD]@]HOST[:PORT][/PATH]" (RFC 1738), with user, password and path decoded.
+std::optional<FtpTarget> parse_ftp_url(std::string_view url);
+bool looks_like_ftp_url(std::string_view text);
+
+}  // namespace nm::client

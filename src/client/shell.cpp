@@ -1,0 +1,446 @@
+#include "client/shell.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include "client/command_line.hpp"
+#include "client/file_transfer.hpp"
+#include "client/progress.hpp"
+#include "net/socket.hpp"
+
+namespace nm::client {
+
+struct Shell::Command {
+  std::string_view name;
+  std::string_view usage;
+  std::string_view summary;
+  size_t min_args;
+  size_t max_args;
+  bool (Shell::*run)(const std::vector<std::string>&);
+  std::vector<ArgumentKind> arguments;  // the last one repeats
+};
+
+namespace {
+
+using K = ArgumentKind;
+
+struct Alias {
+  std::string_view alias;
+  std::string_view name;
+};
+constexpr Alias kAliases[] = {{"exit", "quit"}, {"bye", "quit"},  {"dir", "ls"},
+                              {"?", "help"},    {"delete", "rm"}, {"mv", "rename"},
+                              {"md", "mkdir"},  {"rd", "rmdir"},  {"bin", "binary"}};
+
+// get/put take "-c" (resume) before their names.
+bool has_resume_flag(const std::vector<std::string>& args) {
+  return !args.empty() && (args[0] == "-c" || args[0] == "--continue");
+}
+
+bool take_resume_flag(std::vector<std::string>* args) {
+  if (!has_resume_flag(*args)) return false;
+  args->erase(args->begin());
+  return true;
+}
+
+std::string rate_text(uint64_t bytes, double seconds) {
+  if (seconds <= 0) return "";
+  return fmt::format(" ({}/s)", format_bytes(static_cast<uint64_t>(bytes / seconds)));
+}
+
+}  // namespace
+
+const std::vector<Shell::Command>& Shell::commands() {
+  static const std::vector<Command> kCommands = {
+      {"list", "list", "list the files in the remote folder", 0, 0, &Shell::cmd_list, {}},
+      {"get",
+       "get [-c] FILE [LOCAL]",
+       "download FILE (-c: resume a partial download)",
+       1,
+       2,
+       &Shell::cmd_get,
+       {K::kRemote, K::kLocal}},
+      {"put",
+       "put [-c] FILE [REMOTE]",
+       "upload FILE (-c: resume a partial upload)",
+       1,
+       2,
+       &Shell::cmd_put,
+       {K::kLocal, K::kRemote}},
+      {"quit", "quit", "close the connection and leave", 0, 0, &Shell::cmd_quit, {}},
+      {"ls",
+       "ls [DIR]",
+       "the server's long listing of DIR or of the remote folder",
+       0,
+       1,
+       &Shell::cmd_ls,
+       {K::kRemote}},
+      {"cd", "cd DIR", "change the remote folder", 1, 1, &Shell::cmd_cd, {K::kRemote}},
+      {"pwd", "pwd", "show the remote folder", 0, 0, &Shell::cmd_pwd, {}},
+      {"lcd",
+       "lcd [DIR]",
+       "change the local folder (home when no DIR)",
+       0,
+       1,
+       &Shell::cmd_lcd,
+       {K::kLocal}},
+      {"lpwd", "lpwd", "show the local folder", 0, 0, &Shell::cmd_lpwd, {}},
+      {"mkdir", "mkdir DIR", "create a remote folder", 1, 1, &Shell::cmd_mkdir, {K::kRemote}},
+      {"rmdir",
+       "rmdir DIR",
+       "remove an empty remote folder",
+       1,
+       1,
+       &Shell::cmd_rmdir,
+       {K::kRemote}},
+      {"rm", "rm FILE...", "delete remote files", 1, 1000, &Shell::cmd_rm, {K::kRemote}},
+      {"rename",
+       "rename FROM TO",
+       "rename a remote file or folder",
+       2,
+       2,
+       &Shell::cmd_rename,
+       {K::kRemote}},
+      {"size", "size FILE", "show the size of a remote file", 1, 1, &Shell::cmd_size, {K::kRemote}},
+      {"binary",
+       "binary",
+       "transfer files byte for byte (the default)",
+       0,
+       0,
+       &Shell::cmd_binary,
+       {}},
+      {"ascii", "ascii", "transfer text, converting line endings", 0, 0, &Shell::cmd_ascii, {}},
+      {"passive",
+       "passive",
+       "the client opens data connections (the default)",
+       0,
+       0,
+       &Shell::cmd_passive,
+       {}},
+      {"active",
+       "active",
+       "the server opens data connections to the client",
+       0,
+       0,
+       &Shell::cmd_active,
+       {}},
+      {"help",
+       "help [COMMAND]",
+       "list the commands, or explain one",
+       0,
+       1,
+       &Shell::cmd_help,
+       {K::kCommand}},
+  };
+  return kCommands;
+}
+
+const Shell::Command* Shell::find(std::string_view name) {
+  for (const auto& alias : kAliases) {
+    if (alias.alias == name) name = alias.name;
+  }
+  for (const auto& command : commands()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Shell::command_names() {
+  std::vector<std::string> names;
+  for (const auto& command : commands()) names.emplace_back(command.name);
+  for (const auto& alias : kAliases) names.emplace_back(alias.alias);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ArgumentKind Shell::argument_kind(std::string_view name, size_t position) {
+  const Command* command = find(name);
+  if (!command || command->arguments.empty() || position == 0) return K::kNone;
+  return command->arguments[std::min(position, command->arguments.size()) - 1];
+}
+
+Shell::Shell(std::unique_ptr<FtpConnection> conn, Connector reconnect, ShellOptions options)
+    : conn_(std::move(conn)), reconnect_(std::move(reconnect)), options_(options) {}
+
+bool Shell::ensure_connected(std::string_view command) {
+  if (conn_->connected()) return true;
+  if (!reconnect_) {
+    fail(command, "not connected");
+    return false;
+  }
+  say("Reconnecting...");
+  try {
+    auto fresh = reconnect_();
+    if (!conn_->binary()) fresh->set_binary(false);
+    fresh->set_passive(conn_->passive());
+    if (!cwd_.empty()) fresh->cwd(cwd_);
+    conn_ = std::move(fresh);
+    remote_names_.reset();
+    return true;
+  } catch (const std::exception& e) {
+    fail(command, fmt::format("cannot reconnect: {}", e.what()));
+    return false;
+  }
+}
+
+template <typename... Args>
+void Shell::say(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print(stdout, format, std::forward<Args>(args)...);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void Shell::fail(std::string_view command, std::string_view message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "{}: {}\n", command, message);
+  std::fflush(stderr);
+}
+
+bool Shell::execute(std::string_view line) {
+  auto words = split_command_line(line);
+  if (!words) {
+    fail("error", "unterminated quote");
+    return false;
+  }
+  if (words->empty() || words->front().starts_with('#')) return true;
+  std::string name = words->front();
+  words->erase(words->begin());
+  const Command* command = find(name);
+  if (!command) {
+    fail(name, "unknown command; `help` lists them");
+    return false;
+  }
+  std::vector<std::string> args = *words;
+  bool takes_flag = command->name == "get" || command->name == "put";
+  size_t count = args.size() - (takes_flag && has_resume_flag(args) ? 1 : 0);
+  if (count < command->min_args || count > command->max_args) {
+    fail(name, fmt::format("usage: {}", command->usage));
+    return false;
+  }
+  bool local_only = command->name == "quit" || command->name == "help" || command->name == "lcd" ||
+                    command->name == "lpwd";
+  if (!local_only && !ensure_connected(name)) return false;
+  clear_interrupt();
+  try {
+    return (this->*command->run)(args);
+  } catch (const std::exception& e) {
+    // A refusal's message is the server's reply itself.
+    fail(name, e.what());
+  }
+  if (!conn_->connected()) {
+    fail(name, reconnect_ ? "the connection to the server is lost; the next command reconnects"
+                          : "the connection to the server is lost");
+  }
+  return false;
+}
+
+void Shell::close() {
+  conn_->quit();
+}
+
+const std::vector<std::string>& Shell::remote_names() {
+  if (!remote_names_) {
+    remote_names_.emplace();
+    try {
+      remote_names_ = conn_->name_list("");
+    } catch (const std::exception&) {
+      // No completion is better than an error in the middle of a line being typed.
+    }
+  }
+  return *remote_names_;
+}
+
+bool Shell::cmd_list(const std::vector<std::string>&) {
+  std::vector<std::string> names;
+  try {
+    names = conn_->name_list("");
+  } catch (const FtpError& e) {
+    // Some servers answer NLST of an empty folder with 450/550 "no files".
+    if (e.reply().code != 450 && e.reply().code != 550) throw;
+  }
+  remote_names_ = names;
+  if (names.empty()) {
+    say("The file library is empty.");
+    return true;
+  }
+  for (const auto& name : names) say("{}", name);
+  return true;
+}
+
+bool Shell::cmd_ls(const std::vector<std::string>& args) {
+  std::string text = conn_->list(args.empty() ? "" : args[0]);
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+  return true;
+}
+
+bool Shell::cmd_get(const std::vector<std::string>& arguments) {
+  auto args = arguments;
+  TransferOptions options{.resume = take_resume_flag(&args), .progress = options_.progress};
+  TransferReport report;
+  try {
+    download(*conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
+  } catch (const FtpError& e) {
+    if (e.reply().code == 550) {
+      fail("get", fmt::format("{} does not exist on the server ({})", args[0], e.what()));
+    } else {
+      fail("get", e.what());
+    }
+    if (!report.partial.empty()) {
+      fail("get", fmt::format("the part received is kept in {}; `get -c` resumes", report.partial));
+    }
+    return false;
+  } catch (const std::exception&) {
+    if (!report.partial.empty()) {
+      fail("get", fmt::format("the part received is kept in {}; `get -c` resumes", report.partial));
+    }
+    throw;
+  }
+  if (report.already_complete) {
+    say("{} is already complete ({} bytes).", report.local, report.offset);
+  } else if (report.local != "-") {
+    say("Downloaded {} to {}: {} bytes{} in {:.2f} s{}.", report.remote, report.local, report.bytes,
+        report.offset ? fmt::format(" after {} already there", report.offset) : "", report.seconds,
+        rate_text(report.bytes, report.seconds));
+  }
+  return true;
+}
+
+bool Shell::cmd_put(const std::vector<std::string>& arguments) {
+  auto args = arguments;
+  TransferOptions options{.resume = take_resume_flag(&args), .progress = options_.progress};
+  TransferReport report;
+  upload(*conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
+  remote_names_.reset();
+  if (report.already_complete) {
+    say("{} is already complete on the server ({} bytes).", report.remote, report.offset);
+  } else {
+    say("Uploaded {} to {}: {} bytes{} in {:.2f} s{}.", report.local, report.remote, report.bytes,
+        report.offset ? fmt::format(" after {} already there", report.offset) : "", report.seconds,
+        rate_text(report.bytes, report.seconds));
+  }
+  return true;
+}
+
+bool Shell::cmd_cd(const std::vector<std::string>& args) {
+  conn_->cwd(args[0]);
+  remote_names_.reset();
+  cwd_ = conn_->pwd();
+  if (options_.interactive) say("Remote folder: {}", cwd_);
+  return true;
+}
+
+bool Shell::cmd_pwd(const std::vector<std::string>&) {
+  say("{}", conn_->pwd());
+  return true;
+}
+
+bool Shell::cmd_lcd(const std::vector<std::string>& args) {
+  std::string dir = args.empty() ? (std::getenv("HOME") ? std::getenv("HOME") : "/") : args[0];
+  if (::chdir(dir.c_str()) != 0) {
+    fail("lcd", fmt::format("{}: {}", dir, errno_text()));
+    return false;
+  }
+  say("Local folder: {}", std::filesystem::current_path().string());
+  return true;
+}
+
+bool Shell::cmd_lpwd(const std::vector<std::string>&) {
+  say("{}", std::filesystem::current_path().string());
+  return true;
+}
+
+bool Shell::cmd_mkdir(const std::vector<std::string>& args) {
+  conn_->mkd(args[0]);
+  remote_names_.reset();
+  say("Created {}", args[0]);
+  return true;
+}
+
+bool Shell::cmd_rmdir(const std::vector<std::string>& args) {
+  conn_->rmd(args[0]);
+  remote_names_.reset();
+  say("Removed {}", args[0]);
+  return true;
+}
+
+bool Shell::cmd_rm(const std::vector<std::string>& args) {
+  bool ok = true;
+  for (const auto& name : args) {
+    try {
+      conn_->dele(name);
+      say("Deleted {}", name);
+    } catch (const FtpError& e) {
+      fail("rm", fmt::format("{}: {}", name, e.what()));
+      ok = false;
+    }
+  }
+  remote_names_.reset();
+  return ok;
+}
+
+bool Shell::cmd_rename(const std::vector<std::string>& args) {
+  conn_->rename(args[0], args[1]);
+  remote_names_.reset();
+  say("Renamed {} to {}", args[0], args[1]);
+  return true;
+}
+
+bool Shell::cmd_size(const std::vector<std::string>& args) {
+  Reply reply = conn_->require("SIZE " + args[0]);
+  const std::string& line = reply.lines.back();
+  say("{}: {} bytes", args[0], line.size() > 4 ? line.substr(4) : "?");
+  return true;
+}
+
+bool Shell::cmd_binary(const std::vector<std::string>&) {
+  conn_->set_binary(true);
+  say("Transfer type: binary.");
+  return true;
+}
+
+bool Shell::cmd_ascii(const std::vector<std::string>&) {
+  conn_->set_binary(false);
+  say("Transfer type: ascii (line endings converted).");
+  return true;
+}
+
+bool Shell::cmd_passive(const std::vector<std::string>&) {
+  conn_->set_passive(true);
+  say("Passive mode: the client opens the data connections.");
+  return true;
+}
+
+bool Shell::cmd_active(const std::vector<std::string>&) {
+  conn_->set_passive(false);
+  say("Active mode: the server opens the data connections.");
+  return true;
+}
+
+bool Shell::cmd_help(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    const Command* command = find(args[0]);
+    if (!command) {
+      fail("help", fmt::format("no command {}", args[0]));
+      return false;
+    }
+    say("{}\n  {}", command->usage, command->summary);
+    return true;
+  }
+  say("Commands (quote names with spaces: get \"my file.txt\"):");
+  for (const auto& command : commands()) say("  {:<24}{}", command.usage, command.summary);
+  return true;
+}
+
+bool Shell::cmd_quit(const std::vector<std::string>&) {
+  conn_->quit();
+  finished_ = true;
+  say("Goodbye, and thank you for using netmodels ftp!");
+  return true;
+}
+
+}  // namespace nm::client

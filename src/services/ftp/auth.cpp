@@ -1,0 +1,64 @@
+#include "services/ftp/auth.hpp"
+
+#include <crypt.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace nm::ftp {
+namespace {
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_anonymous_name(std::string_view name) {
+  return iequals(name, "anonymous") || iequals(name, "ftp");
+}
+
+const FtpUser* find_user(const FtpConfig& config, std::string_view name) {
+  for (const auto& user : config.users) {
+    if (user.name == name) return &user;
+  }
+  return nullptr;
+}
+
+bool verify_password(const FtpUser& user, std::string_view password) {
+  if (user.plain_password) return equal_constant_time(*user.plain_password, password);
+  if (user.password_hash.empty()) return false;
+  if (password.find('\0') != std::string_view::npos ||
+      password.size() >= CRYPT_MAX_PASSPHRASE_SIZE) {
+    return false;
+  }
+  // crypt_data is about 32 KiB: too big for a worker thread's stack to take lightly.
+  auto data = std::make_unique<crypt_data>();
+  std::memset(data.get(), 0, sizeof(crypt_data));
+  std::string phrase(password);
+  const char* hashed = ::crypt_r(phrase.c_str(), user.password_hash.c_str(), data.get());
+  // A failed crypt returns NULL or a string starting with '*', which never equals a real hash.
+  if (hashed == nullptr || hashed[0] == '*') return false;
+  return equal_constant_time(hashed, user.password_hash);
+}
+
+}  // namespace nm::ftp

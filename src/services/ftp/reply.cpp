@@ -1,0 +1,57 @@
+#include "services/ftp/reply.hpp"
+
+#include <string>
+
+namespace nm::ftp {
+namespace {
+
+void append_clean(Buffer& out, std::string_view text) {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' || text[i] == '\n' || text[i] == '\0') {
+      out.append(text.substr(start, i - start));
+      out.append("?");
+      start = i + 1;
+    }
+  }
+  out.append(text.substr(start));
+}
+
+void append_code(Buffer& out, int code, char sep) {
+  char buf[4] = {static_cast<char>('0' + code / 100 % 10), static_cast<char>('0' + code / 10 % 10),
+                 static_cast<char>('0' + code % 10), sep};
+  out.append(buf, 4);
+}
+
+}  // namespace
+
+void reply(Buffer& out, int code, std::string_view text) {
+  append_code(out, code, ' ');
+  append_clean(out, text);
+  out.append("\r\n");
+}
+
+void reply_lines(Buffer& out, int code, std::string_view first,
+                 const std::vector<std::string>& lines, std::string_view last) {
+  append_code(out, code, '-');
+  append_clean(out, first);
+  out.append("\r\n");
+  for (const auto& line : lines) {
+    out.append(" ");
+    append_clean(out, line);
+    out.append("\r\n");
+  }
+  reply(out, code, last);
+}
+
+std::string quote_path(std::string_view path) {
+  std::string q = "\"";
+  for (char c : path) {
+    if (c == '"') q.push_back('"');
+    q.push_back(c);
+  }
+  q.push_back('"');
+  return q;
+}
+
+}  // namespace nm::ftp

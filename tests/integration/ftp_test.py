@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""The FTP server driven by real clients (Python's ftplib, curl) over loopback.
+
+Environment: NETMODELS_BIN (the netmodels binary), NETMODELS_MODEL (the model to test).
+Exits 77 (ctest: skipped) when that model, or the ftp service, is not built yet.
+"""
+
+import concurrent.futures
+import ftplib
+import hashlib
+import io
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("NETMODELS_BIN", "netmodels")
+MODEL = os.environ.get("NETMODELS_MODEL", "epoll")
+TIMEOUT = 30  # seconds, on every socket
+SKIP = 77
+# thread-pool holds one worker per session and refuses (421) past workers + queue: give the 30
+# concurrent clients room to wait for a worker.
+MODEL_ARGS = {"thread-pool": ["--queue", "64"]}
+USER, PASSWORD = "alice", "secret"
+
+
+class NotBuilt(Exception):
+    pass
+
+
+class Server:
+    """One `netmodels serve --service ftp` process on a fresh folder."""
+
+    def __init__(self, extra=()):
+        self.tmp = tempfile.mkdtemp(prefix="nm-ftp-it-")
+        self.root = os.path.join(self.tmp, "root")
+        os.mkdir(self.root)
+        self.stderr_path = os.path.join(self.tmp, "stderr.log")
+        self.stderr = open(self.stderr_path, "wb")
+        args = [BIN, "serve", "--service", "ftp", "--model", MODEL, "--listen", "127.0.0.1:0",
+                "--root", self.root, "--user", f"{USER}:{PASSWORD}", "--idle-timeout", "30",
+                "--data-timeout", "30", *MODEL_ARGS.get(MODEL, []), *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr)
+        self.port = self._read_port()
+        self._check_greeting()
+
+    def log(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def _not_built(self):
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return False
+        return "not built yet" in self.log()
+
+    def _read_port(self):
+        ready, _, _ = select.select([self.proc.stdout], [], [], TIMEOUT)
+        line = self.proc.stdout.readline().decode() if ready else ""
+        m = re.search(r"listening on .*:(\d+)", line)
+        if not m:
+            if self._not_built():
+                log = self.log().strip()
+                self.stop(check=False)
+                raise NotBuilt(log)
+            log = self.log()
+            self.stop(check=False)
+            raise RuntimeError(f"no 'listening on' line: {line!r}\n{log}")
+        return int(m.group(1))
+
+    def _check_greeting(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+                s.settimeout(TIMEOUT)
+                greeting = s.recv(1024)
+                s.sendall(b"QUIT\r\n")
+                s.recv(1024)
+            if not greeting.startswith(b"220"):
+                raise OSError(f"greeting {greeting!r}")
+        except OSError:
+            if self._not_built():
+                log = self.log().strip()
+                self.stop(check=False)
+                raise NotBuilt(log)
+            raise
+
+    def stop(self, check=True):
+        code = self.proc.poll()
+        if code is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait()
+        self.proc.stdout.close()
+        self.stderr.close()
+        log = self.log()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if check and code != 0:
+            raise AssertionError(f"server exited with {code}\n{log[-4000:]}")
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class FtpTest(unittest.TestCase):
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        cls.root = cls.server.root
+        cls.port = cls.server.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(check=True)
+
+    def connect(self, user=USER, password=PASSWORD):
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", self.port)
+        ftp.login(user, password)
+        self.addCleanup(self._close, ftp)
+        return ftp
+
+    @staticmethod
+    def _close(ftp):
+        try:
+            ftp.quit()
+        except (OSError, EOFError, ftplib.Error):
+            ftp.close()
+
+    def path(self, name):
+        return os.path.join(self.root, name)
+
+    def write(self, name, data):
+        with open(self.path(name), "wb") as f:
+            f.write(data)
+
+    def read(self, name):
+        with open(self.path(name), "rb") as f:
+            return f.read()
+
+    def get(self, ftp, name, rest=None):
+        out = io.BytesIO()
+        ftp.retrbinary(f"RETR {name}", out.write, blocksize=1 << 16, rest=rest)
+        return out.getvalue()
+
+    def temp_files(self, folder=None):
+        return [n for n in os.listdir(folder or self.root) if n.startswith(".nm-upload-")]
+
+    # -- login, listings ---------------------------------------------------------------------
+
+    def test_login_and_welcome(self):
+        ftp = self.connect()
+        self.assertEqual(ftp.pwd(), "/")
+        self.assertIn("UNIX", ftp.sendcmd("SYST"))
+
+    def test_bad_password_refused(self):
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", self.port)
+        self.addCleanup(ftp.close)
+        with self.assertRaises(ftplib.error_perm) as e:
+            ftp.login(USER, "wrong")
+        self.assertTrue(str(e.exception).startswith("530"))
+
+    def test_list_nlst_mlsd(self):
+        self.write("listed file.txt", b"12345")
+        self.write(".hidden", b"h")
+        os.makedirs(self.path("listed dir"), exist_ok=True)
+        ftp = self.connect()
+        lines = []
+        ftp.retrlines("LIST", lines.append)
+        text = "\n".join(lines)
+        self.assertRegex(text, r"(?m)^-rw\S+ +\d+ \S+ +\S+ +5 \w{3} [ \d]\d +[\d:]+ listed file\.txt$")
+        self.assertRegex(text, r"(?m)^d\S+ .* listed dir$")
+        self.assertNotIn(".hidden", text)
+        lines = []
+        ftp.retrlines("LIST -a", lines.append)
+        self.assertNotIn(".hidden", "\n".join(lines))
+        self.assertIn("listed file.txt", ftp.nlst())
+        facts = dict(ftp.mlsd())
+        self.assertEqual(facts["listed file.txt"]["type"], "file")
+        self.assertEqual(facts["listed file.txt"]["size"], "5")
+        self.assertEqual(facts["listed dir"]["type"], "dir")
+        self.assertRegex(facts["listed file.txt"]["modify"], r"^\d{14}$")
+        self.assertTrue(ftp.sendcmd("MDTM listed file.txt").startswith("213 "))
+        ftp.voidcmd("TYPE I")
+        self.assertEqual(ftp.size("listed file.txt"), 5)
+
+    def test_pipelined_commands_in_one_packet(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+            f = s.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"220"))
+            s.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\nNOOP\r\nPWD\r\nSYST\r\nQUIT\r\n".encode())
+            codes = [f.readline()[:3] for _ in range(6)]
+            self.assertEqual(codes, [b"331", b"230", b"200", b"257", b"215", b"221"])
+
+    def test_overlong_line_keeps_connection(self):
+        ftp = self.connect()
+        ftp.sock.sendall(b"NOOP " + b"x" * 5000 + b"\r\n")
+        with self.assertRaises(ftplib.error_perm) as e:
+            ftp.getresp()
+        self.assertTrue(str(e.exception).startswith("500"))
+        self.assertTrue(ftp.voidcmd("NOOP").startswith("200"))
+
+    # -- transfers ---------------------------------------------------------------------------
+
+    def round_trip(self, size):
+        data = os.urandom(size)
+        ftp = self.connect()
+        name = f"rt-{size}.bin"
+        ftp.storbinary(f"STOR {name}", io.BytesIO(data), blocksize=1 << 16)
+        self.assertEqual(sha(self.read(name)), sha(data))
+        self.write(f"down-{size}.bin", data)
+        self.assertEqual(sha(self.get(ftp, f"down-{size}.bin")), sha(data))
+        self.assertEqual(self.temp_files(), [])
+
+    def test_checksums_0_bytes(self):
+        self.round_trip(0)
+
+    def test_checksums_1_byte(self):
+        self.round_trip(1)
+
+    def test_checksums_1_mib(self):
+        self.round_trip(1 << 20)
+
+    def test_checksums_64_mib(self):
+        self.round_trip(64 << 20)
+
+    def test_active_mode_get(self):
+        self.write("active.bin", b"active data")
+        ftp = self.connect()
+        ftp.set_pasv(False)
+        self.assertEqual(self.get(ftp, "active.bin"), b"active data")
+
+    def test_ascii_mode_converts_line_ends(self):
+        self.write("text.txt", b"one\ntwo\n")
+        ftp = self.connect()
+        lines = []
+        ftp.retrlines("RETR text.txt", lines.append)
+        self.assertEqual(lines, ["one", "two"])
+
+    def test_resume_retr_with_rest(self):
+        data = os.urandom(100000)
+        self.write("resume.bin", data)
+        ftp = self.connect()
+        self.assertEqual(self.get(ftp, "resume.bin", rest=60000), data[60000:])
+
+    def test_resume_upload_with_appe_and_rest_stor(self):
+        data = os.urandom(200000)
+        self.write("partial.bin", data[:70000])
+        ftp = self.connect()
+        ftp.storbinary("APPE partial.bin", io.BytesIO(data[70000:]))
+        self.assertEqual(sha(self.read("partial.bin")), sha(data))
+        self.write("partial2.bin", data[:50000] + b"garbage")
+        ftp.storbinary("STOR partial2.bin", io.BytesIO(data[50000:]), rest=50000)
+        self.assertEqual(sha(self.read("partial2.bin")), sha(data))
+
+    def test_rename_delete_mkdir_rmdir(self):
+        self.write("old name.txt", b"content")
+        ftp = self.connect()
+        ftp.rename("old name.txt", "new name.txt")
+        self.assertFalse(os.path.exists(self.path("old name.txt")))
+        self.assertEqual(self.read("new name.txt"), b"content")
+        ftp.delete("new name.txt")
+        self.assertFalse(os.path.exists(self.path("new name.txt")))
+        self.assertEqual(ftp.mkd("made dir"), "/made dir")
+        self.assertTrue(os.path.isdir(self.path("made dir")))
+        ftp.cwd("made dir")
+        self.assertEqual(ftp.pwd(), "/made dir")
+        ftp.cwd("..")
+        ftp.rmd("made dir")
+        self.assertFalse(os.path.exists(self.path("made dir")))
+        with self.assertRaises(ftplib.error_perm):
+            ftp.delete("does not exist")
+
+    def test_curl_get_and_put(self):
+        curl = shutil.which("curl")
+        if not curl:
+            self.skipTest("curl is not installed")
+        data = os.urandom(300000)
+        self.write("curl-get.bin", data)
+        url = f"ftp://{USER}:{PASSWORD}@127.0.0.1:{self.port}"
+        got = subprocess.run([curl, "-sS", "--max-time", str(TIMEOUT), f"{url}/curl-get.bin"],
+                             capture_output=True, timeout=TIMEOUT + 5, check=True).stdout
+        self.assertEqual(sha(got), sha(data))
+        local = os.path.join(self.server.tmp, "curl-up.bin")
+        with open(local, "wb") as f:
+            f.write(data)
+        subprocess.run([curl, "-sS", "--max-time", str(TIMEOUT), "-T", local, f"{url}/curl-put.bin"],
+                       capture_output=True, timeout=TIMEOUT + 5, check=True)
+        self.assertEqual(sha(self.read("curl-put.bin")), sha(data))
+        listing = subprocess.run([curl, "-sS", "--max-time", str(TIMEOUT), f"{url}/"],
+                                 capture_output=True, timeout=TIMEOUT + 5, check=True).stdout
+        self.assertIn(b"curl-put.bin", listing)
+
+    def test_concurrent_clients(self):
+        if MODEL == "iterative":
+            self.skipTest("the iterative model serves one client at a time by design")
+
+        def client(i):
+            data = os.urandom(65536 + i)
+            ftp = ftplib.FTP(timeout=TIMEOUT)
+            try:
+                ftp.connect("127.0.0.1", self.port)
+                ftp.login(USER, PASSWORD)
+                ftp.storbinary(f"STOR conc-{i}.bin", io.BytesIO(data))
+                out = io.BytesIO()
+                ftp.retrbinary(f"RETR conc-{i}.bin", out.write)
+                ftp.quit()
+            finally:
+                ftp.close()
+            return sha(out.getvalue()) == sha(data)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=30) as pool:
+            results = list(pool.map(client, range(30), timeout=TIMEOUT * 4))
+        self.assertEqual(results, [True] * 30)
+
+    # -- safety ------------------------------------------------------------------------------
+
+    def test_anonymous_upload_refused(self):
+        self.write("pub.txt", b"public")
+        ftp = self.connect("anonymous", "guest@example.org")
+        self.assertEqual(self.get(ftp, "pub.txt"), b"public")
+        with self.assertRaises(ftplib.error_perm) as e:
+            ftp.storbinary("STOR anon.txt", io.BytesIO(b"nope"))
+        self.assertTrue(str(e.exception).startswith("550"))
+        self.assertFalse(os.path.exists(self.path("anon.txt")))
+
+    def test_port_to_another_host_refused(self):
+        ftp = self.connect()
+        for command in ("PORT 10,0,0,1,4,1", "PORT 127,0,0,1,0,25", "EPRT |1|192.0.2.1|4000|"):
+            with self.assertRaises(ftplib.error_perm) as e:
+                ftp.sendcmd(command)
+            self.assertTrue(str(e.exception).startswith("504"), command)
+
+    def test_path_escapes(self):
+        outside = os.path.join(self.server.tmp, "outside.txt")
+        with open(outside, "wb") as f:
+            f.write(b"secret")
+        for name, target in (("etc-link", "/etc"), ("up-link", ".."), ("out-link", outside)):
+            if not os.path.lexists(self.path(name)):
+                os.symlink(target, self.path(name))
+        ftp = self.connect()
+        for path in ("../../../../etc/passwd", "/../../etc/passwd", "etc-link/passwd",
+                     "up-link/outside.txt", "out-link", "%2e%2e/%2e%2e/etc/passwd", outside,
+                     "..\\..\\etc\\passwd"):
+            with self.assertRaises(ftplib.error_perm, msg=path):
+                self.get(ftp, path)
+        ftp.cwd("../../..")
+        self.assertEqual(ftp.pwd(), "/")
+        with self.assertRaises(ftplib.error_perm):
+            ftp.cwd("etc-link")
+        with self.assertRaises(ftplib.error_perm):
+            ftp.storbinary("STOR etc-link/evil", io.BytesIO(b"x"))
+        # Lexically "/escaped": it lands inside the root, never next to it.
+        ftp.mkd("up-link/../../escaped")
+        self.assertTrue(os.path.isdir(self.path("escaped")))
+        ftp.rmd("/escaped")
+        self.assertFalse(os.path.exists(os.path.join(self.server.tmp, "escaped")))
+        with open(outside, "rb") as f:
+            self.assertEqual(f.read(), b"secret")
+
+    def _pasv(self, s, f):
+        s.sendall(b"PASV\r\n")
+        reply = f.readline().decode()
+        self.assertTrue(reply.startswith("227"), reply)
+        nums = [int(x) for x in re.search(r"\((\d+(?:,\d+){5})\)", reply).group(1).split(",")]
+        return nums[4] * 256 + nums[5]
+
+    def test_dropped_upload_keeps_old_file_and_no_temp(self):
+        self.write("victim.bin", b"old content")
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+        f = s.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"220"))
+        s.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\nTYPE I\r\n".encode())
+        for _ in range(3):
+            f.readline()
+        port = self._pasv(s, f)
+        data = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        s.sendall(b"STOR victim.bin\r\n")
+        self.assertTrue(f.readline().startswith(b"150"))
+        data.sendall(b"n" * 200000)
+        # Crash-like: reset the data connection (no orderly EOF), then drop the control one.
+        data.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        data.close()
+        f.close()
+        s.close()
+        deadline = time.monotonic() + 20
+        while self.temp_files() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.temp_files(), [])
+        self.assertEqual(self.read("victim.bin"), b"old content")
+
+    def test_abor_mid_retr(self):
+        self.write("big-abor.bin", os.urandom(64 << 20))
+        ftp = self.connect()
+        ftp.voidcmd("TYPE I")
+        conn = ftp.transfercmd("RETR big-abor.bin")
+        try:
+            conn.settimeout(TIMEOUT)
+            self.assertTrue(conn.recv(65536))
+            resp = ftp.abort()  # ABOR while the server still has most of the file to send
+            self.assertIn(resp[:3], ("426", "226"))
+            self.assertTrue(ftp.voidresp().startswith("226"))
+        finally:
+            conn.close()
+        self.assertTrue(ftp.voidcmd("NOOP").startswith("200"))
+
+    def test_abor_without_transfer(self):
+        ftp = self.connect()
+        self.assertIn(ftp.abort()[:3], ("225", "226"))
+
+
+def main():
+    try:
+        probe = Server()
+    except NotBuilt as e:
+        print(f"skipped: {e}")
+        return SKIP
+    probe.stop(check=True)
+    result = unittest.main(exit=False, verbosity=2).result
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+#include <crypt.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "ftp_fake_model.hpp"
+#include "services/ftp/auth.hpp"
+#include "services/ftp/users_file.hpp"
+
+namespace nm::ftp {
+namespace {
+
+using testing::FtpSessionTest;
+using testing::TempDir;
+
+std::string hash(const char* prefix, const char* password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  EXPECT_NE(crypt_gensalt_rn(prefix, 0, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data;
+  std::memset(&data, 0, sizeof(data));
+  return crypt_r(password, salt, &data);
+}
+
+TEST(FtpUsersFile, ParsesUsersRootsAndRights) {
+  TempDir dir;
+  auto y = hash("$y$", "pw1");
+  dir.write("users", "# comment\n\nalice:" + y + ":/srv/alice:rwdnm\nbob:" + y +
+                         ":bob home:r\ncarol:" + y + ":/x:y:-\n");
+  auto users = load_users_file(dir / "users");
+  ASSERT_EQ(users.size(), 3u);
+  EXPECT_EQ(users[0].name, "alice");
+  EXPECT_EQ(users[0].password_hash, y);
+  EXPECT_EQ(users[0].root, "/srv/alice");
+  EXPECT_TRUE(users[0].rights.write && users[0].rights.remove && users[0].rights.rename &&
+              users[0].rights.mkdir && users[0].rights.read);
+  EXPECT_EQ(users[1].root, dir / "bob home");
+  EXPECT_TRUE(users[1].rights.read);
+  EXPECT_FALSE(users[1].rights.write);
+  EXPECT_EQ(users[2].root, "/x:y");
+  EXPECT_FALSE(users[2].rights.read);
+}
+
+TEST(FtpUsersFile, ErrorsNameFileAndLine) {
+  TempDir dir;
+  dir.write("bad", "alice:$y$abc:/r:rw\nbroken line\n");
+  try {
+    load_users_file(dir / "bad");
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "bad").string() + ":2"), std::string::npos)
+        << e.what();
+  }
+  dir.write("rights", "alice:$y$abc:/r:rwx\n");
+  EXPECT_THROW(load_users_file(dir / "rights"), std::runtime_error);
+  dir.write("dup", "a:$y$x:/r:r\na:$y$x:/r:r\n");
+  EXPECT_THROW(load_users_file(dir / "dup"), std::runtime_error);
+  dir.write("nohash", "a:plain:/r:r\n");
+  EXPECT_THROW(load_users_file(dir / "nohash"), std::runtime_error);
+  EXPECT_THROW(load_users_file(dir / "missing"), std::runtime_error);
+}
+
+TEST(FtpAuth, VerifiesYescryptSha512AndPlain) {
+  FtpUser user;
+  user.password_hash = hash("$y$", "right");
+  EXPECT_TRUE(verify_password(user, "right"));
+  EXPECT_FALSE(verify_password(user, "wrong"));
+  EXPECT_FALSE(verify_password(user, ""));
+  user.password_hash = hash("$6$", "right");
+  EXPECT_TRUE(verify_password(user, "right"));
+  EXPECT_FALSE(verify_password(user, "righ"));
+  EXPECT_FALSE(verify_password(user, std::string("right\0x", 7)));
+  user.plain_password = "plain";
+  EXPECT_TRUE(verify_password(user, "plain"));
+  EXPECT_FALSE(verify_password(user, "plain2"));
+  FtpUser locked;
+  locked.password_hash = "!";
+  EXPECT_FALSE(verify_password(locked, "!"));
+  EXPECT_FALSE(verify_password(locked, ""));
+}
+
+TEST(FtpAuth, AnonymousNames) {
+  EXPECT_TRUE(is_anonymous_name("anonymous"));
+  EXPECT_TRUE(is_anonymous_name("FTP"));
+  EXPECT_FALSE(is_anonymous_name("alice"));
+}
+
+TEST_F(FtpSessionTest, HashedUserLogsIn) {
+  FtpUser bob;
+  bob.name = "bob";
+  bob.password_hash = hash("$y$", "hunter2");
+  bob.root = dir.path();
+  config.users.push_back(bob);
+  open();
+  cmd("USER bob");
+  EXPECT_EQ(code(cmd("PASS hunter2")), 230);
+  open();
+  cmd("USER bob");
+  EXPECT_EQ(code(cmd("PASS hunter3")), 530);
+}
+
+}  // namespace
+}  // namespace nm::ftp
