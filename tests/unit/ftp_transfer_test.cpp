@@ -427,3 +427,31 @@ TEST_F(FtpSessionTest, AppendThroughOutwardSymlinkStaysInside) {
 
 }  // namespace
 }  // namespace nm::ftp
+
+namespace nm::ftp {
+namespace {
+
+using testing::FtpSessionTest;
+
+TEST_F(FtpSessionTest, PasvAndListInOnePacket) {
+  dir.write("f", "x");
+  login();
+  EXPECT_EQ(codes(model->send("TYPE A\r\nPASV\r\nLIST\r\nNOOP\r\n")),
+            (std::vector<int>{200, 227, 150}));
+  EXPECT_EQ(codes(model->finish()), (std::vector<int>{226, 200}));
+  EXPECT_NE(model->data.find(" f\r\n"), std::string::npos);
+}
+
+TEST_F(FtpSessionTest, UploadInTypeAAsksForConversion) {
+  login();
+  cmd("TYPE A");
+  model->upload = "line\n";
+  passive("STOR t.txt");
+  ASSERT_TRUE(model->transfer.has_value());
+  EXPECT_TRUE(model->transfer->ascii);
+  model->finish();
+  EXPECT_EQ(dir.read("t.txt"), "line\n");
+}
+
+}  // namespace
+}  // namespace nm::ftp

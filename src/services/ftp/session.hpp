@@ -77,6 +77,7 @@ class FtpSession final : public Session {
   int make_temp(const Fd& dir, std::string* name, Fd* file);
   void log_transfer(const Transfer& transfer, const TransferResult& result, int error);
   void reset_login();
+  void reply_login_failed(Buffer& out);
 
   void cmd_user(const std::string& arg, Buffer& out);
   void cmd_pass(const std::string& arg, Buffer& out);

@@ -1,0 +1,400 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "services/ftp/listing.hpp"
+#include "services/ftp/reply.hpp"
+#include "services/ftp/session.hpp"
+
+// The commands that read and change files and folders, each through the session's PathJail.
+
+namespace nm::ftp {
+namespace {
+
+enum ListingKind { kList, kNlst, kMlsd };
+enum UploadKind { kStor, kAppe, kStou };
+
+// LIST takes ls-style options ("-la") that clients add out of habit; they change nothing here.
+std::string strip_list_options(const std::string& arg) {
+  std::string_view rest = arg;
+  while (!rest.empty() && rest.front() == '-') {
+    auto space = rest.find(' ');
+    if (space == std::string_view::npos) return {};
+    rest.remove_prefix(space);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  }
+  return std::string(rest);
+}
+
+}  // namespace
+
+void FtpSession::cmd_stat(const std::string& arg, Buffer& out) {
+  if (arg.empty()) {
+    std::vector<std::string> lines = {
+        "Connected to " + info_.peer.host(),
+        "Logged in as " + user_,
+        std::string("TYPE: ") + (ascii_ ? "ASCII" : "BINARY") + ", STRU: File, MODE: Stream",
+        "Working folder " + cwd_,
+    };
+    if (transfer_) lines.push_back(transfer_->verb + " " + transfer_->path + " in progress");
+    if (passive_open_) lines.emplace_back("Passive listener open");
+    reply_lines(out, 211, "FTP server status:", lines, "End of status.");
+    return;
+  }
+  std::string vpath;
+  if (!resolve(strip_list_options(arg), &vpath, out) || !allowed(rights_.read, out)) return;
+  struct stat st {};
+  if (int err = jail_.stat(vpath, &st)) {
+    reply_errno(out, err);
+    return;
+  }
+  std::vector<DirEntry> entries;
+  if (S_ISDIR(st.st_mode)) {
+    if (int err = read_folder(jail_, vpath, config_.show_hidden, &entries)) {
+      reply_errno(out, err);
+      return;
+    }
+  } else {
+    std::string parent, leaf;
+    split_parent(vpath, &parent, &leaf);
+    entries.push_back(DirEntry{leaf, st});
+  }
+  time_t now = ::time(nullptr);
+  std::vector<std::string> lines;
+  for (const auto& e : entries) {
+    auto line = list_line(e, now);
+    line.resize(line.size() - 2);
+    lines.push_back(std::move(line));
+  }
+  reply_lines(out, 213, "Status of " + vpath + ":", lines, "End of status.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listings
+
+void FtpSession::start_listing(const std::string& arg, int kind, Buffer& out) {
+  std::string vpath;
+  std::string path = kind == kList || kind == kNlst ? strip_list_options(arg) : arg;
+  if (!resolve(path, &vpath, out) || !allowed(rights_.read, out)) return;
+  struct stat st {};
+  if (int err = jail_.stat(vpath, &st)) {
+    reply_errno(out, err);
+    return;
+  }
+  std::vector<DirEntry> entries;
+  if (S_ISDIR(st.st_mode)) {
+    if (int err = read_folder(jail_, vpath, config_.show_hidden, &entries)) {
+      reply_errno(out, err);
+      return;
+    }
+  } else if (kind == kMlsd) {
+    reply(out, 501, "Not a directory.");
+    return;
+  } else {
+    std::string parent, leaf;
+    split_parent(vpath, &parent, &leaf);
+    entries.push_back(DirEntry{leaf, st});
+  }
+  if (!data_ready(out)) return;
+  std::string text;
+  time_t now = ::time(nullptr);
+  for (const auto& e : entries) {
+    if (kind == kList) {
+      text += list_line(e, now);
+    } else if (kind == kNlst) {
+      text += e.name + "\r\n";
+    } else {
+      text += mlsx_line(e, rights_) + "\r\n";
+    }
+  }
+  TransferRequest request;
+  request.direction = TransferRequest::Direction::kSend;
+  request.memory = std::move(text);
+  static const char* const kVerbs[] = {"LIST", "NLST", "MLSD"};
+  Transfer transfer{kVerbs[kind], vpath, std::nullopt, {}};
+  start_transfer(std::move(request), std::move(transfer), "Here comes the directory listing.", out);
+}
+
+void FtpSession::cmd_list(const std::string& arg, Buffer& out) {
+  start_listing(arg, kList, out);
+}
+void FtpSession::cmd_nlst(const std::string& arg, Buffer& out) {
+  start_listing(arg, kNlst, out);
+}
+void FtpSession::cmd_mlsd(const std::string& arg, Buffer& out) {
+  start_listing(arg, kMlsd, out);
+}
+
+void FtpSession::cmd_mlst(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
+  struct stat st {};
+  if (int err = jail_.stat(vpath, &st)) {
+    reply_errno(out, err);
+    return;
+  }
+  DirEntry entry{vpath, st};
+  reply_lines(out, 250, "Listing " + vpath, {mlsx_line(entry, rights_)}, "End.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+void FtpSession::cmd_retr(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
+  Fd file;
+  if (int err = jail_.open(vpath, O_RDONLY | O_NOCTTY | O_NONBLOCK, &file)) {
+    reply_errno(out, err);
+    return;
+  }
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply(out, 550, "Not a plain file.");
+    return;
+  }
+  // O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it, clear it anyway.
+  ::fcntl(file.get(), F_SETFL, O_RDONLY);
+  if (rest_ > static_cast<uint64_t>(st.st_size)) {
+    reply(out, 554, "Restart offset is past the end of the file.");
+    rest_ = 0;
+    return;
+  }
+  if (!data_ready(out)) return;
+  TransferRequest request;
+  request.direction = TransferRequest::Direction::kSend;
+  request.file = std::move(file);
+  request.offset = rest_;
+  std::string message = std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
+                        " mode data connection for " + vpath + " (" + std::to_string(st.st_size) +
+                        " bytes).";
+  start_transfer(std::move(request), Transfer{"RETR", vpath, std::nullopt, {}}, message, out);
+}
+
+int FtpSession::make_temp(const Fd& dir, std::string* name, Fd* file) {
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    std::string candidate(kUploadPrefix);
+    for (int i = 0; i < 6; ++i) candidate.push_back(kChars[random_() % (sizeof(kChars) - 1)]);
+    int fd = ::openat(dir.get(), candidate.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      file->reset(fd);
+      *name = std::move(candidate);
+      return 0;
+    }
+    if (errno != EEXIST) return errno;
+  }
+  return EEXIST;
+}
+
+void FtpSession::start_upload(const std::string& arg, int kind, Buffer& out) {
+  static const char* const kVerbs[] = {"STOR", "APPE", "STOU"};
+  std::string vpath;
+  std::string path = arg;
+  if (kind == kStou) {
+    std::string parent, leaf;
+    split_parent(arg, &parent, &leaf);
+    path = leaf.empty() ? "file" : leaf;
+  } else if (arg.empty()) {
+    reply(out, 501, std::string(kVerbs[kind]) + " needs a file name.");
+    return;
+  }
+  if (!resolve(path, &vpath, out) || !allowed(rights_.write, out)) return;
+  if (!data_ready(out)) return;
+
+  if (kind == kStou) {
+    // A name nobody uses yet: "file", "file.1", "file.2"...; renameat2(RENAME_NOREPLACE) at the
+    // end keeps it unique even if another session takes it meanwhile.
+    struct stat st {};
+    std::string base = vpath;
+    for (int n = 1; jail_.stat(vpath, &st) != ENOENT; ++n) {
+      if (n > 999) {
+        reply(out, 450, "No unique name available.");
+        return;
+      }
+      vpath = base + "." + std::to_string(n);
+    }
+  }
+  struct stat st {};
+  int serr = jail_.stat(vpath, &st);
+  if (serr == 0 && S_ISDIR(st.st_mode)) {
+    reply(out, 550, "Is a directory.");
+    return;
+  }
+  if (serr == 0 && !S_ISREG(st.st_mode)) {
+    reply(out, 550, "Not a plain file.");
+    return;
+  }
+
+  TransferRequest request;
+  request.direction = TransferRequest::Direction::kReceive;
+  Transfer transfer{kVerbs[kind], vpath, std::nullopt, {}};
+  std::string message;
+
+  if (kind == kAppe || (kind == kStor && rest_ > 0)) {
+    // Appending and resuming write into the file itself: that is what the client asked for.
+    // Only APPE creates a missing file; resuming one that does not exist is an error.
+    // O_NONBLOCK: a FIFO swapped in since the stat above must not block the open (ENXIO).
+    int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK | (kind == kAppe ? O_APPEND | O_CREAT : 0);
+    Fd file;
+    if (int err = jail_.open(vpath, flags, &file, 0644)) {
+      reply_errno(out, err);
+      return;
+    }
+    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      reply(out, 550, "Not a plain file.");
+      return;
+    }
+    ::fcntl(file.get(), F_SETFL, kind == kAppe ? O_APPEND : 0);
+    if (kind == kStor) {
+      if (rest_ > static_cast<uint64_t>(st.st_size)) {
+        reply(out, 554, "Restart offset is past the end of the file.");
+        rest_ = 0;
+        return;
+      }
+      auto offset = static_cast<off_t>(rest_);
+      if (::ftruncate(file.get(), offset) != 0 || ::lseek(file.get(), offset, SEEK_SET) < 0) {
+        reply_errno(out, errno);
+        return;
+      }
+    }
+    request.file = std::move(file);
+    message = "Ok to send data.";
+  } else {
+    Upload upload;
+    if (int err = jail_.open_parent(vpath, &upload.dir, &upload.leaf)) {
+      reply_errno(out, err);
+      return;
+    }
+    Fd file;
+    if (int err = make_temp(upload.dir, &upload.temp, &file)) {
+      reply_errno(out, err);
+      return;
+    }
+    upload.no_replace = kind == kStou;
+    request.file = std::move(file);
+    message = kind == kStou ? "FILE: " + upload.leaf : "Ok to send data.";
+    transfer.upload = std::move(upload);
+  }
+  start_transfer(std::move(request), std::move(transfer), message, out);
+}
+
+void FtpSession::cmd_stor(const std::string& arg, Buffer& out) {
+  start_upload(arg, kStor, out);
+}
+void FtpSession::cmd_appe(const std::string& arg, Buffer& out) {
+  start_upload(arg, kAppe, out);
+}
+void FtpSession::cmd_stou(const std::string& arg, Buffer& out) {
+  start_upload(arg, kStou, out);
+}
+
+void FtpSession::cmd_size(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
+  if (ascii_) {
+    reply(out, 550, "SIZE not allowed in ASCII mode.");
+    return;
+  }
+  struct stat st {};
+  if (int err = jail_.stat(vpath, &st)) {
+    reply_errno(out, err);
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reply(out, 550, "Not a plain file.");
+    return;
+  }
+  reply(out, 213, std::to_string(st.st_size));
+}
+
+void FtpSession::cmd_mdtm(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
+  struct stat st {};
+  if (int err = jail_.stat(vpath, &st)) {
+    reply_errno(out, err);
+    return;
+  }
+  reply(out, 213, ftp_time(st.st_mtime));
+}
+
+void FtpSession::cmd_dele(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.remove, out)) return;
+  if (int err = jail_.unlink(vpath)) {
+    reply_errno(out, err);
+    return;
+  }
+  reply(out, 250, "Delete operation successful.");
+}
+
+void FtpSession::cmd_rnfr(const std::string& arg, Buffer& out) {
+  rename_from_.reset();
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.rename, out)) return;
+  Fd dir;
+  std::string leaf;
+  struct stat st {};
+  if (int err = jail_.open_parent(vpath, &dir, &leaf)) {
+    reply_errno(out, err);
+    return;
+  }
+  if (::fstatat(dir.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    reply_errno(out, errno);
+    return;
+  }
+  rename_from_ = vpath;
+  reply(out, 350, "Ready for RNTO.");
+}
+
+void FtpSession::cmd_rnto(const std::string& arg, Buffer& out) {
+  if (!rename_from_) {
+    reply(out, 503, "RNFR required first.");
+    return;
+  }
+  std::string from = std::move(*rename_from_);
+  rename_from_.reset();
+  std::string vpath;
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.rename, out)) return;
+  if (int err = jail_.rename(from, vpath)) {
+    reply_errno(out, err);
+    return;
+  }
+  reply(out, 250, "Rename successful.");
+}
+
+void FtpSession::cmd_mkd(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (arg.empty()) {
+    reply(out, 501, "MKD needs a name.");
+    return;
+  }
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.mkdir, out)) return;
+  if (int err = jail_.mkdir(vpath, 0755)) {
+    reply_errno(out, err);
+    return;
+  }
+  reply(out, 257, quote_path(vpath) + " created.");
+}
+
+void FtpSession::cmd_rmd(const std::string& arg, Buffer& out) {
+  std::string vpath;
+  if (arg.empty()) {
+    reply(out, 501, "RMD needs a name.");
+    return;
+  }
+  if (!resolve(arg, &vpath, out) || !allowed(rights_.remove, out)) return;
+  if (int err = jail_.rmdir(vpath)) {
+    reply_errno(out, err);
+    return;
+  }
+  reply(out, 250, "Remove directory operation successful.");
+}
+
+}  // namespace nm::ftp
