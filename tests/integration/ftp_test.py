@@ -60,7 +60,7 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             return False
-        return "not built yet" in self.log()
+        return "not built yet" in self.log() or "not available" in self.log()
 
     def _read_port(self):
         ready, _, _ = select.select([self.proc.stdout], [], [], TIMEOUT)

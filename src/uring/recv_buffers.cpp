@@ -1,0 +1,57 @@
+#include "uring/recv_buffers.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/mman.h>
+
+#include <cstring>
+
+namespace nm::uring {
+
+RecvBuffers::RecvBuffers(Ring& ring, unsigned count, size_t size, uint16_t group)
+    : ring_(ring), count_(count), size_(size), group_(group) {
+  // The kernel wants a page-aligned ring of a power-of-two number of entries.
+  ring_bytes_ = sizeof(io_uring_buf) * count;
+  void* memory =
+      ::mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (memory == MAP_FAILED) return;
+  auto* br = static_cast<io_uring_buf_ring*>(memory);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uintptr_t>(br);
+  reg.ring_entries = count;
+  reg.bgid = group;
+  int rc = io_uring_register_buf_ring(ring_.raw(), &reg, 0);
+  if (rc < 0) {
+    spdlog::info("io_uring: no provided-buffer rings here ({}): one buffer per connection",
+                 std::strerror(-rc));
+    ::munmap(memory, ring_bytes_);
+    return;
+  }
+  ring_memory_ = br;
+  // Pages are touched only when the kernel fills them, so RSS grows with real traffic.
+  storage_.reset(new char[count * size]);
+  io_uring_buf_ring_init(br);
+  int mask = io_uring_buf_ring_mask(count);
+  for (unsigned i = 0; i < count; ++i) {
+    io_uring_buf_ring_add(br, buffer(static_cast<uint16_t>(i)), static_cast<unsigned>(size),
+                          static_cast<uint16_t>(i), mask, static_cast<int>(i));
+  }
+  io_uring_buf_ring_advance(br, static_cast<int>(count));
+}
+
+RecvBuffers::~RecvBuffers() {
+  if (ring_memory_ == nullptr) return;
+  io_uring_unregister_buf_ring(ring_.raw(), group_);
+  ::munmap(ring_memory_, ring_bytes_);
+}
+
+std::string_view RecvBuffers::view(uint16_t id, size_t length) const {
+  return {buffer(id), length};
+}
+
+void RecvBuffers::give_back(uint16_t id) {
+  io_uring_buf_ring_add(ring_memory_, buffer(id), static_cast<unsigned>(size_), id,
+                        io_uring_buf_ring_mask(count_), 0);
+  io_uring_buf_ring_advance(ring_memory_, 1);
+}
+
+}  // namespace nm::uring

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "models/acceptor.hpp"
+#include "models/admission.hpp"
+#include "models/model.hpp"
+#include "uring/recv_buffers.hpp"
+#include "uring/ring.hpp"
+
+namespace nm::uring {
+
+class Connection;
+
+// The uring model's one thread: one ring for every connection, the listener's accept (multishot
+// where the kernel has it) and the stop descriptor's poll.
+class Server final : public Completion {
+ public:
+  explicit Server(const ServerContext& context);
+  ~Server();
+
+  // Until context.stop_fd becomes readable; then every connection is closed.
+  void run();
+
+  // For Connection.
+  Ring& ring() { return ring_; }
+  RecvBuffers& buffers() { return buffers_; }
+  const ServerContext& context() const { return context_; }
+  // The connection closed: it leaves the admission count now, memory when its last CQE is in.
+  void closed(Connection* connection);
+  // Visit the connection after this batch of completions (Connection::after_batch).
+  void check_later(Connection* connection);
+
+  void complete(Operation& op, const io_uring_cqe& cqe) override;
+
+ private:
+  enum Kind : uint8_t { kAccept, kStop, kListenerReady };
+
+  void arm_accept();
+  void on_accept(const io_uring_cqe& cqe);
+  void on_listener_ready();
+  void admit(int fd, Address peer);
+  void after_batch();
+  void shut_down();
+
+  Ring ring_;
+  RecvBuffers buffers_;
+  const ServerContext& context_;
+  int listener_;
+  Admission admission_;
+  Acceptor acceptor_;  // its spare descriptor answers EMFILE
+  bool multishot_ = true;
+  bool stopping_ = false;
+  Address accept_peer_;  // single-shot accept only: multishot ones would overwrite it
+  Operation accept_op_{this, kAccept};
+  Operation stop_op_{this, kStop};
+  Operation listener_ready_{this, kListenerReady};  // out of descriptors: wait for a client
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::vector<Connection*> later_;
+};
+
+}  // namespace nm::uring

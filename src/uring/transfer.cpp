@@ -1,0 +1,285 @@
+#include "uring/transfer.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "net/socket.hpp"
+#include "transfer/data_listener.hpp"
+
+namespace nm::uring {
+namespace {
+
+constexpr size_t kChunk = 128 * 1024;
+// Offset -1: the file's own position, which IORING_OP_WRITE then advances, as write(2) does.
+constexpr uint64_t kCurrentPosition = static_cast<uint64_t>(-1);
+
+}  // namespace
+
+using Status = TransferResult::Status;
+
+Transfer::Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
+                   std::chrono::milliseconds data_timeout, Done done)
+    : ring_(ring),
+      request_(std::move(request)),
+      passive_(std::move(passive)),
+      control_peer_(control_peer),
+      data_timeout_(data_timeout),
+      done_(std::move(done)),
+      file_offset_(request_.offset) {}
+
+Transfer::~Transfer() = default;
+
+bool Transfer::idle() const {
+  return !accept_op_.busy && !connect_op_.busy && !net_op_.busy && !file_op_.busy &&
+         !timer_.op.busy;
+}
+
+void Transfer::start() {
+  progress();
+  arm_timer();
+  if (request_.active_target) {
+    const Address& target = *request_.active_target;
+    passive_.reset();
+    data_.reset(::socket(target.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!data_) {
+      finish(Status::kNoConnection, errno);
+      return;
+    }
+    io_uring_prep_connect(ring_.prepare(connect_op_), data_.get(), target.sa(), target.len());
+  } else if (passive_) {
+    arm_accept();
+  } else {
+    finish(Status::kNoConnection, 0);
+  }
+}
+
+void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
+  if (finished_) {
+    // A late completion of an operation finish() cancelled; only an accepted socket needs care.
+    if (op.kind == kAccept && cqe.res >= 0) ::close(cqe.res);
+    return;
+  }
+  switch (op.kind) {
+    case kAccept:
+      on_accept(cqe.res);
+      break;
+    case kConnect:
+      on_connect(cqe.res);
+      break;
+    case kNet:
+      request_.direction == TransferRequest::Direction::kSend ? on_sent(cqe.res)
+                                                              : on_received(cqe.res);
+      break;
+    case kFile:
+      request_.direction == TransferRequest::Direction::kSend ? on_file_read(cqe.res)
+                                                              : on_written(cqe.res);
+      break;
+    case kTimer:
+      on_timer();
+      break;
+  }
+}
+
+void Transfer::arm_accept() {
+  from_ = Address();
+  *from_.len_ptr() = from_.capacity();
+  io_uring_prep_accept(ring_.prepare(accept_op_), passive_.get(), from_.sa(), from_.len_ptr(),
+                       SOCK_CLOEXEC);
+}
+
+void Transfer::on_accept(int res) {
+  if (res < 0) {
+    if (is_transient_accept_error(-res) || res == -EAGAIN) {
+      arm_accept();
+    } else {
+      finish(Status::kNoConnection, -res);
+    }
+    return;
+  }
+  Fd data(res);
+  if (!data_peer_allowed(from_, control_peer_)) {
+    spdlog::warn("refused data connection from {} for control peer {}", from_.to_string(),
+                 control_peer_.to_string());
+    arm_accept();
+    return;
+  }
+  passive_.reset();
+  data_ = std::move(data);
+  begin_moving();
+}
+
+void Transfer::on_connect(int res) {
+  if (res < 0) {
+    finish(Status::kNoConnection, -res);
+    return;
+  }
+  begin_moving();
+}
+
+void Transfer::begin_moving() {
+  progress();
+  chunk_ = std::make_unique<char[]>(kChunk);
+  if (request_.direction == TransferRequest::Direction::kSend) {
+    next_chunk();
+  } else {
+    receive();
+  }
+}
+
+void Transfer::arm_timer() {
+  if (data_timeout_.count() <= 0) return;
+  auto due = last_progress_ + data_timeout_ - std::chrono::steady_clock::now();
+  ring_.arm_timer(timer_, std::chrono::ceil<std::chrono::milliseconds>(due));
+}
+
+void Transfer::on_timer() {
+  // Progress moved last_progress_ on since the timer was set: wait for the rest.
+  if (std::chrono::steady_clock::now() - last_progress_ < data_timeout_) {
+    arm_timer();
+    return;
+  }
+  finish(Status::kTimeout, 0);
+}
+
+void Transfer::next_chunk() {
+  if (!request_.file) {
+    // A listing, already CRLF-terminated by the session.
+    if (memory_offset_ >= request_.memory.size()) {
+      finish(Status::kOk, 0);
+      return;
+    }
+    pending_ = request_.memory.data() + memory_offset_;
+    pending_size_ = std::min(kChunk, request_.memory.size() - memory_offset_);
+    memory_offset_ += pending_size_;
+    send_pending();
+    return;
+  }
+  io_uring_prep_read(ring_.prepare(file_op_), request_.file.get(), chunk_.get(), kChunk,
+                     file_offset_);
+}
+
+void Transfer::on_file_read(int res) {
+  if (res < 0) {
+    finish(Status::kFileError, -res);
+    return;
+  }
+  if (res == 0) {
+    finish(Status::kOk, 0);
+    return;
+  }
+  file_offset_ += static_cast<uint64_t>(res);
+  if (request_.ascii) {
+    converted_.clear();
+    to_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
+    pending_ = converted_.data();
+    pending_size_ = converted_.size();
+  } else {
+    pending_ = chunk_.get();
+    pending_size_ = static_cast<size_t>(res);
+  }
+  send_pending();
+}
+
+void Transfer::send_pending() {
+  io_uring_prep_send(ring_.prepare(net_op_), data_.get(), pending_, pending_size_, MSG_NOSIGNAL);
+}
+
+void Transfer::on_sent(int res) {
+  if (res <= 0) {
+    finish(Status::kConnectionLost, res < 0 ? -res : EPIPE);
+    return;
+  }
+  progress();
+  bytes_ += static_cast<uint64_t>(res);
+  pending_ += res;
+  pending_size_ -= static_cast<size_t>(res);
+  if (pending_size_ > 0) {
+    send_pending();  // a short send: the rest of the chunk
+  } else {
+    next_chunk();
+  }
+}
+
+void Transfer::receive() {
+  io_uring_prep_recv(ring_.prepare(net_op_), data_.get(), chunk_.get(), kChunk, 0);
+}
+
+void Transfer::on_received(int res) {
+  if (res < 0) {
+    finish(Status::kConnectionLost, -res);
+    return;
+  }
+  progress();
+  if (res == 0) {
+    eof_ = true;
+    converted_.clear();
+    if (request_.ascii) from_ascii_.finish(converted_);
+    pending_ = converted_.data();
+    pending_size_ = converted_.size();
+  } else {
+    bytes_ += static_cast<uint64_t>(res);
+    if (request_.ascii) {
+      converted_.clear();
+      from_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
+      pending_ = converted_.data();
+      pending_size_ = converted_.size();
+    } else {
+      pending_ = chunk_.get();
+      pending_size_ = static_cast<size_t>(res);
+    }
+  }
+  write_pending();
+}
+
+void Transfer::write_pending() {
+  if (pending_size_ == 0) {
+    // Nothing to write (a CR held back for its LF, or the end): go on.
+    if (eof_) {
+      finish(Status::kOk, 0);
+    } else {
+      receive();
+    }
+    return;
+  }
+  io_uring_prep_write(ring_.prepare(file_op_), request_.file.get(), pending_,
+                      static_cast<unsigned>(pending_size_), kCurrentPosition);
+}
+
+void Transfer::on_written(int res) {
+  if (res <= 0) {
+    finish(Status::kFileError, res < 0 ? -res : ENOSPC);
+    return;
+  }
+  pending_ += res;
+  pending_size_ -= static_cast<size_t>(res);
+  write_pending();
+}
+
+void Transfer::finish(Status status, int error) {
+  if (finished_) return;
+  finished_ = true;
+  ring_.cancel(accept_op_);
+  ring_.cancel(connect_op_);
+  ring_.cancel(net_op_);
+  ring_.cancel(file_op_);
+  ring_.cancel(timer_.op);
+  ring_.submit();
+  passive_.reset();
+  if (data_) {
+    // Cut an interrupted connection at once, so the operations still on it end too. A finished
+    // one just closes: the peer reads EOF after the last byte.
+    if (status != Status::kOk) ::shutdown(data_.get(), SHUT_RDWR);
+    data_.reset();
+  }
+  // The file is complete (or abandoned) before the session replies; an operation still reading
+  // or writing it keeps its own reference.
+  if (!file_op_.busy) request_.file.reset();
+  // Reading the result before `done_` runs: the owner may retire this object from it.
+  TransferResult result{status, bytes_, error};
+  auto done = std::move(done_);
+  done(result);
+}
+
+}  // namespace nm::uring

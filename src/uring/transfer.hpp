@@ -1,0 +1,99 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/address.hpp"
+#include "net/fd.hpp"
+#include "services/session.hpp"
+#include "transfer/ascii.hpp"
+#include "uring/ring.hpp"
+
+namespace nm::uring {
+
+// One FTP transfer done with io_uring operations: it opens the data connection (accepts on the
+// passive listener, from the control peer's host only, or connects to the PORT target), then
+// moves the bytes. Sending: the file is read into a chunk (IORING_OP_READ), converted for TYPE A,
+// and sent; a listing is sent from memory. Receiving: recv into a chunk, converted for TYPE A,
+// written at the file's current offset. A timer stops a transfer that makes no progress.
+//
+// Why read + send rather than IORING_OP_SPLICE file -> pipe -> socket for binary files: the
+// kernel always hands splice requests to its io-wq worker threads, two per chunk, while a read
+// of cached pages completes inline and one of uncached pages waits on the page cache without a
+// worker. One copy through a 128 KiB chunk buys a model that stays in its one thread.
+//
+// finish() answers at once, but the object must outlive the operations it has in flight (the
+// kernel still writes into its chunk): its owner keeps it until idle().
+class Transfer final : public Completion {
+ public:
+  using Done = std::function<void(const TransferResult&)>;
+
+  Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
+           std::chrono::milliseconds data_timeout, Done done);
+  ~Transfer();
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  void start();
+  // ABOR, or the control connection going away: ends now; `done` is told `status`.
+  void stop(TransferResult::Status status) { finish(status, 0); }
+  bool finished() const { return finished_; }
+  bool idle() const;
+  void complete(Operation& op, const io_uring_cqe& cqe) override;
+
+ private:
+  enum Kind : uint8_t { kAccept, kConnect, kNet, kFile, kTimer };
+
+  void arm_accept();
+  void on_accept(int res);
+  void on_connect(int res);
+  void begin_moving();
+  void progress() { last_progress_ = std::chrono::steady_clock::now(); }
+  void arm_timer();
+  void on_timer();
+
+  // Sending.
+  void next_chunk();
+  void on_file_read(int res);
+  void send_pending();
+  void on_sent(int res);
+  // Receiving.
+  void receive();
+  void on_received(int res);
+  void write_pending();
+  void on_written(int res);
+
+  void finish(TransferResult::Status status, int error);
+
+  Ring& ring_;
+  TransferRequest request_;
+  Fd passive_;
+  Fd data_;
+  Address control_peer_;
+  Address from_;
+  std::chrono::milliseconds data_timeout_;
+  Done done_;
+
+  Operation accept_op_{this, kAccept};
+  Operation connect_op_{this, kConnect};
+  Operation net_op_{this, kNet};
+  Operation file_op_{this, kFile};
+  TimerOp timer_{{this, kTimer}};
+
+  std::unique_ptr<char[]> chunk_;
+  std::string converted_;          // TYPE A: the chunk after conversion
+  const char* pending_ = nullptr;  // what is still to send (or to write)
+  size_t pending_size_ = 0;
+  uint64_t file_offset_ = 0;
+  size_t memory_offset_ = 0;
+  bool eof_ = false;  // receiving: the peer closed; write what is left, then finish
+  ToNetworkAscii to_ascii_;
+  FromNetworkAscii from_ascii_;
+  uint64_t bytes_ = 0;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point last_progress_;
+};
+
+}  // namespace nm::uring
