@@ -279,6 +279,10 @@ class ModelTest(unittest.TestCase):
             self.skipTest("accepts only between connections")
         limits = {resource.RLIMIT_NOFILE: (32, 32)}
         with self.server("echo", limits=limits) as srv:
+            if MODEL == "uring" and srv.sanitized:
+                # UBSan's vptr check opens descriptors of its own while checking the first
+                # completion handler call, and there are none left: a sanitizer artefact.
+                self.skipTest("UBSan itself needs descriptors here")
             clients = []
             for _ in range(60):
                 try:

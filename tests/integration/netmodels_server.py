@@ -51,6 +51,16 @@ class Server:
         self.pid = self.proc.pid
         self.stopped = False
 
+    @property
+    def sanitized(self):
+        """True when the server runs under a sanitizer (its runtime is mapped in)."""
+        try:
+            with open(f"/proc/{self.pid}/maps") as f:
+                maps = f.read()
+        except FileNotFoundError:
+            return False
+        return any(lib in maps for lib in ("libasan", "libtsan", "libubsan"))
+
     def connect(self, timeout=10):
         return socket.create_connection((self.host, self.port), timeout=timeout)
 
