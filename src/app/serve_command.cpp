@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "app/commands.hpp"
-#include "app/signals.hpp"
 #include "models/model.hpp"
+#include "net/signals.hpp"
 #include "net/socket.hpp"
 #include "services/ftp/users_file.hpp"
 #include "services/registry.hpp"

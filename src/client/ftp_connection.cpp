@@ -5,8 +5,8 @@
 #include <system_error>
 
 #include "client/data_address.hpp"
-#include "client/line_endings.hpp"
 #include "net/socket.hpp"
+#include "transfer/ascii.hpp"
 
 namespace nm::client {
 namespace {
@@ -255,7 +255,8 @@ Reply FtpConnection::transfer(const std::string& command, uint64_t offset,
 Reply FtpConnection::retrieve(const std::string& path, uint64_t offset, const Sink& sink) {
   return transfer("RETR " + path, offset, [&](int fd) {
     std::string buf(kChunk, '\0');
-    CrlfToLf text;
+    std::string converted;
+    FromNetworkAscii text;
     for (;;) {
       size_t n = read_some(fd, buf.data(), buf.size(), options_.timeout, "data connection");
       if (n == 0) break;
@@ -263,11 +264,15 @@ Reply FtpConnection::retrieve(const std::string& path, uint64_t offset, const Si
       if (binary_) {
         sink(chunk);
       } else {
-        sink(text.convert(chunk));
+        converted.clear();
+        text.convert(chunk, converted);
+        sink(converted);
       }
     }
     if (!binary_) {
-      if (auto tail = text.finish(); !tail.empty()) sink(tail);
+      converted.clear();
+      text.finish(converted);
+      if (!converted.empty()) sink(converted);
     }
   });
 }
@@ -275,7 +280,8 @@ Reply FtpConnection::retrieve(const std::string& path, uint64_t offset, const Si
 Reply FtpConnection::store(const std::string& path, bool append, const Source& source) {
   return transfer((append ? "APPE " : "STOR ") + path, 0, [&](int fd) {
     std::string buf(kChunk, '\0');
-    LfToCrlf text;
+    std::string converted;
+    ToNetworkAscii text;
     for (;;) {
       size_t n = source(buf.data(), buf.size());
       if (n == 0) break;
@@ -283,7 +289,9 @@ Reply FtpConnection::store(const std::string& path, bool append, const Source& s
       if (binary_) {
         write_all(fd, chunk, options_.timeout, "data connection");
       } else {
-        write_all(fd, text.convert(chunk), options_.timeout, "data connection");
+        converted.clear();
+        text.convert(chunk, converted);
+        write_all(fd, converted, options_.timeout, "data connection");
       }
     }
   });

@@ -10,7 +10,7 @@
 #include <csignal>
 #include <system_error>
 
-#include "app/signals.hpp"
+#include "net/signals.hpp"
 
 namespace nm {
 namespace {

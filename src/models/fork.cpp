@@ -7,11 +7,11 @@
 #include <map>
 #include <system_error>
 
-#include "app/signals.hpp"
 #include "models/accept_loop.hpp"
 #include "models/blocking_connection.hpp"
 #include "models/child_processes.hpp"
 #include "models/factories.hpp"
+#include "net/signals.hpp"
 
 namespace nm {
 namespace {

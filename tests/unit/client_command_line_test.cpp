@@ -2,7 +2,6 @@
 
 #include "client/command_line.hpp"
 #include "client/file_transfer.hpp"
-#include "client/line_endings.hpp"
 #include "client/progress.hpp"
 
 namespace nm::client {
@@ -48,21 +47,6 @@ TEST(ClientFileNames, BaseAndPartialNames) {
   EXPECT_EQ(base_name("dir/"), "dir");
   EXPECT_EQ(partial_name("b.txt"), ".b.txt.part");
   EXPECT_EQ(partial_name("/tmp/x/b.txt"), "/tmp/x/.b.txt.part");
-}
-
-TEST(ClientLineEndings, CrlfToLfAcrossChunks) {
-  CrlfToLf text;
-  std::string out = text.convert("a\r\nb\r");
-  out += text.convert("\nc\rd\r");
-  out += text.finish();
-  EXPECT_EQ(out, "a\nb\nc\rd\r");
-}
-
-TEST(ClientLineEndings, LfToCrlfLeavesCrlfAlone) {
-  LfToCrlf text;
-  std::string out = text.convert("a\nb\r");
-  out += text.convert("\nc\n");
-  EXPECT_EQ(out, "a\r\nb\r\nc\r\n");
 }
 
 TEST(ClientProgress, Formats) {

@@ -1,4 +1,4 @@
-#include "app/signals.hpp"
+#include "net/signals.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
