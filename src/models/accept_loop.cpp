@@ -21,7 +21,14 @@ void accept_loop(ServerContext& context, Admission& admission,
     if (!fds[1].revents) continue;
     Address peer;
     int fd = acceptor.accept(&peer, false);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        // Out of descriptors: the listener stays readable, so wait a moment (or for a stop)
+        // rather than spin on it.
+        ::poll(fds, 1, 100);
+      }
+      continue;
+    }
     if (!admission.admit(peer)) {
       spdlog::warn("refused {}: too many connections", peer.to_string());
       refuse_connection(fd, context.service->refusal());

@@ -21,6 +21,8 @@ int Acceptor::accept(Address* peer, bool nonblocking) {
     if (victim >= 0) ::close(victim);
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     spdlog::warn("out of file descriptors ({}): refused a connection", errno_text(err));
+  } else if (err == EMFILE || err == ENFILE) {
+    spdlog::warn("out of file descriptors ({}): new connections wait", errno_text(err));
   } else if (!is_transient_accept_error(err) && err != EAGAIN) {
     spdlog::error("accept: {}", errno_text(err));
   }

@@ -29,6 +29,7 @@ EventServer::EventServer(EventLoop& loop, int listener, const ServerContext& con
                          Admission& admission)
     : loop_(loop),
       listener_(listener),
+      acceptor_(listener),
       context_(context),
       admission_(admission),
       listen_handler_(std::make_unique<ListenHandler>(*this)),
@@ -54,14 +55,16 @@ void EventServer::run() {
 }
 
 void EventServer::accept_ready() {
-  Acceptor acceptor(listener_);
   // Edge-triggered loops must take every pending connection now; level-triggered ones take a
   // batch and come back, so a flood of connects does not starve the clients already in.
   int budget = loop_.edge_triggered() ? INT32_MAX : 64;
   for (int i = 0; i < budget; ++i) {
     Address peer;
-    int fd = acceptor.accept(&peer, true);
-    if (fd < 0) return;
+    int fd = acceptor_.accept(&peer, true);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) pause_accepting();
+      return;
+    }
     if (!admission_.admit(peer)) {
       spdlog::warn("refused {}: too many connections", peer.to_string());
       refuse_connection(fd, context_.service->refusal());
@@ -83,6 +86,12 @@ void EventServer::accept_ready() {
       close(raw);
     }
   }
+}
+
+void EventServer::pause_accepting() {
+  loop_.unwatch(listener_);
+  loop_.run_after(std::chrono::milliseconds(100),
+                  [this] { loop_.watch(listener_, kReadable, listen_handler_.get()); });
 }
 
 void EventServer::close(EventConnection* connection) {

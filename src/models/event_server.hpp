@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/acceptor.hpp"
 #include "models/admission.hpp"
 #include "models/model.hpp"
 #include "reactor/event_loop.hpp"
@@ -37,9 +38,12 @@ class EventServer {
   class ListenHandler;
   class StopHandler;
   void accept_ready();
+  // Out of descriptors: stop watching the listener for a moment instead of spinning on it.
+  void pause_accepting();
 
   EventLoop& loop_;
   int listener_;
+  Acceptor acceptor_;  // holds its spare descriptor from the start, before any shortage
   const ServerContext& context_;
   Admission& admission_;
   std::unique_ptr<Handler> listen_handler_;

@@ -67,7 +67,11 @@ class PreforkModel final : public Model {
       if (fds[0].revents) return;
       Address peer;
       int fd = acceptor.accept(&peer, false);
-      if (fd < 0) continue;
+      if (fd < 0) {
+        // Out of descriptors the listener stays readable: wait a moment instead of spinning.
+        if (errno == EMFILE || errno == ENFILE) ::poll(fds, 1, 100);
+        continue;
+      }
       serve_blocking(Fd(fd), peer, context);
     }
   }
