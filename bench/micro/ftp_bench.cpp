@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <list>
 #include <filesystem>
 #include <fstream>
+#include <list>
 #include <string>
 
 #include "services/ftp/command.hpp"

@@ -1,7 +1,7 @@
-#include <random>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <random>
 
 #include <cstring>
 #include <ctime>

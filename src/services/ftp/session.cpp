@@ -158,9 +158,7 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
 }
 
 FtpSession::FtpSession(const FtpConfig& config, const ConnectionInfo& info)
-    : config_(config),
-      info_(info),
-      opened_(std::chrono::steady_clock::now()) {}
+    : config_(config), info_(info), opened_(std::chrono::steady_clock::now()) {}
 
 FtpSession::~FtpSession() {
   // The connection went away mid-upload: the temporary file must not stay behind.
