@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "net/fd.hpp"
 #include "services/session.hpp"
 #include "transfer/ascii.hpp"
 
@@ -33,6 +34,11 @@ class DataPump {
  private:
   Outcome send_step(int socket, size_t budget);
   Outcome receive_step(int socket, size_t budget);
+  // Binary uploads: socket -> pipe -> file with splice(2), one copy fewer than recv + write.
+  Outcome splice_step(int socket, size_t budget);
+  bool open_pipe();
+  bool drain_pipe(size_t size);
+  bool copy_pipe_out(size_t size);
   // Fills pending_ from the memory listing or, in ASCII mode, the converted file.
   bool refill();
   Outcome fail(Outcome outcome, int error);
@@ -46,6 +52,11 @@ class DataPump {
   std::unique_ptr<char[]> chunk_;
   ToNetworkAscii to_ascii_;
   FromNetworkAscii from_ascii_;
+  enum class SpliceState { kUntried, kUsable, kUnusable };
+  SpliceState splice_state_ = SpliceState::kUntried;
+  Fd pipe_read_;
+  Fd pipe_write_;
+  size_t pipe_capacity_ = 0;
   uint64_t bytes_ = 0;
   int error_ = 0;
 };
