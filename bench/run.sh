@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole comparison in one command: every netmodels model and the peers (vsftpd, pure-ftpd,
-# pyftpdlib, the Asio echo, iperf3's loopback figure) under the same load, interleaved and
+# pyftpdlib, the Asio echo on one thread and on every core, iperf3's loopback figure) under the same load, interleaved and
 # repeated, into bench/results/latest.{csv,md} and plots.
 #
 #   bench/run.sh [--quick] [--repeat N] [--models "epoll uring ..."] [--no-install]
@@ -212,8 +212,12 @@ start_server() {
   : > "$err"
   FTP_USER=bench; FTP_PASS=bench
   case "$name" in
-    asio)
-      "$ASIO_ECHO" --listen 127.0.0.1:0 > "$out" 2>> "$err" &
+    asio|asio-mt)
+      # asio: one io_context on one thread, the peer of the one-loop models (select, poll,
+      # epoll, uring). asio-mt: one io_context per core, the peer of `reactors`.
+      local threads=1
+      [[ "$name" == asio-mt ]] && threads=$(nproc)
+      "$ASIO_ECHO" --listen 127.0.0.1:0 --threads "$threads" > "$out" 2>> "$err" &
       SERVER_PID=$!
       wait_listening "$out" || { SERVER_PID=""; return 1; } ;;
     vsftpd)
@@ -314,7 +318,7 @@ for m in $MODELS; do
   ECHO_SERVERS+="netmodels-$m "
   FTP_SERVERS+="netmodels-$m "
 done
-ECHO_SERVERS+="asio"
+ECHO_SERVERS+="asio asio-mt"
 FTP_SERVERS+="vsftpd pure-ftpd pyftpdlib"
 
 # Interleaved: each repeat walks every point over every server before the next repeat, so a

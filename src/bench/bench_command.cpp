@@ -169,6 +169,9 @@ void add_ftp_sessions(CLI::App* bench_cmd, int* exit_code) {
         report.add("logged_in", r.logged_in, "", 0);
         report.add("login_storm_s", r.seconds, "s", 3);
         add_failures(report, r.failures);
+        if (r.listen_overflows >= 0) {
+          report.add("listen_overflows", static_cast<double>(r.listen_overflows), "", 0);
+        }
         print(*args, report);
         return r.logged_in == r.clients ? 0 : 1;
       }

@@ -81,8 +81,13 @@ LoginStormResult run_login_storm(const Target& target, int clients, double timeo
   w.end_ns = start + seconds_ns(timeout);
   int threads = thread_count(target, clients);
   progress(fmt::format("login storm: {} clients, {} threads", clients, threads));
+  auto overflows_before = netstat_counter("TcpExt", "ListenOverflows");
   auto counters = run_clients(target, clients, w, threads);
+  auto overflows_after = netstat_counter("TcpExt", "ListenOverflows");
   LoginStormResult r;
+  if (overflows_before && overflows_after) {
+    r.listen_overflows = static_cast<int64_t>(*overflows_after - *overflows_before);
+  }
   r.clients = clients;
   r.logged_in = counters.held;
   r.failures = counters.failures;

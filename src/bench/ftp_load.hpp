@@ -33,6 +33,10 @@ struct LoginStormResult {
   int logged_in = 0;
   double seconds = 0;  // from the first connect to the last 230
   uint64_t failures = 0;
+  // The machine's accept-queue overflows during the storm (TcpExt ListenOverflows), -1 if
+  // unreadable. A server whose listen backlog is too short for the storm shows here: the kernel
+  // drops handshakes (or completes them with SYN cookies the server never accepts).
+  int64_t listen_overflows = -1;
   std::vector<std::string> errors;
 };
 

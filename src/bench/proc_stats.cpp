@@ -99,6 +99,40 @@ std::optional<uint64_t> parse_kb_field(std::string_view text, std::string_view n
   return std::nullopt;
 }
 
+std::optional<uint64_t> parse_netstat_counter(std::string_view text, std::string_view prefix,
+                                              std::string_view name) {
+  std::string head = std::string(prefix) + ":";
+  std::vector<std::string_view> names;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (!line.starts_with(head)) continue;
+    std::vector<std::string_view> words;
+    for (size_t pos = head.size(); pos < line.size();) {
+      size_t start = line.find_first_not_of(' ', pos);
+      if (start == std::string_view::npos) break;
+      size_t stop = line.find(' ', start);
+      words.push_back(line.substr(start, stop - start));
+      pos = stop == std::string_view::npos ? line.size() : stop;
+    }
+    if (names.empty()) {
+      names = std::move(words);  // the first line of the pair names the counters
+      continue;
+    }
+    for (size_t i = 0; i < names.size() && i < words.size(); ++i) {
+      uint64_t value = 0;
+      if (names[i] == name && parse_number(words[i], &value)) return value;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> netstat_counter(std::string_view prefix, std::string_view name) {
+  return parse_netstat_counter(read_text("/proc/net/netstat"), prefix, name);
+}
+
 std::vector<pid_t> process_tree(pid_t root) {
   std::multimap<pid_t, pid_t> children;
   bool found = false;

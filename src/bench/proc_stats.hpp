@@ -39,6 +39,13 @@ struct TreeStats {
   uint64_t memory_kib(bool tree) const { return tree && pss_kib ? pss_kib : rss_kib; }
 };
 
+// One counter of /proc/net/netstat or /proc/net/snmp: a header line "Prefix: Name1 Name2 ..."
+// followed by a line "Prefix: value1 value2 ...". For example ("TcpExt", "ListenOverflows").
+std::optional<uint64_t> parse_netstat_counter(std::string_view text, std::string_view prefix,
+                                              std::string_view name);
+// The same, read from this machine's /proc/net/netstat: for loopback, client and server share it.
+std::optional<uint64_t> netstat_counter(std::string_view prefix, std::string_view name);
+
 // `root` and its descendants, found by walking /proc; empty when `root` is gone.
 std::vector<pid_t> process_tree(pid_t root);
 TreeStats tree_stats(pid_t root);
