@@ -8,8 +8,16 @@
 namespace nm::uring {
 
 Ring::Ring(unsigned entries) {
+  // One thread owns the ring, so the kernel may defer its completion work to the moment that
+  // thread waits (6.1+): completions come in batches, with no interrupting the thread mid-batch
+  // to run task work. Older kernels refuse the flags; they get a plain ring.
   io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   int rc = io_uring_queue_init_params(entries, &ring_, &params);
+  if (rc == -EINVAL) {
+    params = io_uring_params{};
+    rc = io_uring_queue_init_params(entries, &ring_, &params);
+  }
   if (rc == -ENOSYS || rc == -EPERM || rc == -EACCES) {
     throw std::runtime_error(std::string("io_uring is not available here: ") + std::strerror(-rc) +
                              " (kernel without io_uring, kernel.io_uring_disabled, or a seccomp "
