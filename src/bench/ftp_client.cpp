@@ -115,6 +115,7 @@ void FtpCounters::merge(const FtpCounters& o) {
   stor_bytes += o.stor_bytes;
   stor_ns += o.stor_ns;
   last_hold_ns = std::max(last_hold_ns, o.last_hold_ns);
+  last_end_ns = std::max(last_end_ns, o.last_end_ns);
   held += o.held;
   session_ns.merge(o.session_ns);
   for (const auto& e : o.errors) {
@@ -291,6 +292,7 @@ struct FtpClient {
 
   void end_script() {
     uint64_t now = now_ns();
+    counters().last_end_ns = std::max(counters().last_end_ns, now);
     if (now >= options().window_start_ns && now < options().end_ns) {
       ++counters().sessions;
       counters().session_ns.record(now - session_start_ns);

@@ -47,6 +47,7 @@ struct FtpCounters {
   uint64_t transfer_ns = 0;  // summed over transfers, from the command to its last byte and reply
   uint64_t retr_bytes = 0, retr_ns = 0, stor_bytes = 0, stor_ns = 0;
   uint64_t last_hold_ns = 0;  // when the last client reached a hold step
+  uint64_t last_end_ns = 0;   // when the last client ended its script
   int held = 0;
   Histogram session_ns;             // whole scripts: connect to the reply to QUIT
   std::vector<std::string> errors;  // the first few, for the log

@@ -63,12 +63,12 @@ TransferResult run_transfer(const Target& target, const TransferOptions& options
 struct ParallelResult {
   int transfers = 0;  // completed
   uint64_t bytes = 0;
-  double seconds = 0;  // from the first connect until the last transfer ended
+  double seconds = 0;  // from the first connect until the last session quit
   uint64_t failures = 0;
   std::vector<std::string> errors;
 };
 
-// N sessions at once, each RETR of `file`.
+// N sessions at once, each RETR of `file` then QUIT.
 ParallelResult run_parallel_retr(const Target& target, int clients, const std::string& file,
                                  double timeout);
 
