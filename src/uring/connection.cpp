@@ -272,7 +272,8 @@ void Connection::execute(TransferRequest& request) {
   passive_.reset();
   transfer_ = std::make_unique<Transfer>(
       ring_, std::move(request), std::move(passive), peer_, server_.context().options.data_timeout,
-      [this](const TransferResult& result) { on_transfer_done(result); });
+      [this](const TransferResult& result) { on_transfer_done(result); },
+      [this] { server_.check_later(this); });
   transfer_->start();
 }
 

@@ -20,13 +20,14 @@ constexpr uint64_t kCurrentPosition = static_cast<uint64_t>(-1);
 using Status = TransferResult::Status;
 
 Transfer::Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
-                   std::chrono::milliseconds data_timeout, Done done)
+                   std::chrono::milliseconds data_timeout, Done done, Settled settled)
     : ring_(ring),
       request_(std::move(request)),
       passive_(std::move(passive)),
       control_peer_(control_peer),
       data_timeout_(data_timeout),
       done_(std::move(done)),
+      settled_(std::move(settled)),
       file_offset_(request_.offset) {}
 
 Transfer::~Transfer() = default;
@@ -59,6 +60,8 @@ void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
   if (finished_) {
     // A late completion of an operation finish() cancelled; only an accepted socket needs care.
     if (op.kind == kAccept && cqe.res >= 0) ::close(cqe.res);
+    // The owner checked idle() when the transfer finished; this may be the last one it waited on.
+    if (settled_) settled_();
     return;
   }
   switch (op.kind) {

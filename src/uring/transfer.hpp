@@ -25,13 +25,15 @@ namespace nm::uring {
 // worker. One copy through a 128 KiB chunk buys a model that stays in its one thread.
 //
 // finish() answers at once, but the object must outlive the operations it has in flight (the
-// kernel still writes into its chunk): its owner keeps it until idle().
+// kernel still writes into its chunk): its owner keeps it until idle(), and hears through
+// `settled` of each operation that ends after finish(), the moment idle() may have turned true.
 class Transfer final : public Completion {
  public:
   using Done = std::function<void(const TransferResult&)>;
+  using Settled = std::function<void()>;
 
   Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
-           std::chrono::milliseconds data_timeout, Done done);
+           std::chrono::milliseconds data_timeout, Done done, Settled settled);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -75,6 +77,7 @@ class Transfer final : public Completion {
   Address from_;
   std::chrono::milliseconds data_timeout_;
   Done done_;
+  Settled settled_;
 
   Operation accept_op_{this, kAccept};
   Operation connect_op_{this, kConnect};

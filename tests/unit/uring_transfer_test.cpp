@@ -71,9 +71,15 @@ class UringTransfer : public ::testing::Test {
 
   std::unique_ptr<Transfer> make(TransferRequest request, Fd listener,
                                  std::chrono::milliseconds timeout = 5000ms) {
-    return std::make_unique<Transfer>(*ring_, std::move(request), std::move(listener),
-                                      *Address::from("127.0.0.1", 1), timeout,
-                                      [this](const TransferResult& r) { result_ = r; });
+    auto transfer = std::make_unique<Transfer>(
+        *ring_, std::move(request), std::move(listener), *Address::from("127.0.0.1", 1), timeout,
+        [this](const TransferResult& r) { result_ = r; },
+        [this] {
+          ++settled_;
+          idle_when_settled_ = current_->idle();
+        });
+    current_ = transfer.get();
+    return transfer;
   }
 
   // Runs the ring until the transfer answered and has nothing left in flight.
@@ -108,6 +114,9 @@ class UringTransfer : public ::testing::Test {
 
   std::optional<Ring> ring_;
   std::optional<TransferResult> result_;
+  Transfer* current_ = nullptr;
+  int settled_ = 0;
+  bool idle_when_settled_ = false;
 };
 
 std::string random_bytes(size_t n) {
@@ -240,6 +249,10 @@ TEST_F(UringTransfer, AbortStopsARunningTransfer) {
   EXPECT_EQ(result_->status, Status::kAborted);
   // The data connection was cut.
   EXPECT_EQ(receive_all(client.get()), "");
+  // The cancelled recv and timer ended after the answer: the owner heard of each, and by the
+  // last the transfer could be freed (the uring model frees a connection only on such news).
+  EXPECT_GE(settled_, 2);
+  EXPECT_TRUE(idle_when_settled_);
 }
 
 TEST_F(UringTransfer, StalledConnectionTimesOut) {
