@@ -96,7 +96,12 @@ void Connection::complete(Operation& op, const io_uring_cqe& cqe) {
 void Connection::arm_recv() {
   RecvBuffers& buffers = server_.buffers();
   io_uring_sqe* sqe = ring_.prepare(recv_op_);
-  if (buffers.available()) {
+  multishot_ = buffers.available() && server_.multishot_recv();
+  if (multishot_) {
+    io_uring_prep_recv_multishot(sqe, fd_.get(), nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = buffers.group();
+  } else if (buffers.available()) {
     io_uring_prep_recv(sqe, fd_.get(), nullptr, buffers.buffer_size(), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffers.group();
@@ -114,7 +119,15 @@ void Connection::on_recv(const io_uring_cqe& cqe) {
     server_.check_later(this);
     return;
   }
-  if (res == -EINTR || res == -EAGAIN) {
+  if (res == -EINVAL && multishot_) {
+    // This kernel has no multishot recv (before 6.0): one recv per read from now on.
+    spdlog::info("io_uring: no multishot recv here; arming one recv per read");
+    server_.no_multishot_recv();
+    settle();
+    return;
+  }
+  if (res == -EINTR || res == -EAGAIN || res == -ECANCELED) {
+    // ECANCELED: settle() stopped a multishot recv to pause input; it re-arms when it may.
     settle();
     return;
   }
@@ -193,8 +206,13 @@ void Connection::settle() {
   } else if (unsent() <= kLowWater) {
     paused_ = false;
   }
-  if (!finished && !paused_ && !delayed_ && !input_closed_ && !starved_ && !recv_op_.busy) {
+  bool want_input = !finished && !paused_ && !delayed_ && !input_closed_ && !starved_;
+  if (want_input && !recv_op_.busy) {
     arm_recv();
+  } else if (!want_input && recv_op_.busy && multishot_) {
+    // A multishot recv would go on reading; what arrives before the cancel lands is still
+    // taken (held_ keeps it during a delay), a few pooled buffers at most.
+    ring_.cancel(recv_op_);
   }
 }
 

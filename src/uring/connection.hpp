@@ -16,10 +16,12 @@ namespace nm::uring {
 class Server;
 
 // One client: its control socket, its session, its output, and for FTP its data channel.
-// At most one recv and one send are in flight. The session appends to out_ at any time, so the
-// send in flight reads from a second buffer, sending_, which nothing touches until the send
-// completes; then the two swap. Past kHighWater unsent bytes no recv is armed until the output
-// drains below kLowWater, so memory stays bounded under a peer that never reads.
+// At most one recv and one send are in flight. The recv is multishot where the kernel has it
+// (each arrival completes into a pooled buffer, no re-arming per read). The session appends to
+// out_ at any time, so the send in flight reads from a second buffer, sending_, which nothing
+// touches until the send completes; then the two swap. Past kHighWater unsent bytes the recv is
+// cancelled (or not re-armed) until the output drains below kLowWater, so memory stays bounded
+// under a peer that never reads.
 //
 // close() only cancels: the object is freed by the server once no operation of its own or of
 // its transfers is in the ring any more.
@@ -90,8 +92,9 @@ class Connection final : public Completion {
   bool draining_ = false;      // timed out: last words out, then close
   bool closing_ = false;
   bool settling_ = false;
-  bool starved_ = false;  // the recv found no buffer in the pool: retry after the batch
-  bool queued_ = false;   // in the server's after-batch list
+  bool starved_ = false;    // the recv found no buffer in the pool: retry after the batch
+  bool multishot_ = false;  // the recv in flight is multishot: it must be cancelled to stop
+  bool queued_ = false;     // in the server's after-batch list
 };
 
 }  // namespace nm::uring

@@ -27,6 +27,10 @@ class Server final : public Completion {
   // For Connection.
   Ring& ring() { return ring_; }
   RecvBuffers& buffers() { return buffers_; }
+  // Multishot recv (6.0+): one request reads until cancelled. A kernel without it says EINVAL
+  // once, and every connection then arms one recv per read.
+  bool multishot_recv() const { return multishot_recv_; }
+  void no_multishot_recv() { multishot_recv_ = false; }
   const ServerContext& context() const { return context_; }
   // The connection closed: it leaves the admission count now, memory when its last CQE is in.
   void closed(Connection* connection);
@@ -52,6 +56,7 @@ class Server final : public Completion {
   Admission admission_;
   Acceptor acceptor_;  // its spare descriptor answers EMFILE
   bool multishot_ = true;
+  bool multishot_recv_ = true;
   bool stopping_ = false;
   Address accept_peer_;  // single-shot accept only: multishot ones would overwrite it
   Operation accept_op_{this, kAccept};
