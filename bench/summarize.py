@@ -300,6 +300,12 @@ def main():
     md += point_table(table, servers, "echo", "p99_us", points, "p99 latency (us)")
     md += point_table(table, servers, "echo", "server_cpu_s_per_million_msgs", points,
                       "server CPU seconds per million messages", 2)
+    # A model with a fixed number of workers (thread-pool, prefork, iterative) serves that many
+    # connections and queues or refuses the rest: its messages/s are those few clients' figures.
+    md += ["Models with a fixed number of workers serve that many connections at a time and queue "
+           "or refuse the rest, so their messages/s at high counts are those few clients' "
+           "figures. How many connections got an echo:", ""]
+    md += point_table(table, servers, "echo", "served", points, "connections served", 0)
     md += ["## FTP sessions (connect, login, LIST, RETR 64 KiB, QUIT)", ""]
     md += point_table(table, servers, "ftp-sessions", "sessions_per_s", points, "sessions/s")
     md += point_table(table, servers, "ftp-sessions", "p99_ms", points, "p99 session time (ms)")
