@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <thread>
@@ -144,6 +145,11 @@ IdleResult run_idle(const Target& target, const IdleOptions& options) {
   } else {
     echo_idle(target, options, &result, measure);
   }
+  // Every connection asked for that did not end up open and answering failed, including those
+  // still connecting or unanswered at the timeout (a server that serves a fixed number of
+  // clients leaves the rest there, with no error to count).
+  int unanswered = std::max(options.connections - result.answered, 0);
+  result.failures = std::max<uint64_t>(result.failures, static_cast<uint64_t>(unanswered));
   return result;
 }
 

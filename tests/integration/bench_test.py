@@ -73,6 +73,7 @@ class BenchAgainstAsio(unittest.TestCase):
         row = json.loads(out)
         self.assertEqual(row["opened"], 200)
         self.assertEqual(row["answered"], 200)
+        self.assertEqual(row["failures"], 0)
         self.assertGreater(row["server_kib_after"], 0)
         self.assertGreater(row["bytes_per_connection"], 0)
 
