@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "models/acceptor.hpp"
+#include "net/socket.hpp"
 
 namespace nm {
 
@@ -22,7 +23,7 @@ void accept_loop(ServerContext& context, Admission& admission,
     Address peer;
     int fd = acceptor.accept(&peer, false);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) {
+      if (is_descriptor_shortage(errno)) {
         // Out of descriptors: the listener stays readable, so wait a moment (or for a stop)
         // rather than spin on it.
         ::poll(fds, 1, 100);

@@ -15,13 +15,13 @@ int Acceptor::accept(Address* peer, bool nonblocking) {
   int fd = accept_connection(listener_, peer, nonblocking);
   if (fd >= 0) return fd;
   int err = errno;
-  if ((err == EMFILE || err == ENFILE) && spare_) {
+  if (is_descriptor_shortage(err) && spare_) {
     spare_.reset();
     int victim = accept_connection(listener_, nullptr, false);
     if (victim >= 0) ::close(victim);
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     spdlog::warn("out of file descriptors ({}): refused a connection", errno_text(err));
-  } else if (err == EMFILE || err == ENFILE) {
+  } else if (is_descriptor_shortage(err)) {
     spdlog::warn("out of file descriptors ({}): new connections wait", errno_text(err));
   } else if (!is_transient_accept_error(err) && err != EAGAIN) {
     spdlog::error("accept: {}", errno_text(err));

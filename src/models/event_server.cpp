@@ -4,6 +4,7 @@
 
 #include "models/acceptor.hpp"
 #include "models/event_connection.hpp"
+#include "net/socket.hpp"
 
 namespace nm {
 
@@ -62,7 +63,7 @@ void EventServer::accept_ready() {
     Address peer;
     int fd = acceptor_.accept(&peer, true);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) pause_accepting();
+      if (is_descriptor_shortage(errno)) pause_accepting();
       return;
     }
     if (!admission_.admit(peer)) {

@@ -69,7 +69,7 @@ class PreforkModel final : public Model {
       int fd = acceptor.accept(&peer, false);
       if (fd < 0) {
         // Out of descriptors the listener stays readable: wait a moment instead of spinning.
-        if (errno == EMFILE || errno == ENFILE) ::poll(fds, 1, 100);
+        if (is_descriptor_shortage(errno)) ::poll(fds, 1, 100);
         continue;
       }
       serve_blocking(Fd(fd), peer, context);

@@ -56,6 +56,10 @@ void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+bool is_descriptor_shortage(int err) {
+  return err == EMFILE || err == ENFILE;
+}
+
 bool is_transient_accept_error(int err) {
   switch (err) {
     case EAGAIN:

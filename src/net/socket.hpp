@@ -25,6 +25,9 @@ void set_nonblocking(int fd, bool on);
 void set_nodelay(int fd);
 // True for errors of accept() that say "try again later" rather than "this listener is broken".
 bool is_transient_accept_error(int err);
+// True for EMFILE and ENFILE: the process or the system has no descriptor left. The listener stays
+// readable meanwhile, so a server must wait rather than retry accept() at once.
+bool is_descriptor_shortage(int err);
 std::string errno_text(int err = errno);
 
 }  // namespace nm

@@ -105,7 +105,7 @@ void Server::on_accept(const io_uring_cqe& cqe) {
   } else if (res == -EINVAL) {
     // Not even single-shot accept (before 5.5): retrying would spin on the same answer.
     throw std::runtime_error("io_uring is not available here: this kernel cannot accept with it");
-  } else if (res == -EMFILE || res == -ENFILE) {
+  } else if (is_descriptor_shortage(-res)) {
     // io_uring takes the descriptor before it waits for a client, so this comes back at once
     // even with nobody in the backlog: re-arming now would spin. Wait for a client instead.
     if (rearm && !stopping_ && !listener_ready_.busy) {
