@@ -35,17 +35,13 @@ void echo_idle(const Target& target, const IdleOptions& options, IdleResult* res
   int pending = 0;
   for (auto& c : conns) {
     c.fd = connect_to(target.address, true);
-    if (!c.fd) {
-      ++result->failures;
-      continue;
-    }
+    if (!c.fd) continue;
     epoll.add(c.fd.get(), EPOLLOUT, &c);
     ++pending;
   }
   auto drop = [&](EchoIdle& c) {
     epoll.remove(c.fd.get());
     c.fd.reset();
-    ++result->failures;
   };
   std::vector<epoll_event> events(1024);
   uint64_t deadline = start + seconds_ns(options.timeout);
@@ -113,7 +109,6 @@ void ftp_idle(const Target& target, const IdleOptions& options, IdleResult* resu
   open.end_ns = start + seconds_ns(options.timeout);
   worker.run(open);
   result->opened = worker.counters().held;
-  result->failures += worker.counters().failures;
   result->open_seconds = static_cast<double>(now_ns() - start) / 1e9;
   progress(
       fmt::format("idle: {} of {} FTP sessions logged in", result->opened, options.connections));
@@ -125,7 +120,6 @@ void ftp_idle(const Target& target, const IdleOptions& options, IdleResult* resu
   check.end_ns = now_ns() + seconds_ns(options.timeout);
   worker.run(check);
   result->answered = worker.counters().held;
-  result->failures += worker.counters().failures;
   between();
 }
 
@@ -145,11 +139,10 @@ IdleResult run_idle(const Target& target, const IdleOptions& options) {
   } else {
     echo_idle(target, options, &result, measure);
   }
-  // Every connection asked for that did not end up open and answering failed, including those
-  // still connecting or unanswered at the timeout (a server that serves a fixed number of
-  // clients leaves the rest there, with no error to count).
-  int unanswered = std::max(options.connections - result.answered, 0);
-  result.failures = std::max<uint64_t>(result.failures, static_cast<uint64_t>(unanswered));
+  // Every connection asked for that did not end up open and answering failed: refused, dropped,
+  // or still connecting or unanswered at the timeout (a server that serves a fixed number of
+  // clients leaves the rest there, with no error to see).
+  result.failures = static_cast<uint64_t>(std::max(options.connections - result.answered, 0));
   return result;
 }
 

@@ -21,7 +21,7 @@ struct IdleResult {
   int answered = 0;  // answered the check: echo a byte back, ftp NOOP -> 200
   double open_seconds = 0;
   TreeStats before, after;  // the server, when --server-pid is given
-  uint64_t failures = 0;
+  uint64_t failures = 0;    // connections asked for minus those answered
 };
 
 // Opens N connections, leaves them idle, checks each is still served, and reads what the server

@@ -97,12 +97,13 @@ void Connection::arm_recv() {
   RecvBuffers& buffers = server_.buffers();
   io_uring_sqe* sqe = ring_.prepare(recv_op_);
   multishot_ = buffers.available() && server_.multishot_recv();
-  if (multishot_) {
-    io_uring_prep_recv_multishot(sqe, fd_.get(), nullptr, 0, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = buffers.group();
-  } else if (buffers.available()) {
-    io_uring_prep_recv(sqe, fd_.get(), nullptr, buffers.buffer_size(), 0);
+  if (buffers.available()) {
+    // The kernel picks a pooled buffer when data arrives (a multishot recv, one per arrival).
+    if (multishot_) {
+      io_uring_prep_recv_multishot(sqe, fd_.get(), nullptr, 0, 0);
+    } else {
+      io_uring_prep_recv(sqe, fd_.get(), nullptr, buffers.buffer_size(), 0);
+    }
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffers.group();
   } else {
