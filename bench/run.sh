@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole comparison in one command: every netmodels model and the peers (vsftpd, pure-ftpd,
-# pyftpdlib, the Asio echo on one thread and on every core, iperf3's loopback figure) under the same load, interleaved and
-# repeated, into bench/results/latest.{csv,md} and plots.
+# pyftpdlib, the Asio echo on one thread and on every core, iperf3's loopback figure) under the
+# same load, interleaved and repeated, into bench/results/latest.{csv,md} and plots.
 #
 #   bench/run.sh [--quick] [--repeat N] [--models "epoll uring ..."] [--no-install]
 #

@@ -1,6 +1,5 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -8,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include "net/address.hpp"
+#include "net/socket.hpp"
 #include "transfer/pump.hpp"
 
 namespace nm {
@@ -41,17 +42,11 @@ struct PumpRun {
 
 // A connected TCP pair on loopback: uploads splice from TCP sockets, which behave unlike AF_UNIX.
 void tcp_pair(int sv[2]) {
-  Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(::listen(listener.get(), 1), 0);
-  ASSERT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  sv[1] = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::connect(sv[1], reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  sv[0] = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  Fd listener = listen_on(*Address::from("127.0.0.1", 0), ListenOptions{});
+  ASSERT_TRUE(listener);
+  sv[1] = connect_to(local_address(listener.get()), false).release();
+  sv[0] = accept_connection(listener.get(), nullptr, false);
+  ASSERT_GE(sv[1], 0);
   ASSERT_GE(sv[0], 0);
 }
 
@@ -113,18 +108,29 @@ TEST(DataPump, AsciiSendConvertsLineEnds) {
   EXPECT_EQ(r.peer_received, "one\r\ntwo\r\n");
 }
 
-TEST(DataPump, ReceivesIntoFile) {
-  std::string content(2 << 20, 'q');
-  Fd file = temp_file("");
-  int raw = file.get();
-  Fd keep(dup(raw));
+// An upload of `content` into `file`: the pump's outcome, and what the file then holds, read
+// through a descriptor of its own (the pump closes the one it was given).
+struct Upload {
+  DataPump::Outcome outcome;
+  std::string stored;
+};
+
+Upload upload(Fd file, int read_back, const std::string& content, bool tcp) {
   TransferRequest request;
   request.direction = TransferRequest::Direction::kReceive;
   request.file = std::move(file);
-  auto r = run(std::move(request), content);
-  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
-  lseek(keep.get(), 0, SEEK_SET);
-  EXPECT_EQ(read_all(keep.get()), content);
+  auto r = run(std::move(request), content, tcp);
+  lseek(read_back, 0, SEEK_SET);
+  return {r.outcome, read_all(read_back)};
+}
+
+TEST(DataPump, ReceivesIntoFile) {
+  std::string content(2 << 20, 'q');
+  Fd file = temp_file("");
+  Fd keep(dup(file.get()));
+  auto up = upload(std::move(file), keep.get(), content, false);
+  EXPECT_EQ(up.outcome, DataPump::Outcome::kDone);
+  EXPECT_EQ(up.stored, content);
 }
 
 // Bytes no two positions alike within a chunk, so a lost or repeated piece shows.
@@ -138,13 +144,10 @@ TEST(DataPump, ReceivesOverTcpIntact) {
   std::string content = patterned(9 << 20);
   Fd file = temp_file("");
   Fd keep(dup(file.get()));
-  TransferRequest request;
-  request.direction = TransferRequest::Direction::kReceive;
-  request.file = std::move(file);
-  auto r = run(std::move(request), content, true);
-  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
-  lseek(keep.get(), 0, SEEK_SET);
-  EXPECT_EQ(read_all(keep.get()), content);
+  auto up = upload(std::move(file), keep.get(), content, true);
+  EXPECT_EQ(up.outcome, DataPump::Outcome::kDone);
+  EXPECT_EQ(up.stored.size(), content.size());
+  EXPECT_TRUE(up.stored == content) << "the stored bytes differ from those sent";
 }
 
 TEST(DataPump, AppendsToAnAppendOnlyFile) {
@@ -157,13 +160,9 @@ TEST(DataPump, AppendsToAnAppendOnlyFile) {
   Fd file(::open(name, O_WRONLY | O_APPEND | O_CLOEXEC));
   unlink(name);
   std::string content = patterned(3 << 20);
-  TransferRequest request;
-  request.direction = TransferRequest::Direction::kReceive;
-  request.file = std::move(file);
-  auto r = run(std::move(request), content, true);
-  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
-  lseek(created.get(), 0, SEEK_SET);
-  EXPECT_EQ(read_all(created.get()), "head:" + content);
+  auto up = upload(std::move(file), created.get(), content, true);
+  EXPECT_EQ(up.outcome, DataPump::Outcome::kDone);
+  EXPECT_TRUE(up.stored == "head:" + content) << "the old bytes or the appended ones are wrong";
 }
 
 TEST(DataPump, FullDiskIsAFileError) {

@@ -1,10 +1,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <random>
 
 #include <cstring>
 #include <ctime>
+#include <random>
 #include <vector>
 
 #include "services/ftp/listing.hpp"
