@@ -133,6 +133,10 @@ class BlockingConnection {
     }
     session_->delay_elapsed(out_);
   }
+  void execute(WorkRequest& request) {
+    request.job();
+    session_->work_done(out_);
+  }
   void execute(TransferRequest& request) {
     if (!flush()) {
       closed_ = true;

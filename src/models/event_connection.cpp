@@ -331,4 +331,10 @@ void EventConnection::on_data_timer() {
   settle();
 }
 
+// For now inline, as the blocking models do; the work pool replaces this.
+void EventConnection::execute(WorkRequest& request) {
+  request.job();
+  session_->work_done(out_);
+}
+
 }  // namespace nm

@@ -6,7 +6,7 @@
 #include "net/buffer.hpp"
 #include "net/fd.hpp"
 #include "reactor/event_loop.hpp"
-#include "services/session.hpp"
+#include "session/session.hpp"
 #include "transfer/pump.hpp"
 
 namespace nm {
@@ -50,6 +50,7 @@ class EventConnection final : public Handler {
   void execute(AbortRequest& request);
   void execute(ClosePassiveRequest& request);
   void execute(DelayRequest& request);
+  void execute(WorkRequest& request);
 
   void on_passive_ready(unsigned events);
   void on_data_ready(unsigned events);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "net/fd.hpp"
-#include "services/service.hpp"
+#include "session/service.hpp"
 
 namespace nm {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "services/ftp/ftp_config.hpp"
-#include "services/service.hpp"
+#include "session/service.hpp"
 
 namespace nm {
 

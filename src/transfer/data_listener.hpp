@@ -1,7 +1,7 @@
 #pragma once
 
 #include "net/fd.hpp"
-#include "services/session.hpp"
+#include "session/session.hpp"
 
 namespace nm {
 

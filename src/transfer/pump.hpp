@@ -5,7 +5,7 @@
 #include <string>
 
 #include "net/fd.hpp"
-#include "services/session.hpp"
+#include "session/session.hpp"
 #include "transfer/ascii.hpp"
 
 namespace nm {

@@ -304,4 +304,10 @@ void Connection::on_transfer_done(const TransferResult& result) {
   settle();
 }
 
+// For now inline, as the blocking models do; the work pool replaces this.
+void Connection::execute(WorkRequest& request) {
+  request.job();
+  session_->work_done(out_);
+}
+
 }  // namespace nm::uring

@@ -7,7 +7,7 @@
 #include "net/address.hpp"
 #include "net/buffer.hpp"
 #include "net/fd.hpp"
-#include "services/session.hpp"
+#include "session/session.hpp"
 #include "uring/ring.hpp"
 #include "uring/transfer.hpp"
 
@@ -64,6 +64,7 @@ class Connection final : public Completion {
   void execute(AbortRequest& request);
   void execute(ClosePassiveRequest& request);
   void execute(DelayRequest& request);
+  void execute(WorkRequest& request);
   void on_transfer_done(const TransferResult& result);
 
   Server& server_;

@@ -7,7 +7,7 @@
 
 #include "net/address.hpp"
 #include "net/fd.hpp"
-#include "services/session.hpp"
+#include "session/session.hpp"
 #include "transfer/ascii.hpp"
 #include "uring/ring.hpp"
 

@@ -123,6 +123,7 @@ class FakeModel {
   std::optional<TransferRequest> transfer;
   std::optional<PassiveRequest> last_passive;
   std::optional<DelayRequest> pending_delay;
+  int works = 0;  // WorkRequests run (inline, as a blocking model runs them)
   std::optional<Address> last_target;
   bool last_ascii = false;
   int aborts = 0;
@@ -171,6 +172,10 @@ class FakeModel {
         }
       } else if (std::get_if<ClosePassiveRequest>(&*request)) {
         ++close_passive;
+      } else if (auto* w = std::get_if<WorkRequest>(&*request)) {
+        ++works;
+        w->job();
+        session_.work_done(out_);
       } else if (auto* d = std::get_if<DelayRequest>(&*request)) {
         ++delays;
         if (auto_delay) {

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "services/service.hpp"
+#include "session/service.hpp"
 
 namespace nm {
 

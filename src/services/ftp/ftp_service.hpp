@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "services/ftp/ftp_config.hpp"
-#include "services/service.hpp"
+#include "session/service.hpp"
 
 namespace nm {
 

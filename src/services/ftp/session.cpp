@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/logfmt.hpp"
 #include "services/ftp/auth.hpp"
 #include "services/ftp/listing.hpp"
 #include "services/ftp/reply.hpp"
@@ -24,23 +25,6 @@ std::string upper(std::string_view s) {
   std::string u(s);
   for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return u;
-}
-
-// A logfmt value: bare when it can be, quoted with escapes otherwise.
-std::string logfmt(std::string_view v) {
-  bool bare = !v.empty() && v.find_first_of(" =\"\\\t\r\n") == std::string_view::npos;
-  if (bare) return std::string(v);
-  std::string q = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') q.push_back('\\');
-    if (c == '\n' || c == '\r') {
-      q += "\\n";
-      continue;
-    }
-    q.push_back(c);
-  }
-  q.push_back('"');
-  return q;
 }
 
 bool parse_u64(std::string_view s, uint64_t* value) {
@@ -166,7 +150,7 @@ FtpSession::~FtpSession() {
     ::unlinkat(transfer_->upload->dir.get(), transfer_->upload->temp.c_str(), 0);
   }
   spdlog::info("ftp event=session id={} peer={} user={} commands={} ms={} result={}", info_.id,
-               info_.peer.to_string(), logfmt(user_.empty() ? "-" : user_), commands_,
+               info_.peer.to_string(), logfmt_value(user_.empty() ? "-" : user_), commands_,
                elapsed_ms(opened_), end_reason_);
 }
 
@@ -339,9 +323,9 @@ void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
 }
 
 void FtpSession::log_transfer(const Transfer& transfer, const TransferResult& result, int error) {
-  std::string err = error != 0 ? std::string(" error=") + logfmt(std::strerror(error)) : "";
+  std::string err = error != 0 ? std::string(" error=") + logfmt_value(std::strerror(error)) : "";
   spdlog::info("ftp event=transfer user={} peer={} cmd={} path={} bytes={} ms={} result={}{}",
-               logfmt(user_), info_.peer.to_string(), transfer.verb, logfmt(transfer.path),
+               logfmt_value(user_), info_.peer.to_string(), transfer.verb, logfmt_value(transfer.path),
                result.bytes, elapsed_ms(transfer.started), status_name(result.status), err);
 }
 
@@ -499,8 +483,8 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
   if (ok) {
     PathJail jail;
     if (int err = PathJail::open_root(root, &jail)) {
-      spdlog::warn("ftp event=login user={} peer={} result=no-root error={}", logfmt(name),
-                   info_.peer.to_string(), logfmt(std::strerror(err)));
+      spdlog::warn("ftp event=login user={} peer={} result=no-root error={}", logfmt_value(name),
+                   info_.peer.to_string(), logfmt_value(std::strerror(err)));
       reply(out, 530, "Home folder unavailable.");
       return;
     }
@@ -509,12 +493,12 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
     rights_ = rights;
     logged_in_ = true;
     cwd_ = "/";
-    spdlog::info("ftp event=login user={} peer={} result=ok", logfmt(name), info_.peer.to_string());
+    spdlog::info("ftp event=login user={} peer={} result=ok", logfmt_value(name), info_.peer.to_string());
     reply(out, 230, "Login successful.");
     return;
   }
   ++failures_;
-  spdlog::info("ftp event=login user={} peer={} result=fail failures={}", logfmt(name),
+  spdlog::info("ftp event=login user={} peer={} result=fail failures={}", logfmt_value(name),
                info_.peer.to_string(), failures_);
   if (config_.login_failure_delay_ms > 0) {
     requests_.emplace_back(DelayRequest{std::chrono::milliseconds(config_.login_failure_delay_ms)});

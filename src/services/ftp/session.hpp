@@ -10,7 +10,7 @@
 #include "services/ftp/command.hpp"
 #include "services/ftp/ftp_config.hpp"
 #include "services/ftp/path_jail.hpp"
-#include "services/session.hpp"
+#include "session/session.hpp"
 
 namespace nm::ftp {
 

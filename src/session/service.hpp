@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "services/session.hpp"
+#include "session/session.hpp"
 
 namespace nm {
 

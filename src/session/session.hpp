@@ -2,10 +2,13 @@
 
 // The contract between a service and a model. A service never touches a socket; a model never
 // knows a protocol. A Session is fed the bytes that arrived and appends what to send to `out`.
-// For FTP it also asks the model for data-channel work (DataRequest) and is told how it ended.
+// For FTP it also asks the model for data-channel work and for work that may block (DataRequest)
+// and is told how it ended. Every layer that runs sessions (transfer/, server/, models/, uring/)
+// depends on this folder; it depends on net/ alone.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,8 +74,19 @@ struct DelayRequest {
   std::chrono::milliseconds duration{0};
 };
 
-using DataRequest =
-    std::variant<PassiveRequest, TransferRequest, AbortRequest, ClosePassiveRequest, DelayRequest>;
+// Work that may block for a while (a password hash, reading a large folder, a file open on slow
+// storage). The model runs `job` where it stalls no other session: inline on the blocking
+// models, on a small bounded pool of threads under the event loops and io_uring. Then it calls
+// work_done() on the session's own thread. `job` may run on another thread, so it must not touch
+// the session: it captures what it reads by value and leaves its answer in state it shares with
+// the session (a shared_ptr), which the session reads in work_done(). If the connection closes
+// first, `job` still runs to its end and its answer is dropped with the shared state.
+struct WorkRequest {
+  std::function<void()> job;
+};
+
+using DataRequest = std::variant<PassiveRequest, TransferRequest, AbortRequest, ClosePassiveRequest,
+                                 DelayRequest, WorkRequest>;
 
 class Session {
  public:
@@ -98,6 +112,8 @@ class Session {
     (void)out;
   }
   virtual void delay_elapsed(Buffer& out) { (void)out; }
+  // The job of the last WorkRequest has run; its answer is in the state it shares.
+  virtual void work_done(Buffer& out) { (void)out; }
 };
 
 }  // namespace nm
