@@ -3,8 +3,8 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
-#include "models/acceptor.hpp"
 #include "net/socket.hpp"
+#include "server/acceptor.hpp"
 
 namespace nm {
 

@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "models/admission.hpp"
+#include "server/admission.hpp"
 #include "models/model.hpp"
 #include "net/fd.hpp"
 

@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "models/acceptor.hpp"
 #include "models/event_connection.hpp"
 #include "net/socket.hpp"
+#include "server/acceptor.hpp"
 
 namespace nm {
 

@@ -4,8 +4,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "models/acceptor.hpp"
-#include "models/admission.hpp"
+#include "server/acceptor.hpp"
+#include "server/admission.hpp"
 #include "models/model.hpp"
 #include "reactor/event_loop.hpp"
 

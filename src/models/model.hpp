@@ -7,8 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "net/fd.hpp"
-#include "session/service.hpp"
+#include "server/context.hpp"
 
 namespace nm {
 
@@ -22,25 +21,6 @@ struct ModelTraits {
   bool forks = false;
   bool threaded = false;
   bool event_driven = false;
-};
-
-struct ServerOptions {
-  std::chrono::milliseconds idle_timeout{0};  // 0: never
-  std::chrono::milliseconds data_timeout{std::chrono::seconds(60)};
-  size_t max_clients = 0;  // 0: no limit
-  size_t max_per_ip = 0;   // 0: no limit
-  int backlog = 511;
-  unsigned workers = 0;       // thread-pool, prefork, reactors; 0: the number of cores
-  size_t queue_capacity = 0;  // thread-pool's queue of accepted connections; 0: 4 x workers
-};
-
-// Everything a model needs to serve: the bound listener, the protocol, the limits, and a
-// descriptor that becomes readable when the server must stop (SIGINT / SIGTERM).
-struct ServerContext {
-  Fd listener;  // blocking, bound and listening
-  Service* service = nullptr;
-  ServerOptions options;
-  int stop_fd = -1;
 };
 
 class Model {

@@ -4,11 +4,11 @@
 
 #include <thread>
 
-#include "models/acceptor.hpp"
 #include "models/blocking_connection.hpp"
 #include "models/child_processes.hpp"
 #include "models/factories.hpp"
 #include "net/socket.hpp"
+#include "server/acceptor.hpp"
 
 namespace nm {
 namespace {
@@ -32,8 +32,7 @@ class PreforkModel final : public Model {
   }
 
   void run(ServerContext& context) override {
-    unsigned workers = context.options.workers ? context.options.workers
-                                               : std::max(1u, std::thread::hardware_concurrency());
+    unsigned workers = worker_count(context.options);
     // Non-blocking: the workers race for each connection and the losers must not block.
     set_nonblocking(context.listener.get(), true);
     ChildProcesses children;

@@ -31,8 +31,7 @@ class ReactorsModel final : public Model {
   }
 
   void run(ServerContext& context) override {
-    unsigned loops = context.options.workers ? context.options.workers
-                                             : std::max(1u, std::thread::hardware_concurrency());
+    unsigned loops = worker_count(context.options);
     Address address = local_address(context.listener.get());
     std::vector<Fd> listeners;
     set_nonblocking(context.listener.get(), true);

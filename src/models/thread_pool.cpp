@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "models/accept_loop.hpp"
-#include "models/acceptor.hpp"
 #include "models/blocking_connection.hpp"
 #include "models/factories.hpp"
+#include "server/acceptor.hpp"
 
 namespace nm {
 namespace {
@@ -33,8 +33,7 @@ class ThreadPoolModel final : public Model {
   }
 
   void run(ServerContext& context) override {
-    unsigned workers = context.options.workers ? context.options.workers
-                                               : std::max(1u, std::thread::hardware_concurrency());
+    unsigned workers = worker_count(context.options);
     size_t capacity = context.options.queue_capacity ? context.options.queue_capacity
                                                      : 4 * static_cast<size_t>(workers);
     Admission admission(context.options.max_clients, context.options.max_per_ip);

@@ -4,9 +4,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "models/acceptor.hpp"
-#include "models/admission.hpp"
-#include "models/model.hpp"
+#include "server/acceptor.hpp"
+#include "server/admission.hpp"
+#include "server/context.hpp"
 #include "uring/recv_buffers.hpp"
 #include "uring/ring.hpp"
 

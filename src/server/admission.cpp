@@ -1,4 +1,4 @@
-#include "models/admission.hpp"
+#include "server/admission.hpp"
 
 namespace nm {
 

@@ -1,4 +1,4 @@
-#include "models/acceptor.hpp"
+#include "server/acceptor.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>

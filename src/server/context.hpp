@@ -1,0 +1,34 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "net/fd.hpp"
+#include "session/service.hpp"
+
+namespace nm {
+
+struct ServerOptions {
+  std::chrono::milliseconds idle_timeout{0};  // 0: never
+  std::chrono::milliseconds data_timeout{std::chrono::seconds(60)};
+  size_t max_clients = 0;  // 0: no limit
+  size_t max_per_ip = 0;   // 0: no limit
+  int backlog = 511;
+  unsigned workers = 0;       // thread-pool, prefork, reactors; 0: the number of cores
+  size_t queue_capacity = 0;  // thread-pool's queue of accepted connections; 0: 4 x workers
+};
+
+// Everything a model needs to serve: the bound listener, the protocol, the limits, and a
+// descriptor that becomes readable when the server must stop (SIGINT / SIGTERM).
+struct ServerContext {
+  Fd listener;  // blocking, bound and listening
+  Service* service = nullptr;
+  ServerOptions options;
+  int stop_fd = -1;
+};
+
+// The number of workers a model with --workers runs (thread-pool, prefork, reactors): the
+// option's value, or the number of cores when it is 0.
+unsigned worker_count(const ServerOptions& options);
+
+}  // namespace nm
