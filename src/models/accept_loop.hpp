@@ -2,9 +2,9 @@
 
 #include <functional>
 
-#include "server/admission.hpp"
 #include "models/model.hpp"
 #include "net/fd.hpp"
+#include "server/admission.hpp"
 
 namespace nm {
 

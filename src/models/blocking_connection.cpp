@@ -4,11 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <atomic>
-#include <deque>
-#include <variant>
-
+#include "net/logfmt.hpp"
 #include "net/socket.hpp"
+#include "server/session_host.hpp"
 #include "transfer/data_listener.hpp"
 #include "transfer/pump.hpp"
 
@@ -16,239 +14,228 @@ namespace nm {
 namespace {
 
 using std::chrono::milliseconds;
+using Clock = SessionHost::Clock;
+using Next = SessionHost::Next;
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kPumpBudget = 4 * 1024 * 1024;
 
-std::atomic<uint64_t> g_next_id{1};
-
-int to_poll_timeout(milliseconds timeout) {
-  return timeout.count() > 0 ? static_cast<int>(timeout.count()) : -1;
+// Milliseconds until `due` for poll(2): -1 for never, 0 once it has passed.
+int poll_timeout(Clock::time_point due) {
+  if (due == Clock::time_point::max()) return -1;
+  auto left = std::chrono::ceil<milliseconds>(due - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, INT32_MAX));
 }
 
-class BlockingConnection {
+// One connection served to its end by one thread with blocking waits (poll). The request the
+// session makes runs inline: a transfer runs inside start_transfer(), watching the control
+// connection meanwhile so that ABOR is heard, a delay is a poll on the stop pipe, work is a call.
+// Owned by the thread that serves it.
+class BlockingConnection final : private SessionHost::Driver {
  public:
   BlockingConnection(Fd fd, const Address& peer, const ServerContext& context)
-      : fd_(std::move(fd)), context_(context) {
+      : fd_(std::move(fd)), context_(context), host_(*this, context) {
     set_nonblocking(fd_.get(), true);
     set_nodelay(fd_.get());
-    ConnectionInfo info{local_address(fd_.get()), peer, g_next_id++};
-    session_ = context.service->open(info);
-    peer_ = peer;
+    host_.open(local_address(fd_.get()), peer);
   }
 
   void run() {
-    session_->start(out_);
-    if (!settle()) return;
-    while (!session_->done()) {
-      int ready = wait_for(fd_.get(), POLLIN, context_.options.idle_timeout);
+    while (!stopped_ && !closed_) {
+      run_pending_transfer();
+      if (!flush()) return;
+      Next next = host_.next();
+      if (next == Next::kCloseNow || next == Next::kCloseWhenSent) return;
+      int ready = wait_for(fd_.get(), POLLIN, host_.deadline());
       if (ready == kStop) return;
       if (ready == kTimeout) {
-        session_->timed_out(out_);
-        flush();
-        return;
+        host_.tick(Clock::now());
+        continue;
       }
       if (!feed_control()) return;
-      if (!settle()) return;
     }
   }
 
  private:
   enum { kReady, kTimeout, kStop, kControl };
 
-  // Waits for `events` on fd, watching the stop pipe (and, during a transfer, the control
-  // connection) too.
-  // `immediate`: a timeout of zero means "just look", not "wait forever".
-  int wait_for(int fd, short events, milliseconds timeout, bool watch_control = false,
+  // Waits until `due` for `events` on fd, watching the stop pipe (and, during a transfer, the
+  // control connection) too. `immediate`: just look.
+  int wait_for(int fd, short events, Clock::time_point due, bool watch_control = false,
                bool immediate = false) {
-    pollfd fds[3] = {{fd, events, 0}, {context_.stop_fd, POLLIN, 0}, {fd_.get(), POLLIN, 0}};
-    int n = ::poll(fds, watch_control ? 3 : 2, immediate ? 0 : to_poll_timeout(timeout));
-    if (n < 0) {
-      return errno == EINTR ? wait_for(fd, events, timeout, watch_control, immediate) : kStop;
+    for (;;) {
+      pollfd fds[3] = {{fd, events, 0}, {context_.stop_fd, POLLIN, 0}, {fd_.get(), POLLIN, 0}};
+      int n = ::poll(fds, watch_control ? 3 : 2, immediate ? 0 : poll_timeout(due));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return kStop;
+      if (n == 0) return kTimeout;
+      if (fds[1].revents) {
+        stopped_ = true;
+        return kStop;
+      }
+      // Control first: a transfer whose socket is always ready must still hear ABOR.
+      if (watch_control && fds[2].revents) return kControl;
+      return kReady;
     }
-    if (n == 0) return kTimeout;
-    if (fds[1].revents) return kStop;
-    // Control first: a transfer whose socket is always ready must still hear ABOR.
-    if (watch_control && fds[2].revents) return kControl;
-    return kReady;
   }
 
-  // Reads what the control connection has and hands it to the session; false when it ended.
+  // Reads what the control connection has and hands it to the host; false when it is gone.
   bool feed_control() {
     char buffer[kReadChunk];
     ssize_t n = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-    if (n <= 0) return false;
-    session_->receive({buffer, static_cast<size_t>(n)}, out_);
+    if (n < 0) return false;
+    if (n == 0) {
+      host_.input_ended();
+      return host_.next() != Next::kCloseNow;
+    }
+    host_.received({buffer, static_cast<size_t>(n)});
     return true;
   }
 
-  // Sends everything in out_; false when the peer is gone or would not read for the idle time.
+  // Sends everything the host wrote; false when the peer is gone or does not read in time (the
+  // idle time-out, or the drain grace for last words).
   bool flush() {
-    while (!out_.empty()) {
-      ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+    Buffer& out = host_.output();
+    while (!out.empty()) {
+      ssize_t n = ::send(fd_.get(), out.data(), out.size(), MSG_NOSIGNAL);
       if (n > 0) {
-        out_.consume(static_cast<size_t>(n));
-      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        if (wait_for(fd_.get(), POLLOUT, context_.options.idle_timeout) != kReady) return false;
-      } else {
-        return false;
+        out.consume(static_cast<size_t>(n));
+        continue;
       }
-    }
-    return true;
-  }
-
-  // Runs the session's data-channel requests and sends its replies.
-  bool settle() {
-    if (!flush()) return false;
-    while (auto request = next_request()) {
-      std::visit([this](auto& r) { execute(r); }, *request);
-      if (!flush() || closed_) return false;
-    }
-    return true;
-  }
-
-  std::optional<DataRequest> next_request() {
-    if (!deferred_.empty()) {
-      DataRequest r = std::move(deferred_.front());
-      deferred_.pop_front();
-      return r;
-    }
-    return session_->take_request();
-  }
-
-  void execute(PassiveRequest& request) {
-    PassiveResult result;
-    passive_ = open_passive_listener(request, &result);
-    session_->passive_opened(result, out_);
-  }
-  void execute(ClosePassiveRequest&) { passive_.reset(); }
-  void execute(AbortRequest&) { passive_.reset(); }
-  void execute(DelayRequest& request) {
-    if (!flush()) return;
-    pollfd stop{context_.stop_fd, POLLIN, 0};
-    if (::poll(&stop, 1, static_cast<int>(request.duration.count())) > 0) {
-      closed_ = true;
-      return;
-    }
-    session_->delay_elapsed(out_);
-  }
-  void execute(WorkRequest& request) {
-    request.job();
-    session_->work_done(out_);
-  }
-  void execute(TransferRequest& request) {
-    if (!flush()) {
-      closed_ = true;
-      return;
-    }
-    TransferResult result = transfer(std::move(request));
-    session_->transfer_finished(result, out_);
-  }
-
-  // Control input that arrives while a transfer runs: an ABOR stops the transfer.
-  bool control_during_transfer(bool* aborted) {
-    if (!feed_control()) {
-      closed_ = true;
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        int ready = wait_for(fd_.get(), POLLOUT, host_.deadline());
+        if (ready == kStop) return false;
+        if (ready == kTimeout) {
+          host_.tick(Clock::now());
+          if (host_.next() == Next::kCloseNow) return false;
+        }
+        continue;
+      }
       return false;
     }
-    while (auto request = session_->take_request()) {
-      if (std::holds_alternative<AbortRequest>(*request)) {
-        *aborted = true;
-      } else {
-        deferred_.push_back(std::move(*request));
-      }
-    }
-    return flush();
+    return true;
   }
 
-  Fd open_data_connection(const TransferRequest& request, TransferResult* result) {
-    auto timeout = context_.options.data_timeout;
+  // SessionHost::Driver
+  PassiveResult open_passive(const PassiveRequest& request) override {
+    PassiveResult result;
+    passive_ = open_passive_listener(request, &result);
+    return result;
+  }
+  void close_passive() override { passive_.reset(); }
+  void stop_transfer(TransferResult::Status status) override { stop_status_ = status; }
+  void start_delay(milliseconds duration) override {
+    if (!flush()) return;
+    pollfd stop{context_.stop_fd, POLLIN, 0};
+    if (::poll(&stop, 1, static_cast<int>(duration.count())) > 0) {
+      stopped_ = true;
+      return;
+    }
+    host_.delay_elapsed();
+  }
+  void run_work(std::function<void()> job) override {
+    job();
+    host_.work_done();
+  }
+  // The transfer runs from run(), once the host call that asked for it has returned: the host
+  // must be free to hear the control connection (ABOR) while the transfer blocks this thread.
+  void start_transfer(TransferRequest request) override { pending_ = std::move(request); }
+
+  void run_pending_transfer() {
+    while (pending_ && !stopped_) {
+      TransferRequest request = std::move(*pending_);
+      pending_.reset();
+      stop_status_.reset();
+      // The 150 goes out before the data connection is waited for.
+      TransferResult result{TransferResult::Status::kNoConnection, 0, 0};
+      if (flush()) result = transfer(std::move(request));
+      passive_.reset();
+      host_.transfer_finished(result);
+    }
+  }
+
+  // Control input that arrives while a transfer runs (ABOR, STAT); false when the transfer must
+  // end: aborted, or the control connection gone.
+  bool control_during_transfer() {
+    stop_status_.reset();
+    if (!feed_control() || !flush()) {
+      stop_status_ = TransferResult::Status::kAborted;
+      closed_ = true;
+    }
+    return !stop_status_;
+  }
+
+  // The data time-out is the host's: a wait that times out asks it (tick), and it stops the
+  // transfer through stop_transfer() when the transfer has stalled too long.
+  bool stalled(int ready) {
+    if (ready == kTimeout) host_.tick(Clock::now());
+    return ready == kStop || stop_status_.has_value();
+  }
+
+  Fd open_data_connection(const TransferRequest& request) {
     if (request.active_target) {
       Fd data = connect_to(*request.active_target, true);
-      if (!data || wait_for(data.get(), POLLOUT, timeout) != kReady) return Fd();
+      if (!data) return Fd();
+      int ready = kTimeout;
+      while (ready == kTimeout) {
+        ready = wait_for(data.get(), POLLOUT, host_.deadline());
+        if (stalled(ready)) return Fd();
+      }
       int err = 0;
       socklen_t len = sizeof(err);
       getsockopt(data.get(), SOL_SOCKET, SO_ERROR, &err, &len);
       return err == 0 ? std::move(data) : Fd();
     }
     while (passive_) {
-      int ready = wait_for(passive_.get(), POLLIN, timeout, true);
-      if (ready == kStop || ready == kTimeout) return Fd();
+      int ready = wait_for(passive_.get(), POLLIN, host_.deadline(), true);
+      if (stalled(ready)) return Fd();
+      if (ready == kTimeout) continue;
       if (ready == kControl) {
-        bool aborted = false;
-        if (!control_during_transfer(&aborted) || aborted) {
-          result->status = TransferResult::Status::kAborted;
-          return Fd();
-        }
+        if (!control_during_transfer()) return Fd();
         continue;
       }
-      Address from;
-      Fd data(accept_connection(passive_.get(), &from, true));
-      if (!data) continue;
-      if (!data_peer_allowed(from, peer_)) {
-        spdlog::warn("refused data connection from {} for control peer {}", from.to_string(),
-                     peer_.to_string());
-        continue;
-      }
-      passive_.reset();
-      return data;
+      Fd data = accept_data_connection(passive_.get(), host_.peer());
+      if (data) return data;
     }
     return Fd();
   }
 
   TransferResult transfer(TransferRequest request) {
     using Status = TransferResult::Status;
-    TransferResult result;
-    result.status = Status::kNoConnection;
-    Fd data = open_data_connection(request, &result);
+    Fd data = open_data_connection(request);
     passive_.reset();
-    if (!data) return result;
+    if (!data) {
+      // A data connection that never came within the data time-out is a 425, as before.
+      bool aborted = stop_status_ == Status::kAborted;
+      return {aborted ? Status::kAborted : Status::kNoConnection, 0, 0};
+    }
     DataPump pump(std::move(request));
     short want = pump.sending() ? POLLOUT : POLLIN;
     for (;;) {
       auto outcome = pump.step(data.get(), kPumpBudget);
-      result.bytes = pump.bytes();
-      if (outcome == DataPump::Outcome::kDone) {
-        result.status = Status::kOk;
-        return result;
+      if (outcome != DataPump::Outcome::kWouldBlock && outcome != DataPump::Outcome::kBudgetSpent) {
+        return pump.result(outcome);
       }
-      if (outcome == DataPump::Outcome::kNetworkError) {
-        result.status = Status::kConnectionLost;
-        result.error = pump.error();
-        return result;
-      }
-      if (outcome == DataPump::Outcome::kFileError) {
-        result.status = Status::kFileError;
-        result.error = pump.error();
-        return result;
-      }
+      host_.data_progress();
       bool more = outcome == DataPump::Outcome::kBudgetSpent;
-      int ready = wait_for(data.get(), want, more ? milliseconds(0) : context_.options.data_timeout,
-                           true, more);
+      int ready = wait_for(data.get(), want, host_.deadline(), true, more);
       if (more && ready == kTimeout) continue;
-      if (ready == kTimeout || ready == kStop) {
-        result.status = Status::kTimeout;
-        return result;
-      }
-      if (ready == kControl) {
-        bool aborted = false;
-        if (!control_during_transfer(&aborted) || aborted) {
-          result.status = Status::kAborted;
-          return result;
-        }
+      if (ready == kStop) return {Status::kTimeout, pump.bytes(), 0};
+      if (stalled(ready) || (ready == kControl && !control_during_transfer())) {
+        return {*stop_status_, pump.bytes(), 0};
       }
     }
   }
 
   Fd fd_;
   const ServerContext& context_;
-  Address peer_;
-  std::unique_ptr<Session> session_;
-  Buffer out_;
+  SessionHost host_;
   Fd passive_;
-  std::deque<DataRequest> deferred_;
-  bool closed_ = false;
+  std::optional<TransferRequest> pending_;
+  std::optional<TransferResult::Status> stop_status_;  // ABOR asked the transfer to stop
+  bool stopped_ = false;                               // the server is stopping
+  bool closed_ = false;                                // the control connection is gone
 };
 
 }  // namespace
@@ -258,7 +245,8 @@ void serve_blocking(Fd connection, const Address& peer, const ServerContext& con
     BlockingConnection(std::move(connection), peer, context).run();
   } catch (const std::exception& e) {
     // One connection's failure never stops the server.
-    spdlog::error("connection from {}: {}", peer.to_string(), e.what());
+    spdlog::error("event=connection-failed peer={} error={}", peer.to_string(),
+                  logfmt_value(e.what()));
   }
 }
 

@@ -3,28 +3,26 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <atomic>
-#include <variant>
-
 #include "net/socket.hpp"
 #include "transfer/data_listener.hpp"
 
 namespace nm {
 namespace {
 
-// Past kHighWater bytes of unsent output the connection is not read; below kLowWater it is again.
-constexpr size_t kHighWater = 256 * 1024;
-constexpr size_t kLowWater = 64 * 1024;
 // Level-triggered loops move at most this much per data event, so one transfer cannot starve
 // the other connections; edge-triggered ones must go on to EAGAIN.
 constexpr size_t kPumpBudget = 1024 * 1024;
 
-std::atomic<uint64_t> g_next_id{1};
+using Next = SessionHost::Next;
 
 }  // namespace
 
 EventConnection::EventConnection(EventServer& server, Fd fd, const Address& peer)
-    : server_(server), loop_(server.loop()), fd_(std::move(fd)), peer_(peer) {}
+    : server_(server),
+      loop_(server.loop()),
+      fd_(std::move(fd)),
+      peer_(peer),
+      host_(*this, server.context()) {}
 
 EventConnection::~EventConnection() {
   shut();
@@ -33,22 +31,19 @@ EventConnection::~EventConnection() {
 bool EventConnection::open() {
   set_nodelay(fd_.get());
   if (!loop_.watch(fd_.get(), kReadable, this)) return false;
-  ConnectionInfo info{local_address(fd_.get()), peer_, g_next_id++};
-  session_ = server_.context().service->open(info);
-  last_active_ = Clock::now();
-  arm_idle_timer();
-  session_->start(out_);
-  settle();
+  reading_ = true;
+  host_.open(local_address(fd_.get()), peer_);
+  after();
   return true;
 }
 
 void EventConnection::shut() {
   if (closed_) return;
   closed_ = true;
+  *alive_ = false;
   close_data_channel();
-  loop_.cancel(idle_timer_);
+  loop_.cancel(timer_);
   loop_.cancel(delay_timer_);
-  loop_.cancel(data_timer_);
   if (fd_) loop_.unwatch(fd_.get());
   fd_.reset();
 }
@@ -63,182 +58,168 @@ void EventConnection::on_ready(unsigned events) {
   if (events & kWritable) flush();
   if (closed_) return;
   if (events & (kReadable | kHangup)) read_control();
-  if (closed_) return;
-  settle();
+  after();
 }
 
 void EventConnection::read_control() {
   char* buffer = server_.scratch();
-  while (!reading_paused_ && !delayed_ && !input_closed_ && !closed_) {
-    ssize_t n = ::recv(fd_.get(), buffer, EventServer::kScratchSize, 0);
-    if (n > 0) {
-      last_active_ = Clock::now();
-      session_->receive({buffer, static_cast<size_t>(n)}, out_);
-      settle();
-      if (out_.size() >= kHighWater) reading_paused_ = true;
-      if (!loop_.edge_triggered()) break;
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-    // EOF or an error such as ECONNRESET: nothing more will come. What is queued still goes
-    // out if the peer only half-closed.
-    input_closed_ = true;
-    if (n < 0 || transfer_active_) {
-      close();
+  while (!closed_) {
+    if (!host_.wants_input()) {
+      // Stopped before EAGAIN: an edge-triggered loop must read again when input is wanted.
+      reading_ = false;
       return;
     }
+    ssize_t n = ::recv(fd_.get(), buffer, EventServer::kScratchSize, 0);
+    if (n > 0) {
+      host_.received({buffer, static_cast<size_t>(n)});
+      if (!loop_.edge_triggered()) return;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n < 0) {
+      close();  // ECONNRESET and the like: nothing can be sent either
+      return;
+    }
+    host_.input_ended();
+    return;
   }
 }
 
 void EventConnection::flush() {
-  while (!out_.empty()) {
-    ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+  Buffer& out = host_.output();
+  while (!out.empty()) {
+    ssize_t n = ::send(fd_.get(), out.data(), out.size(), MSG_NOSIGNAL);
     if (n > 0) {
-      out_.consume(static_cast<size_t>(n));
+      out.consume(static_cast<size_t>(n));
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     close();
     return;
   }
-  if (reading_paused_ && out_.size() <= kLowWater) {
-    reading_paused_ = false;
-    // Edge-triggered: data that arrived while paused raised no new edge; read it now.
-    if (loop_.edge_triggered()) read_control();
+}
+
+void EventConnection::after() {
+  for (;;) {
+    if (closed_) return;
+    flush();
+    if (closed_) return;
+    Next next = host_.next();
+    if (next == Next::kCloseNow || (next == Next::kCloseWhenSent && host_.output().empty())) {
+      close();
+      return;
+    }
+    bool want = host_.wants_input();
+    bool resumed = want && !reading_;
+    reading_ = want;
+    unsigned interest = want ? unsigned{kReadable} : 0u;
+    if (!host_.output().empty()) interest |= kWritable;
+    loop_.change(fd_.get(), interest);
+    arm_timer();
+    // Edge-triggered: input that arrived while reading was off raised no new edge; read it now.
+    if (!resumed || !loop_.edge_triggered()) return;
+    read_control();
   }
 }
 
-void EventConnection::settle() {
-  // Re-entrancy guard: read_control() calls settle(), which may be inside settle() already.
-  if (settling_ || closed_) return;
-  settling_ = true;
-  while (!closed_ && !delayed_) {
-    auto request = session_->take_request();
-    if (!request) break;
-    std::visit([this](auto& r) { execute(r); }, *request);
-  }
-  settling_ = false;
-  if (closed_) return;
-  flush();
-  if (closed_) return;
-  bool finished = session_->done() || (input_closed_ && !transfer_active_);
-  if (finished && out_.empty()) {
-    close();
-    return;
-  }
-  update_interest();
-}
-
-void EventConnection::update_interest() {
-  unsigned interest = 0;
-  if (!reading_paused_ && !delayed_ && !input_closed_) interest |= kReadable;
-  if (!out_.empty()) interest |= kWritable;
-  loop_.change(fd_.get(), interest);
-}
-
-void EventConnection::execute(PassiveRequest& request) {
-  if (passive_) loop_.unwatch(passive_.get());
-  PassiveResult result;
-  passive_ = open_passive_listener(request, &result);
-  session_->passive_opened(result, out_);
-}
-
-void EventConnection::execute(ClosePassiveRequest&) {
-  if (passive_ && !transfer_active_) {
-    loop_.unwatch(passive_.get());
-    passive_.reset();
-  }
-}
-
-void EventConnection::execute(AbortRequest&) {
-  if (transfer_active_) {
-    finish_transfer(TransferResult::Status::kAborted);
-  } else {
-    close_data_channel();
-  }
-}
-
-void EventConnection::execute(DelayRequest& request) {
-  delayed_ = true;
-  delay_timer_ = loop_.run_after(request.duration, [this] {
-    delay_timer_ = 0;
-    delayed_ = false;
-    session_->delay_elapsed(out_);
-    settle();
-    // Input that arrived during the delay is waiting; level-triggered loops see it anyway.
-    if (loop_.edge_triggered() && !closed_) read_control();
+void EventConnection::arm_timer() {
+  auto due = host_.deadline();
+  // A later deadline needs no new timer: the early one finds nothing to do and arms again.
+  if (due == SessionHost::Clock::time_point::max() || (timer_ != 0 && timer_due_ <= due)) return;
+  loop_.cancel(timer_);
+  timer_due_ = due;
+  auto delay = std::chrono::ceil<std::chrono::milliseconds>(due - SessionHost::Clock::now());
+  timer_ = loop_.run_after(std::max(delay, std::chrono::milliseconds(0)), [this] {
+    timer_ = 0;
+    host_.tick(SessionHost::Clock::now());
+    after();
   });
 }
 
-void EventConnection::execute(TransferRequest& request) {
-  if (transfer_active_) {
-    // The session sends one transfer at a time; a second is a bug there, not a reason to crash.
-    spdlog::error("{}: transfer requested while one is running", peer_.to_string());
-    session_->transfer_finished({TransferResult::Status::kNoConnection, 0, 0}, out_);
-    return;
-  }
-  transfer_active_ = true;
+void EventConnection::start_delay(std::chrono::milliseconds duration) {
+  delay_timer_ = loop_.run_after(duration, [this] {
+    delay_timer_ = 0;
+    host_.delay_elapsed();
+    after();
+  });
+}
+
+void EventConnection::run_work(std::function<void()> job) {
+  server_.submit_work(std::move(job), [this, alive = alive_] {
+    if (!*alive) return;
+    host_.work_done();
+    after();
+  });
+}
+
+PassiveResult EventConnection::open_passive(const PassiveRequest& request) {
+  if (passive_) loop_.unwatch(passive_.get());
+  PassiveResult result;
+  passive_ = open_passive_listener(request, &result);
+  return result;
+}
+
+void EventConnection::close_passive() {
+  if (!passive_) return;
+  loop_.unwatch(passive_.get());
+  passive_.reset();
+}
+
+void EventConnection::start_transfer(TransferRequest request) {
+  using Status = TransferResult::Status;
   pending_ = std::make_unique<TransferRequest>(std::move(request));
-  last_data_progress_ = Clock::now();
-  arm_data_timer();
   if (pending_->active_target) {
     data_ = connect_to(*pending_->active_target, true);
     if (!data_ || !loop_.watch(data_.get(), kWritable, &data_handler_)) {
       data_.reset();
-      finish_transfer(TransferResult::Status::kNoConnection, errno);
+      finish_transfer({Status::kNoConnection, 0, errno});
       return;
     }
     connecting_ = true;
   } else if (passive_) {
     if (!loop_.watch(passive_.get(), kReadable, &passive_handler_)) {
-      finish_transfer(TransferResult::Status::kNoConnection, errno);
+      finish_transfer({Status::kNoConnection, 0, errno});
     }
   } else {
-    finish_transfer(TransferResult::Status::kNoConnection);
+    finish_transfer({Status::kNoConnection, 0, 0});
   }
 }
 
+void EventConnection::stop_transfer(TransferResult::Status status) {
+  finish_transfer({status, pump_ ? pump_->bytes() : 0, 0});
+}
+
 void EventConnection::on_passive_ready(unsigned) {
-  for (;;) {
-    Address from;
-    Fd data(accept_connection(passive_.get(), &from, true));
-    if (!data) return;
-    if (!data_peer_allowed(from, peer_)) {
-      spdlog::warn("refused data connection from {} for control peer {}", from.to_string(),
-                   peer_.to_string());
-      continue;
-    }
-    loop_.unwatch(passive_.get());
-    passive_.reset();
-    data_ = std::move(data);
-    if (!loop_.watch(data_.get(), 0, &data_handler_)) {
-      data_.reset();
-      finish_transfer(TransferResult::Status::kNoConnection, errno);
-      settle();
-      return;
-    }
-    start_pump();
+  Fd data = accept_data_connection(passive_.get(), peer_);
+  if (!data) return;
+  close_passive();
+  data_ = std::move(data);
+  if (!loop_.watch(data_.get(), 0, &data_handler_)) {
+    data_.reset();
+    finish_transfer({TransferResult::Status::kNoConnection, 0, errno});
+    after();
     return;
   }
+  start_pump();
 }
 
 void EventConnection::start_pump() {
   pump_ = std::make_unique<DataPump>(std::move(*pending_));
   pending_.reset();
-  loop_.change(data_.get(), pump_->sending() ? kWritable : kReadable);
+  unsigned want = pump_->sending() ? kWritable : kReadable;
+  loop_.change(data_.get(), want);
   // The socket may be ready already; an edge-triggered loop would not say so again.
-  on_data_ready(pump_->sending() ? kWritable : kReadable);
+  on_data_ready(want);
 }
 
 void EventConnection::on_data_ready(unsigned events) {
-  using Status = TransferResult::Status;
   if (connecting_) {
     int err = 0;
     socklen_t len = sizeof(err);
     getsockopt(data_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0 || (events & kHangup)) {
-      finish_transfer(Status::kNoConnection, err);
-      settle();
+      finish_transfer({TransferResult::Status::kNoConnection, 0, err});
+      after();
       return;
     }
     connecting_ = false;
@@ -249,30 +230,20 @@ void EventConnection::on_data_ready(unsigned events) {
   size_t budget = loop_.edge_triggered() ? SIZE_MAX : kPumpBudget;
   auto outcome = pump_->step(data_.get(), budget);
   if (outcome == DataPump::Outcome::kWouldBlock || outcome == DataPump::Outcome::kBudgetSpent) {
-    last_data_progress_ = Clock::now();
+    host_.data_progress();
     return;
   }
-  if (outcome == DataPump::Outcome::kDone) {
-    finish_transfer(Status::kOk);
-  } else if (outcome == DataPump::Outcome::kNetworkError) {
-    finish_transfer(Status::kConnectionLost, pump_->error());
-  } else {
-    finish_transfer(Status::kFileError, pump_->error());
-  }
-  settle();
+  finish_transfer(pump_->result(outcome));
+  after();
 }
 
-void EventConnection::finish_transfer(TransferResult::Status status, int error) {
-  TransferResult result{status, pump_ ? pump_->bytes() : 0, error};
+void EventConnection::finish_transfer(const TransferResult& result) {
   close_data_channel();
-  session_->transfer_finished(result, out_);
+  host_.transfer_finished(result);
 }
 
 void EventConnection::close_data_channel() {
-  if (passive_) {
-    loop_.unwatch(passive_.get());
-    passive_.reset();
-  }
+  close_passive();
   if (data_) {
     loop_.unwatch(data_.get());
     data_.reset();
@@ -280,61 +251,6 @@ void EventConnection::close_data_channel() {
   pump_.reset();
   pending_.reset();
   connecting_ = false;
-  transfer_active_ = false;
-  loop_.cancel(data_timer_);
-  data_timer_ = 0;
-}
-
-void EventConnection::arm_idle_timer() {
-  auto timeout = server_.context().options.idle_timeout;
-  if (timeout.count() <= 0) return;
-  auto due = last_active_ + timeout - Clock::now();
-  auto delay = std::chrono::ceil<std::chrono::milliseconds>(due);
-  idle_timer_ =
-      loop_.run_after(std::max(delay, std::chrono::milliseconds(0)), [this] { on_idle_timer(); });
-}
-
-void EventConnection::on_idle_timer() {
-  idle_timer_ = 0;
-  auto timeout = server_.context().options.idle_timeout;
-  // Activity moved last_active_ on since the timer was set: wait for the rest. A transfer in
-  // progress is activity too.
-  if (transfer_active_ || Clock::now() - last_active_ < timeout) {
-    if (transfer_active_) last_active_ = Clock::now();
-    arm_idle_timer();
-    return;
-  }
-  spdlog::info("{}: idle for {} s, closing", peer_.to_string(),
-               std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
-  session_->timed_out(out_);
-  flush();
-  close();
-}
-
-void EventConnection::arm_data_timer() {
-  auto timeout = server_.context().options.data_timeout;
-  if (timeout.count() <= 0) return;
-  auto due = last_data_progress_ + timeout - Clock::now();
-  auto delay = std::chrono::ceil<std::chrono::milliseconds>(due);
-  data_timer_ =
-      loop_.run_after(std::max(delay, std::chrono::milliseconds(0)), [this] { on_data_timer(); });
-}
-
-void EventConnection::on_data_timer() {
-  data_timer_ = 0;
-  if (!transfer_active_) return;
-  if (Clock::now() - last_data_progress_ < server_.context().options.data_timeout) {
-    arm_data_timer();
-    return;
-  }
-  finish_transfer(TransferResult::Status::kTimeout);
-  settle();
-}
-
-// For now inline, as the blocking models do; the work pool replaces this.
-void EventConnection::execute(WorkRequest& request) {
-  request.job();
-  session_->work_done(out_);
 }
 
 }  // namespace nm

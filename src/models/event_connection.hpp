@@ -3,17 +3,17 @@
 #include <memory>
 
 #include "models/event_server.hpp"
-#include "net/buffer.hpp"
 #include "net/fd.hpp"
 #include "reactor/event_loop.hpp"
-#include "session/session.hpp"
+#include "server/session_host.hpp"
 #include "transfer/pump.hpp"
 
 namespace nm {
 
-// One client on an event loop: its control socket, its session, its buffered output and, for
-// FTP, its data channel (a passive listener or an outgoing connect, then a DataPump).
-class EventConnection final : public Handler {
+// One client on an event loop: its control socket and, for FTP, its data channel (a passive
+// listener or an outgoing connect, then a DataPump). What the connection does with its session
+// is SessionHost's; this class only moves bytes. Owned by its EventServer; loop thread only.
+class EventConnection final : public Handler, private SessionHost::Driver {
  public:
   EventConnection(EventServer& server, Fd fd, const Address& peer);
   ~EventConnection() override;
@@ -38,55 +38,46 @@ class EventConnection final : public Handler {
     void (EventConnection::*method_)(unsigned);
   };
 
+  // SessionHost::Driver
+  PassiveResult open_passive(const PassiveRequest& request) override;
+  void close_passive() override;
+  void start_transfer(TransferRequest request) override;
+  void stop_transfer(TransferResult::Status status) override;
+  void start_delay(std::chrono::milliseconds duration) override;
+  void run_work(std::function<void()> job) override;
+
   void read_control();
   void flush();
-  // Executes the session's requests, sends its output, and picks the interest to wait for.
-  void settle();
-  void update_interest();
-  void close();
-
-  void execute(PassiveRequest& request);
-  void execute(TransferRequest& request);
-  void execute(AbortRequest& request);
-  void execute(ClosePassiveRequest& request);
-  void execute(DelayRequest& request);
-  void execute(WorkRequest& request);
+  // Sends what the host wrote, closes when it says so, and picks the interest to wait for.
+  void after();
+  void arm_timer();
 
   void on_passive_ready(unsigned events);
   void on_data_ready(unsigned events);
   void start_pump();
-  void finish_transfer(TransferResult::Status status, int error = 0);
+  void finish_transfer(const TransferResult& result);
   void close_data_channel();
-
-  void arm_idle_timer();
-  void on_idle_timer();
-  void arm_data_timer();
-  void on_data_timer();
+  void close();
 
   EventServer& server_;
   EventLoop& loop_;
   Fd fd_;
   Address peer_;
-  std::unique_ptr<Session> session_;
-  Buffer out_;
-  bool reading_paused_ = false;  // output above the high-water mark
-  bool input_closed_ = false;
-  bool delayed_ = false;  // a DelayRequest is running
+  SessionHost host_;
   bool closed_ = false;
-  bool settling_ = false;
-  Clock::time_point last_active_;
-  TimerId idle_timer_ = 0;
+  bool reading_ = false;  // the loop watches fd_ for input
+  TimerId timer_ = 0;
+  SessionHost::Clock::time_point timer_due_ = SessionHost::Clock::time_point::max();
   TimerId delay_timer_ = 0;
+  // False once closed: work finishing on the pool after that finds nobody to tell.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   // Data channel.
   Fd passive_;
   Fd data_;
-  bool transfer_active_ = false;
   bool connecting_ = false;
   std::unique_ptr<TransferRequest> pending_;  // waiting for its data connection
   std::unique_ptr<DataPump> pump_;
-  Clock::time_point last_data_progress_;
-  TimerId data_timer_ = 0;
   DataHandler passive_handler_{this, &EventConnection::on_passive_ready};
   DataHandler data_handler_{this, &EventConnection::on_data_ready};
 };

@@ -9,7 +9,8 @@ void EventModel::run(ServerContext& context) {
   set_nonblocking(context.listener.get(), true);
   EventLoop loop(make_poller_());
   Admission admission(context.options.max_clients, context.options.max_per_ip);
-  EventServer server(loop, context.listener.get(), context, admission);
+  WorkPool pool;
+  EventServer server(loop, context.listener.get(), context, admission, pool);
   server.run();
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "models/event_connection.hpp"
+#include "net/logfmt.hpp"
 #include "net/socket.hpp"
 #include "server/acceptor.hpp"
 
@@ -26,8 +27,17 @@ class EventServer::StopHandler final : public Handler {
   EventLoop& loop_;
 };
 
+class EventServer::InboxHandler final : public Handler {
+ public:
+  explicit InboxHandler(WorkInbox& inbox) : inbox_(inbox) {}
+  void on_ready(unsigned) override { inbox_.drain(); }
+
+ private:
+  WorkInbox& inbox_;
+};
+
 EventServer::EventServer(EventLoop& loop, int listener, const ServerContext& context,
-                         Admission& admission)
+                         Admission& admission, WorkPool& pool)
     : loop_(loop),
       listener_(listener),
       acceptor_(listener),
@@ -35,18 +45,22 @@ EventServer::EventServer(EventLoop& loop, int listener, const ServerContext& con
       admission_(admission),
       listen_handler_(std::make_unique<ListenHandler>(*this)),
       stop_handler_(std::make_unique<StopHandler>(loop)),
+      pool_(pool),
+      inbox_handler_(std::make_unique<InboxHandler>(*inbox_)),
       scratch_(std::make_unique<char[]>(kScratchSize)) {}
 
 EventServer::~EventServer() = default;
 
 void EventServer::run() {
   if (!loop_.watch(context_.stop_fd, kReadable, stop_handler_.get()) ||
-      !loop_.watch(listener_, kReadable, listen_handler_.get())) {
+      !loop_.watch(listener_, kReadable, listen_handler_.get()) ||
+      !loop_.watch(inbox_->fd(), kReadable, inbox_handler_.get())) {
     throw std::runtime_error("cannot watch the listening socket");
   }
   loop_.run();
   loop_.unwatch(listener_);
   loop_.unwatch(context_.stop_fd);
+  loop_.unwatch(inbox_->fd());
   for (auto& [raw, connection] : connections_) {
     connection->shut();
     admission_.release(connection->peer());
@@ -67,7 +81,7 @@ void EventServer::accept_ready() {
       return;
     }
     if (!admission_.admit(peer)) {
-      spdlog::warn("refused {}: too many connections", peer.to_string());
+      spdlog::warn("event=refused peer={} reason=limit", peer.to_string());
       refuse_connection(fd, context_.service->refusal());
       continue;
     }
@@ -78,10 +92,11 @@ void EventServer::accept_ready() {
     try {
       opened = raw->open();
     } catch (const std::exception& e) {
-      spdlog::error("connection from {}: {}", peer.to_string(), e.what());
+      spdlog::error("event=connection-failed peer={} error={}", peer.to_string(),
+                    logfmt_value(e.what()));
     }
     if (!opened) {
-      spdlog::error("{}: cannot watch descriptor {} with {}: closing it", peer.to_string(), fd,
+      spdlog::error("event=watch-failed peer={} fd={} backend={}", peer.to_string(), fd,
                     loop_.backend());
       raw->shut();
       close(raw);

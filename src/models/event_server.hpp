@@ -4,10 +4,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "server/acceptor.hpp"
-#include "server/admission.hpp"
 #include "models/model.hpp"
 #include "reactor/event_loop.hpp"
+#include "server/acceptor.hpp"
+#include "server/admission.hpp"
+#include "server/work_pool.hpp"
 
 namespace nm {
 
@@ -20,8 +21,9 @@ class EventConnection;
 // bounded under a slow reader.
 class EventServer {
  public:
-  // `listener` must be non-blocking; it stays owned by the caller.
-  EventServer(EventLoop& loop, int listener, const ServerContext& context, Admission& admission);
+  // `listener` must be non-blocking; it and `pool` stay owned by the caller, and outlive this.
+  EventServer(EventLoop& loop, int listener, const ServerContext& context, Admission& admission,
+              WorkPool& pool);
   ~EventServer();
 
   // Until context.stop_fd becomes readable; then every connection is closed.
@@ -33,10 +35,15 @@ class EventServer {
   char* scratch() { return scratch_.get(); }
   static constexpr size_t kScratchSize = 64 * 1024;
   void close(EventConnection* connection);
+  // Runs `job` on the pool, then `done` on this loop's thread.
+  void submit_work(std::function<void()> job, std::function<void()> done) {
+    pool_.submit(std::move(job), inbox_, std::move(done));
+  }
 
  private:
   class ListenHandler;
   class StopHandler;
+  class InboxHandler;
   void accept_ready();
   // Out of descriptors: stop watching the listener for a moment instead of spinning on it.
   void pause_accepting();
@@ -48,6 +55,9 @@ class EventServer {
   Admission& admission_;
   std::unique_ptr<Handler> listen_handler_;
   std::unique_ptr<Handler> stop_handler_;
+  WorkPool& pool_;
+  std::shared_ptr<WorkInbox> inbox_ = std::make_shared<WorkInbox>();
+  std::unique_ptr<Handler> inbox_handler_;
   std::unordered_map<EventConnection*, std::unique_ptr<EventConnection>> connections_;
   std::vector<std::unique_ptr<EventConnection>> closed_;  // freed after the current dispatch
   std::unique_ptr<char[]> scratch_;                       // one read buffer for the whole loop

@@ -5,6 +5,7 @@
 
 #include "models/event_server.hpp"
 #include "models/factories.hpp"
+#include "net/logfmt.hpp"
 #include "net/socket.hpp"
 
 namespace nm {
@@ -39,16 +40,17 @@ class ReactorsModel final : public Model {
       listeners.push_back(listen_on(address, ListenOptions{context.options.backlog, true, true}));
     }
     Admission admission(context.options.max_clients, context.options.max_per_ip);
+    WorkPool pool;  // one for every loop: blocking work is rare, threads are not free
     std::vector<std::thread> threads;
     for (unsigned i = 0; i < loops; ++i) {
       int listener = i == 0 ? context.listener.get() : listeners[i - 1].get();
-      threads.emplace_back([&context, &admission, listener] {
+      threads.emplace_back([&context, &admission, &pool, listener] {
         try {
           EventLoop loop(make_epoll_poller(false));
-          EventServer server(loop, listener, context, admission);
+          EventServer server(loop, listener, context, admission, pool);
           server.run();
         } catch (const std::exception& e) {
-          spdlog::error("event loop: {}", e.what());
+          spdlog::error("event=loop-failed error={}", logfmt_value(e.what()));
         }
       });
     }

@@ -1,5 +1,7 @@
 #include "transfer/data_listener.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <random>
 #include <system_error>
 
@@ -32,6 +34,21 @@ Fd open_passive_listener(const PassiveRequest& request, PassiveResult* result) {
   }
   result->ok = false;
   return Fd();
+}
+
+bool data_peer_allowed(const Address& peer, const Address& control_peer) {
+  if (peer.same_host(control_peer)) return true;
+  spdlog::warn("event=data-refused from={} control_peer={}", peer.to_string(),
+               control_peer.to_string());
+  return false;
+}
+
+Fd accept_data_connection(int passive, const Address& control_peer) {
+  for (;;) {
+    Address from;
+    Fd data(accept_connection(passive, &from, true));
+    if (!data || data_peer_allowed(from, control_peer)) return data;
+  }
 }
 
 }  // namespace nm

@@ -10,9 +10,13 @@ namespace nm {
 Fd open_passive_listener(const PassiveRequest& request, PassiveResult* result);
 
 // True when a data connection from `peer` may be used by a session whose control peer is
-// `control_peer`: only the same host, so no one else can steal the transfer (RFC 2577).
-inline bool data_peer_allowed(const Address& peer, const Address& control_peer) {
-  return peer.same_host(control_peer);
-}
+// `control_peer`: only the same host, so no one else can steal the transfer (RFC 2577). A refusal
+// is logged; the caller closes that connection and goes on waiting for the right one.
+bool data_peer_allowed(const Address& peer, const Address& control_peer);
+
+// Takes the first waiting connection on the non-blocking `passive` listener that
+// data_peer_allowed(); refused ones are closed. An invalid Fd when none waits (errno EAGAIN) or
+// accept failed.
+Fd accept_data_connection(int passive, const Address& control_peer);
 
 }  // namespace nm

@@ -216,4 +216,20 @@ bool DataPump::copy_pipe_out(size_t size) {
   return true;
 }
 
+TransferResult DataPump::result(Outcome outcome) const {
+  using Status = TransferResult::Status;
+  switch (outcome) {
+    case Outcome::kDone:
+      return {Status::kOk, bytes_, 0};
+    case Outcome::kNetworkError:
+      return {Status::kConnectionLost, bytes_, error_};
+    case Outcome::kFileError:
+      return {Status::kFileError, bytes_, error_};
+    case Outcome::kWouldBlock:
+    case Outcome::kBudgetSpent:
+      break;
+  }
+  return {Status::kConnectionLost, bytes_, error_};  // not an end: a caller's bug
+}
+
 }  // namespace nm

@@ -30,6 +30,8 @@ class DataPump {
   Outcome step(int socket, size_t budget);
   uint64_t bytes() const { return bytes_; }
   int error() const { return error_; }
+  // What a step() that ended the transfer (kDone, kNetworkError, kFileError) means to the session.
+  TransferResult result(Outcome outcome) const;
 
  private:
   Outcome send_step(int socket, size_t budget);

@@ -3,9 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <atomic>
-#include <variant>
-
 #include "net/socket.hpp"
 #include "transfer/data_listener.hpp"
 #include "uring/server.hpp"
@@ -13,49 +10,44 @@
 namespace nm::uring {
 namespace {
 
-// The same marks as the epoll models, so every model bounds a slow reader alike.
-constexpr size_t kHighWater = 256 * 1024;
-constexpr size_t kLowWater = 64 * 1024;
 // Without a buffer pool each connection reads into its own buffer of this size.
 constexpr size_t kOwnBufferSize = 16 * 1024;
-// A timed-out connection gets this long to take its last words (FTP's 421) before it is cut.
-constexpr std::chrono::milliseconds kDrainGrace{2000};
 
-std::atomic<uint64_t> g_next_id{1};
-
-using Clock = std::chrono::steady_clock;
+using Clock = SessionHost::Clock;
+using Next = SessionHost::Next;
 
 }  // namespace
 
 Connection::Connection(Server& server, Fd fd, const Address& peer)
-    : server_(server), ring_(server.ring()), fd_(std::move(fd)), peer_(peer) {}
+    : server_(server),
+      ring_(server.ring()),
+      fd_(std::move(fd)),
+      peer_(peer),
+      host_(*this, server.context()) {}
 
 Connection::~Connection() = default;
 
 void Connection::open() {
   set_nodelay(fd_.get());
-  ConnectionInfo info{local_address(fd_.get()), peer_, g_next_id++};
-  session_ = server_.context().service->open(info);
-  last_active_ = Clock::now();
-  arm_idle_timer();
-  session_->start(out_);
+  host_.open(local_address(fd_.get()), peer_);
   settle();
 }
 
 void Connection::close() {
   if (closing_) return;
   closing_ = true;
+  *alive_ = false;
   if (transfer_) transfer_->stop(TransferResult::Status::kAborted);
   passive_.reset();
   ring_.cancel(recv_op_);
   ring_.cancel(send_op_);
-  ring_.cancel(idle_timer_.op);
+  ring_.cancel(timer_.op);
   ring_.cancel(delay_timer_.op);
   server_.closed(this);
 }
 
 bool Connection::quiescent() const {
-  return retired_.empty() && !recv_op_.busy && !send_op_.busy && !idle_timer_.op.busy &&
+  return retired_.empty() && !recv_op_.busy && !send_op_.busy && !timer_.op.busy &&
          !delay_timer_.op.busy;
 }
 
@@ -84,8 +76,8 @@ void Connection::complete(Operation& op, const io_uring_cqe& cqe) {
     case kSend:
       on_send(cqe.res);
       break;
-    case kIdle:
-      on_idle_timer(cqe.res);
+    case kTimer:
+      on_timer(cqe.res);
       break;
     case kDelay:
       on_delay(cqe.res);
@@ -122,7 +114,7 @@ void Connection::on_recv(const io_uring_cqe& cqe) {
   }
   if (res == -EINVAL && multishot_) {
     // This kernel has no multishot recv (before 6.0): one recv per read from now on.
-    spdlog::info("io_uring: no multishot recv here; arming one recv per read");
+    spdlog::info("event=uring-fallback feature=multishot-recv needs=6.0");
     server_.no_multishot_recv();
     settle();
     return;
@@ -132,15 +124,13 @@ void Connection::on_recv(const io_uring_cqe& cqe) {
     settle();
     return;
   }
-  if (res <= 0) {
-    // EOF or an error such as ECONNRESET: nothing more will come. What is queued still goes
-    // out if the peer only half-closed.
-    input_closed_ = true;
-    if (res < 0 || transfer_) {
-      close();
-    } else {
-      settle();
-    }
+  if (res < 0) {
+    close();  // ECONNRESET and the like: nothing can be sent either
+    return;
+  }
+  if (res == 0) {
+    host_.input_ended();
+    settle();
     return;
   }
   std::string_view bytes;
@@ -151,12 +141,7 @@ void Connection::on_recv(const io_uring_cqe& cqe) {
   } else {
     bytes = {own_buffer_.get(), static_cast<size_t>(res)};
   }
-  last_active_ = Clock::now();
-  if (delayed_) {
-    held_.append(bytes);
-  } else {
-    session_->receive(bytes, out_);
-  }
+  host_.received(bytes);
   if (pooled) server_.buffers().give_back(id);
   settle();
 }
@@ -164,8 +149,8 @@ void Connection::on_recv(const io_uring_cqe& cqe) {
 void Connection::send_more() {
   if (send_op_.busy) return;
   if (sending_.empty()) {
-    if (out_.empty()) return;
-    std::swap(out_, sending_);
+    if (host_.output().empty()) return;
+    std::swap(host_.output(), sending_);
   }
   io_uring_prep_send(ring_.prepare(send_op_), fd_.get(), sending_.data(), sending_.size(),
                      MSG_NOSIGNAL);
@@ -186,106 +171,74 @@ void Connection::on_send(int res) {
 }
 
 void Connection::settle() {
-  // Re-entrancy guard: a request may finish at once and call settle() from inside settle().
+  // Re-entrancy guard: a request may finish at once and report from inside a host call.
   if (settling_ || closing_) return;
   settling_ = true;
-  while (!closing_ && !delayed_) {
-    auto request = session_->take_request();
-    if (!request) break;
-    std::visit([this](auto& r) { execute(r); }, *request);
-  }
-  settling_ = false;
-  if (closing_) return;
   send_more();
-  bool finished = draining_ || session_->done() || (input_closed_ && !transfer_);
-  if (finished && unsent() == 0) {
+  Next next = host_.next();
+  settling_ = false;
+  if (next == Next::kCloseNow || (next == Next::kCloseWhenSent && unsent() == 0)) {
     close();
     return;
   }
-  if (unsent() >= kHighWater) {
-    paused_ = true;
-  } else if (unsent() <= kLowWater) {
-    paused_ = false;
-  }
-  bool want_input = !finished && !paused_ && !delayed_ && !input_closed_ && !starved_;
+  bool want_input = host_.wants_input(sending_.size()) && !starved_;
   if (want_input && !recv_op_.busy) {
     arm_recv();
   } else if (!want_input && recv_op_.busy && multishot_) {
     // A multishot recv would go on reading; what arrives before the cancel lands is still
-    // taken (held_ keeps it during a delay), a few pooled buffers at most.
+    // taken (the host holds it during a delay), a few pooled buffers at most.
     ring_.cancel(recv_op_);
   }
+  arm_timer();
 }
 
-void Connection::arm_idle_timer() {
-  auto timeout = server_.context().options.idle_timeout;
-  if (timeout.count() <= 0) return;
-  auto due = last_active_ + timeout - Clock::now();
-  ring_.arm_timer(idle_timer_, std::chrono::ceil<std::chrono::milliseconds>(due));
+void Connection::arm_timer() {
+  auto due = host_.deadline();
+  if (due == Clock::time_point::max()) return;
+  if (timer_.op.busy) {
+    // An earlier deadline (a transfer's data time-out, the drain grace) replaces the armed one:
+    // cancel it, and its completion arms the new one. A later one waits for the early firing.
+    if (due < timer_due_ && !timer_.op.cancelling) ring_.cancel(timer_.op);
+    return;
+  }
+  timer_due_ = due;
+  ring_.arm_timer(timer_, std::chrono::ceil<std::chrono::milliseconds>(due - Clock::now()));
 }
 
-void Connection::on_idle_timer(int res) {
-  if (res == -ECANCELED) return;
-  if (draining_) {
-    // The peer did not take the last words in time.
-    close();
-    return;
-  }
-  auto timeout = server_.context().options.idle_timeout;
-  // Activity moved last_active_ on since the timer was set: wait for the rest. A transfer in
-  // progress is activity too.
-  if (transfer_ || Clock::now() - last_active_ < timeout) {
-    if (transfer_) last_active_ = Clock::now();
-    arm_idle_timer();
-    return;
-  }
-  spdlog::info("{}: idle for {} s, closing", peer_.to_string(),
-               std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
-  session_->timed_out(out_);
-  draining_ = true;
-  ring_.arm_timer(idle_timer_, kDrainGrace);
+void Connection::on_timer(int res) {
+  if (res != -ECANCELED) host_.tick(Clock::now());
   settle();
 }
 
-void Connection::execute(DelayRequest& request) {
-  delayed_ = true;
-  ring_.arm_timer(delay_timer_, request.duration);
+void Connection::start_delay(std::chrono::milliseconds duration) {
+  ring_.arm_timer(delay_timer_, duration);
 }
 
 void Connection::on_delay(int res) {
   if (res == -ECANCELED) return;
-  delayed_ = false;
-  session_->delay_elapsed(out_);
-  if (!held_.empty()) {
-    Buffer input = std::move(held_);
-    held_ = Buffer();
-    session_->receive(input.view(), out_);
-  }
+  host_.delay_elapsed();
   settle();
 }
 
-void Connection::execute(PassiveRequest& request) {
+void Connection::run_work(std::function<void()> job) {
+  server_.submit_work(std::move(job), [this, alive = alive_] {
+    if (!*alive) return;
+    host_.work_done();
+    settle();
+  });
+}
+
+PassiveResult Connection::open_passive(const PassiveRequest& request) {
   PassiveResult result;
   passive_ = open_passive_listener(request, &result);
-  session_->passive_opened(result, out_);
+  return result;
 }
 
-void Connection::execute(ClosePassiveRequest&) {
-  if (!transfer_) passive_.reset();
+void Connection::stop_transfer(TransferResult::Status status) {
+  if (transfer_) transfer_->stop(status);
 }
 
-void Connection::execute(AbortRequest&) {
-  passive_.reset();
-  if (transfer_) transfer_->stop(TransferResult::Status::kAborted);
-}
-
-void Connection::execute(TransferRequest& request) {
-  if (transfer_) {
-    // The session sends one transfer at a time; a second is a bug there, not a reason to crash.
-    spdlog::error("{}: transfer requested while one is running", peer_.to_string());
-    session_->transfer_finished({TransferResult::Status::kNoConnection, 0, 0}, out_);
-    return;
-  }
+void Connection::start_transfer(TransferRequest request) {
   // The listener serves this transfer only; PORT mode drops it, as the other models do.
   Fd passive = request.active_target ? Fd() : std::move(passive_);
   passive_.reset();
@@ -300,14 +253,8 @@ void Connection::on_transfer_done(const TransferResult& result) {
   retired_.push_back(std::move(transfer_));
   server_.check_later(this);
   if (closing_) return;
-  session_->transfer_finished(result, out_);
+  host_.transfer_finished(result);
   settle();
-}
-
-// For now inline, as the blocking models do; the work pool replaces this.
-void Connection::execute(WorkRequest& request) {
-  request.job();
-  session_->work_done(out_);
 }
 
 }  // namespace nm::uring

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "net/logfmt.hpp"
 #include "net/socket.hpp"
 #include "uring/connection.hpp"
 
@@ -39,6 +40,7 @@ void Server::run() {
   // itself waits for readiness either way.
   set_nonblocking(listener_, true);
   io_uring_prep_poll_add(ring_.prepare(stop_op_), context_.stop_fd, POLLIN);
+  arm_inbox();
   arm_accept();
   while (!stopping_) {
     ring_.run_once(std::chrono::milliseconds(-1));
@@ -51,13 +53,14 @@ void Server::shut_down() {
   ring_.cancel(accept_op_);
   ring_.cancel(stop_op_);
   ring_.cancel(listener_ready_);
+  ring_.cancel(inbox_op_);
   for (auto& [raw, connection] : connections_) connection->close();
   after_batch();
   auto deadline = std::chrono::steady_clock::now() + kShutdownWait;
-  while (!connections_.empty() || accept_op_.busy || stop_op_.busy || listener_ready_.busy) {
+  while (!connections_.empty() || accept_op_.busy || stop_op_.busy || listener_ready_.busy ||
+         inbox_op_.busy) {
     if (std::chrono::steady_clock::now() > deadline) {
-      spdlog::warn("io_uring: {} connections still had operations in flight at shutdown",
-                   connections_.size());
+      spdlog::warn("event=shutdown-incomplete model=uring connections={}", connections_.size());
       break;
     }
     ring_.run_once(std::chrono::milliseconds(100));
@@ -78,8 +81,17 @@ void Server::arm_accept() {
   }
 }
 
+void Server::arm_inbox() {
+  io_uring_prep_poll_add(ring_.prepare(inbox_op_), inbox_->fd(), POLLIN);
+}
+
 void Server::complete(Operation& op, const io_uring_cqe& cqe) {
   switch (op.kind) {
+    case kInbox:
+      if (cqe.res == -ECANCELED || stopping_) break;
+      inbox_->drain();
+      arm_inbox();
+      break;
     case kStop:
       if (cqe.res != -ECANCELED) stopping_ = true;
       break;
@@ -98,9 +110,7 @@ void Server::on_accept(const io_uring_cqe& cqe) {
   if (res >= 0) {
     admit(res, multishot_ ? peer_address(res) : accept_peer_);
   } else if (res == -EINVAL && multishot_) {
-    spdlog::warn(
-        "io_uring: this kernel has no multishot accept (needs 5.19); "
-        "falling back to one accept request per connection");
+    spdlog::warn("event=uring-fallback feature=multishot-accept needs=5.19");
     multishot_ = false;
   } else if (res == -EINVAL) {
     // Not even single-shot accept (before 5.5): retrying would spin on the same answer.
@@ -115,7 +125,7 @@ void Server::on_accept(const io_uring_cqe& cqe) {
   } else if (res == -ECANCELED || stopping_) {
     return;
   } else if (!is_transient_accept_error(-res) && res != -EAGAIN) {
-    spdlog::error("accept: {}", errno_text(-res));
+    spdlog::error("event=accept-failed error={}", logfmt_value(errno_text(-res)));
   }
   if (rearm && !stopping_) arm_accept();
 }
@@ -136,7 +146,7 @@ void Server::admit(int fd, Address peer) {
     return;
   }
   if (!admission_.admit(peer)) {
-    spdlog::warn("refused {}: too many connections", peer.to_string());
+    spdlog::warn("event=refused peer={} reason=limit", peer.to_string());
     refuse_connection(fd, context_.service->refusal());
     return;
   }
@@ -146,7 +156,8 @@ void Server::admit(int fd, Address peer) {
   try {
     raw->open();
   } catch (const std::exception& e) {
-    spdlog::error("connection from {}: {}", peer.to_string(), e.what());
+    spdlog::error("event=connection-failed peer={} error={}", peer.to_string(),
+                  logfmt_value(e.what()));
     raw->close();
   }
 }

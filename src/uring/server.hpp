@@ -7,6 +7,7 @@
 #include "server/acceptor.hpp"
 #include "server/admission.hpp"
 #include "server/context.hpp"
+#include "server/work_pool.hpp"
 #include "uring/recv_buffers.hpp"
 #include "uring/ring.hpp"
 
@@ -36,13 +37,19 @@ class Server final : public Completion {
   void closed(Connection* connection);
   // Visit the connection after this batch of completions (Connection::after_batch).
   void check_later(Connection* connection);
+  // Runs `job` on the pool, then `done` on the ring's thread (the inbox's eventfd is polled
+  // through the ring, so its wake-up is one more completion).
+  void submit_work(std::function<void()> job, std::function<void()> done) {
+    pool_.submit(std::move(job), inbox_, std::move(done));
+  }
 
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kAccept, kStop, kListenerReady };
+  enum Kind : uint8_t { kAccept, kStop, kListenerReady, kInbox };
 
   void arm_accept();
+  void arm_inbox();
   void on_accept(const io_uring_cqe& cqe);
   void on_listener_ready();
   void admit(int fd, Address peer);
@@ -62,6 +69,9 @@ class Server final : public Completion {
   Operation accept_op_{this, kAccept};
   Operation stop_op_{this, kStop};
   Operation listener_ready_{this, kListenerReady};  // out of descriptors: wait for a client
+  WorkPool pool_;
+  std::shared_ptr<WorkInbox> inbox_ = std::make_shared<WorkInbox>();
+  Operation inbox_op_{this, kInbox};
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> later_;
 };

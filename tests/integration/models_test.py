@@ -325,7 +325,7 @@ class ModelTest(unittest.TestCase):
             for c in clients:
                 c.close()
             self.assertEqual(srv.stop(), 0)
-            self.assertIn("cannot watch descriptor", srv.stderr_text)
+            self.assertIn("event=watch-failed", srv.stderr_text)
 
     def test_thread_pool_refuses_when_queue_is_full(self):
         if MODEL != "thread-pool":

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "net/address.hpp"
+#include "net/buffer.hpp"
+#include "server/context.hpp"
+#include "session/session.hpp"
+
+namespace nm {
+
+// What a connection does with its session, written once for the three drivers (blocking, event
+// loop, io_uring), which keep only their I/O. It owns the session and its output; it never
+// touches a descriptor, so unit tests drive it with a scripted session and a fake driver.
+// Owned by one driver object and called only from that driver's thread.
+//
+// Theory of operation. The driver feeds it what the peer sent (received, input_ended), the ends
+// of the work it asked for (transfer_finished, delay_elapsed, work_done, data_progress) and the
+// time (tick, at deadline()). After each call the host has run the session's requests, in order,
+// asking the driver to do the I/O they need (Driver), and appended the session's replies to
+// output(). The driver then sends output(), reads the control connection only while
+// wants_input() says so, and acts on next():
+//   kServe          go on;
+//   kCloseWhenSent  the session is over (QUIT, a time-out's 421, the peer's EOF): close once
+//                   output() is empty, or at once when tick() gives up on a peer that does not
+//                   read its last words within kDrainGrace;
+//   kCloseNow       close without sending (the peer left in the middle of a transfer).
+// Policy that lives here and nowhere else: the request loop; one transfer at a time; ABOR of a
+// running transfer versus of a mere listener; input held during a failed-login delay; the
+// high/low-water marks on unsent output; the idle time-out (a running transfer is activity) and
+// the data time-out (a transfer that moves nothing); the connection id.
+class SessionHost {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Past kHighWater bytes of unsent output the connection is not read; below kLowWater it is
+  // again, so memory stays bounded under a peer that never reads.
+  static constexpr size_t kHighWater = 256 * 1024;
+  static constexpr size_t kLowWater = 64 * 1024;
+  // A timed-out connection gets this long to take its last words (FTP's 421) before it is cut.
+  static constexpr std::chrono::milliseconds kDrainGrace{2000};
+
+  enum class Next { kServe, kCloseWhenSent, kCloseNow };
+
+  // The driver's half: the I/O that requests need. Called from inside SessionHost's methods, on
+  // the driver's thread; a driver may report back (transfer_finished and the like) from inside
+  // these calls or later.
+  class Driver {
+   public:
+    virtual ~Driver() = default;
+    virtual PassiveResult open_passive(const PassiveRequest& request) = 0;
+    virtual void close_passive() = 0;
+    // Opens the data connection and moves the bytes; ends with transfer_finished().
+    virtual void start_transfer(TransferRequest request) = 0;
+    // ABOR or a data time-out: the running transfer ends with `status`, now or soon.
+    virtual void stop_transfer(TransferResult::Status status) = 0;
+    // Calls delay_elapsed() after `duration`.
+    virtual void start_delay(std::chrono::milliseconds duration) = 0;
+    // Runs `job` where it blocks no other session, then calls work_done().
+    virtual void run_work(std::function<void()> job) = 0;
+  };
+
+  SessionHost(Driver& driver, const ServerContext& context);
+  ~SessionHost();
+  SessionHost(const SessionHost&) = delete;
+  SessionHost& operator=(const SessionHost&) = delete;
+
+  // Opens the session and runs its greeting.
+  void open(const Address& local, const Address& peer);
+
+  void received(std::string_view bytes);
+  void input_ended();
+  void transfer_finished(const TransferResult& result);
+  void delay_elapsed();
+  void work_done();
+  void data_progress() { last_data_ = Clock::now(); }
+  // When tick() next has something to decide (Clock::time_point::max(): nothing).
+  Clock::time_point deadline() const;
+  void tick(Clock::time_point now);
+
+  Buffer& output() { return out_; }
+  const Buffer& output() const { return out_; }
+  // `in_flight`: bytes the driver took out of output() and has not seen sent yet.
+  bool wants_input(size_t in_flight = 0);
+  Next next() const;
+
+  bool transfer_active() const { return transfer_active_; }
+  bool work_pending() const { return working_; }
+  uint64_t id() const { return id_; }
+  const Address& peer() const { return peer_; }
+
+ private:
+  void settle();
+  void execute(PassiveRequest& request);
+  void execute(TransferRequest& request);
+  void execute(AbortRequest& request);
+  void execute(ClosePassiveRequest& request);
+  void execute(DelayRequest& request);
+  void execute(WorkRequest& request);
+  void stop_transfer(TransferResult::Status status);
+
+  Driver& driver_;
+  const ServerContext& context_;
+  std::unique_ptr<Session> session_;
+  Buffer out_;
+  Buffer held_;  // input that arrived while a delay holds the session's input
+  Address peer_;
+  uint64_t id_ = 0;
+  Clock::time_point last_active_;
+  Clock::time_point last_data_;
+  Clock::time_point drain_until_;
+  bool settling_ = false;
+  bool paused_ = false;  // output above the high-water mark
+  bool delayed_ = false;
+  bool working_ = false;
+  bool transfer_active_ = false;
+  bool stopping_transfer_ = false;
+  bool input_closed_ = false;
+  bool abandoned_ = false;  // EOF during a transfer: close now
+  bool draining_ = false;   // timed out: last words, then close
+  bool drain_expired_ = false;
+};
+
+}  // namespace nm
