@@ -38,6 +38,16 @@ void add_common(CLI::App* cmd, CommonArgs* args) {
   cmd->add_flag("--csv", args->csv, "Results as CSV: a header line and one row")->excludes(json);
 }
 
+// The measured window of the closed-loop modes.
+void add_duration(CLI::App* cmd, double* duration, double* warmup) {
+  cmd->add_option("-d,--duration", *duration, "Seconds measured")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", *warmup, "Seconds run before measuring")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
 void add_echo(CLI::App* bench_cmd, int* exit_code) {
   auto args = std::make_shared<CommonArgs>();
   args->mode.host = "127.0.0.1:7007";
@@ -51,12 +61,7 @@ void add_echo(CLI::App* bench_cmd, int* exit_code) {
   cmd->add_option("-s,--size", options->size, "Message size in bytes")
       ->capture_default_str()
       ->check(CLI::Range(1, 64 << 20));
-  cmd->add_option("-d,--duration", options->duration, "Seconds measured")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", options->warmup, "Seconds run before measuring")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_duration(cmd, &options->duration, &options->warmup);
   cmd->callback([args, options, exit_code] {
     *exit_code = bench::run_echo_mode(args->resolved(), *options);
   });
@@ -74,12 +79,7 @@ void add_ftp_sessions(CLI::App* bench_cmd, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--file", options->file, "Small file each session RETRs")->capture_default_str();
-  cmd->add_option("-d,--duration", options->duration, "Seconds measured")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", options->warmup, "Seconds run before measuring")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_duration(cmd, &options->duration, &options->warmup);
   cmd->add_flag("--login-storm", *storm,
                 "Instead: N clients connect and log in at once; seconds until all are in");
   cmd->add_option("--timeout", *timeout, "--login-storm: give up after this many seconds")

@@ -129,7 +129,16 @@ class Watcher {
     if (error_.empty()) conn_->quit();
   }
 
-  const Histogram& waits() const { return waits_; }
+  // The waits of the NOOPs sent up to `end_ns`: clients the server never accepted (past a short
+  // listen backlog) keep the storm running until its timeout, and the NOOPs of that idle tail
+  // would dilute the figures of the storm itself.
+  Histogram waits_until(uint64_t end_ns) const {
+    Histogram waits;
+    for (const auto& s : samples_) {
+      if (s.sent_ns <= end_ns) waits.record(s.wait_ns);
+    }
+    return waits;
+  }
   const std::string& error() const { return error_; }
 
  private:
@@ -139,7 +148,7 @@ class Watcher {
       while (!stop_) {
         uint64_t sent = now_ns();
         auto reply = conn_->send("NOOP");
-        waits_.record(now_ns() - sent);
+        samples_.push_back({sent, now_ns() - sent});
         if (!reply.ok()) throw std::runtime_error("NOOP: " + reply.text());
         // A late reply is followed by the next NOOP at once, not by a burst catching up.
         next = std::max(next + interval_, Clock::now());
@@ -153,7 +162,11 @@ class Watcher {
   Clock::duration interval_;
   std::unique_ptr<client::FtpConnection> conn_;
   std::atomic<bool> stop_{false};
-  Histogram waits_;
+  struct Sample {
+    uint64_t sent_ns;
+    uint64_t wait_ns;
+  };
+  std::vector<Sample> samples_;  // read once the thread has ended
   std::string error_;
   std::thread thread_;
 };
@@ -187,7 +200,7 @@ WatchedStormResult run_watched_login_storm(const Target& target,
   r.clients = options.clients;
   r.logged_in = static_cast<int>(counters.sessions);
   r.seconds = counters.sessions ? static_cast<double>(counters.last_end_ns - start) / 1e9 : 0;
-  r.watch_ns = watcher.waits();
+  r.watch_ns = watcher.waits_until(counters.sessions ? counters.last_end_ns : UINT64_MAX);
   r.watcher_error = watcher.error();
   r.errors = counters.errors;
   if (!r.watcher_error.empty()) r.errors.insert(r.errors.begin(), r.watcher_error);

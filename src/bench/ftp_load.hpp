@@ -53,8 +53,9 @@ struct WatchedStormResult {
   int clients = 0;
   int logged_in = 0;   // USER, PASS (230) and QUIT answered
   double seconds = 0;  // from the first connect to the last QUIT's reply
-  // How long each of the watcher's NOOPs waited for its reply, from its send to its reply. A
-  // server that checks passwords on the loop serving the watcher shows the hashing time here.
+  // How long each of the watcher's NOOPs sent during the storm (up to the last QUIT's reply)
+  // waited for its reply. A server that checks passwords on the loop serving the watcher shows
+  // the hashing time here.
   Histogram watch_ns;
   std::string watcher_error;  // empty while the watcher stayed logged in and answered
   int64_t listen_overflows = -1;
