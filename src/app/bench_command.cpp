@@ -1,95 +1,56 @@
-#include <functional>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "app/commands.hpp"
-#include "bench/echo_load.hpp"
-#include "bench/event_loop.hpp"
-#include "bench/ftp_load.hpp"
-#include "bench/idle_load.hpp"
-#include "bench/report.hpp"
+#include "bench/modes.hpp"
 
 namespace nm {
 namespace {
 
-using bench::Report;
+using bench::ModeOptions;
 
 struct CommonArgs {
-  std::string host = "127.0.0.1:2121";
-  std::string user = "anonymous";
-  std::string password = "bench@";
-  int server_pid = 0;
-  int threads = 0;
+  ModeOptions mode;
   bool json = false;
   bool csv = false;
-  std::string label;
+
+  // The options as the bench layer takes them, the output format read from the flags.
+  const ModeOptions& resolved() {
+    mode.format = json  ? bench::OutputFormat::kJson
+                  : csv ? bench::OutputFormat::kCsv
+                        : bench::OutputFormat::kTable;
+    return mode;
+  }
 };
 
-bench::Target make_target(const CommonArgs& args) {
-  auto address = Address::parse(args.host);
-  if (!address) throw std::runtime_error("--host wants HOST:PORT, got '" + args.host + "'");
-  bench::Target target;
-  target.address = *address;
-  target.user = args.user;
-  target.password = args.password;
-  target.server_pid = args.server_pid;
-  target.threads = args.threads;
-  return target;
-}
-
 void add_common(CLI::App* cmd, CommonArgs* args) {
-  cmd->add_option("--host", args->host, "Server to load, HOST:PORT")->capture_default_str();
-  cmd->add_option("--user", args->user, "FTP user")->capture_default_str();
-  cmd->add_option("--password", args->password, "FTP password")->capture_default_str();
-  cmd->add_option("--server-pid", args->server_pid,
+  ModeOptions& m = args->mode;
+  cmd->add_option("--host", m.host, "Server to load, HOST:PORT")->capture_default_str();
+  cmd->add_option("--user", m.user, "FTP user")->capture_default_str();
+  cmd->add_option("--password", m.password, "FTP password")->capture_default_str();
+  cmd->add_option("--server-pid", m.server_pid,
                   "Report the CPU and memory of this process and its descendants");
-  cmd->add_option("--threads", args->threads, "Load threads (default: one per core)");
-  cmd->add_option("--label", args->label, "Text copied into the results (e.g. the server name)");
+  cmd->add_option("--threads", m.threads, "Load threads (default: one per core)");
+  cmd->add_option("--label", m.label, "Text copied into the results (e.g. the server name)");
   auto* json = cmd->add_flag("--json", args->json, "Results as one JSON object");
   cmd->add_flag("--csv", args->csv, "Results as CSV: a header line and one row")->excludes(json);
 }
 
-void print(const CommonArgs& args, const Report& report) {
-  if (args.json) {
-    report.print_json(std::cout);
-  } else if (args.csv) {
-    report.print_csv(std::cout);
-  } else {
-    report.print_table(std::cout);
-  }
-  std::cout.flush();
-}
-
-Report start_report(const CommonArgs& args, const char* mode) {
-  Report report;
-  report.add_text("mode", mode);
-  if (!args.label.empty()) report.add_text("label", args.label);
-  report.add_text("host", args.host);
-  return report;
-}
-
-// Runs a mode, turning its exceptions into a message and exit code 1.
-void guarded(int* exit_code, const std::function<int()>& body) {
-  try {
-    bench::raise_fd_limit();
-    *exit_code = body();
-  } catch (const std::exception& e) {
-    std::cerr << "netmodels bench: " << e.what() << "\n";
-    *exit_code = 1;
-  }
-}
-
-void add_server_cpu(Report& report, double cpu_seconds, double operations, const char* per) {
-  if (cpu_seconds < 0) return;
-  report.add("server_cpu_s", cpu_seconds, "s", 2);
-  double per_million = operations > 0 ? cpu_seconds / operations * 1e6 : 0;
-  report.add(std::string("server_cpu_s_per_million_") + per, per_million, "s", 3);
+// The measured window of the closed-loop modes.
+void add_duration(CLI::App* cmd, double* duration, double* warmup) {
+  cmd->add_option("-d,--duration", *duration, "Seconds measured")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", *warmup, "Seconds run before measuring")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 }
 
 void add_echo(CLI::App* bench_cmd, int* exit_code) {
   auto args = std::make_shared<CommonArgs>();
-  args->host = "127.0.0.1:7007";
+  args->mode.host = "127.0.0.1:7007";
   auto options = std::make_shared<bench::EchoOptions>();
   auto* cmd = bench_cmd->add_subcommand(
       "echo", "N connections each sending a message and awaiting its echo, for T seconds");
@@ -100,41 +61,10 @@ void add_echo(CLI::App* bench_cmd, int* exit_code) {
   cmd->add_option("-s,--size", options->size, "Message size in bytes")
       ->capture_default_str()
       ->check(CLI::Range(1, 64 << 20));
-  cmd->add_option("-d,--duration", options->duration, "Seconds measured")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", options->warmup, "Seconds run before measuring")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_duration(cmd, &options->duration, &options->warmup);
   cmd->callback([args, options, exit_code] {
-    guarded(exit_code, [&] {
-      auto r = bench::run_echo(make_target(*args), *options);
-      auto report = start_report(*args, "echo");
-      report.add("connections", options->connections, "", 0);
-      report.add("size", static_cast<double>(options->size), "B", 0);
-      report.add("seconds", r.seconds, "s", 2);
-      report.add("messages", static_cast<double>(r.messages), "", 0);
-      report.add("messages_per_s", r.messages / r.seconds, "msg/s", 0);
-      report.add("mib_per_s",
-                 r.messages * static_cast<double>(options->size) / r.seconds / (1024.0 * 1024.0),
-                 "MiB/s", 2);
-      report.add("p50_us", r.latency.percentile(50) / 1e3, "us", 1);
-      report.add("p99_us", r.latency.percentile(99) / 1e3, "us", 1);
-      report.add("p999_us", r.latency.percentile(99.9) / 1e3, "us", 1);
-      report.add("max_us", static_cast<double>(r.latency.max()) / 1e3, "us", 1);
-      report.add("connected", r.connected, "", 0);
-      report.add("served", r.served, "", 0);
-      report.add("connect_failures", r.connect_failures, "", 0);
-      report.add("broken", r.broken, "", 0);
-      add_server_cpu(report, r.server_cpu_seconds, static_cast<double>(r.messages), "msgs");
-      print(*args, report);
-      return r.messages > 0 ? 0 : 1;
-    });
+    *exit_code = bench::run_echo_mode(args->resolved(), *options);
   });
-}
-
-void add_failures(Report& report, uint64_t failures) {
-  report.add("failures", static_cast<double>(failures), "", 0);
 }
 
 void add_ftp_sessions(CLI::App* bench_cmd, int* exit_code) {
@@ -149,46 +79,37 @@ void add_ftp_sessions(CLI::App* bench_cmd, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--file", options->file, "Small file each session RETRs")->capture_default_str();
-  cmd->add_option("-d,--duration", options->duration, "Seconds measured")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", options->warmup, "Seconds run before measuring")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_duration(cmd, &options->duration, &options->warmup);
   cmd->add_flag("--login-storm", *storm,
                 "Instead: N clients connect and log in at once; seconds until all are in");
   cmd->add_option("--timeout", *timeout, "--login-storm: give up after this many seconds")
       ->capture_default_str();
   cmd->callback([args, options, storm, timeout, exit_code] {
-    guarded(exit_code, [&] {
-      auto target = make_target(*args);
-      if (*storm) {
-        auto r = bench::run_login_storm(target, options->clients, *timeout);
-        auto report = start_report(*args, "login-storm");
-        report.add("connections", r.clients, "", 0);
-        report.add("logged_in", r.logged_in, "", 0);
-        report.add("login_storm_s", r.seconds, "s", 3);
-        add_failures(report, r.failures);
-        if (r.listen_overflows >= 0) {
-          report.add("listen_overflows", static_cast<double>(r.listen_overflows), "", 0);
-        }
-        print(*args, report);
-        return r.logged_in == r.clients ? 0 : 1;
-      }
-      auto r = bench::run_ftp_sessions(target, *options);
-      auto report = start_report(*args, "ftp-sessions");
-      report.add("connections", options->clients, "", 0);
-      report.add("seconds", r.seconds, "s", 2);
-      report.add("sessions", static_cast<double>(r.sessions), "", 0);
-      report.add("sessions_per_s", r.sessions / r.seconds, "sessions/s", 1);
-      report.add("p50_ms", r.session_ns.percentile(50) / 1e6, "ms", 2);
-      report.add("p99_ms", r.session_ns.percentile(99) / 1e6, "ms", 2);
-      report.add("max_ms", static_cast<double>(r.session_ns.max()) / 1e6, "ms", 2);
-      add_failures(report, r.failures);
-      add_server_cpu(report, r.server_cpu_seconds, static_cast<double>(r.sessions), "sessions");
-      print(*args, report);
-      return r.sessions > 0 ? 0 : 1;
-    });
+    *exit_code = *storm ? bench::run_login_storm_mode(args->resolved(), options->clients, *timeout)
+                        : bench::run_ftp_sessions_mode(args->resolved(), *options);
+  });
+}
+
+void add_ftp_login_storm(CLI::App* bench_cmd, int* exit_code) {
+  auto args = std::make_shared<CommonArgs>();
+  auto options = std::make_shared<bench::WatchedStormOptions>();
+  auto* cmd = bench_cmd->add_subcommand(
+      "ftp-login-storm",
+      "A logged-in watcher sends NOOP every interval while N clients log in at once and QUIT: "
+      "how long the storm takes and how long the watcher waits");
+  add_common(cmd, args.get());
+  cmd->add_option("-c,--connections,--clients", options->clients, "Clients logging in at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--watch-interval-ms", options->watch_interval_ms,
+                  "The watcher's NOOP period, in milliseconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 60000.0));
+  cmd->add_option("--timeout", options->timeout, "Give up after this many seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->callback([args, options, exit_code] {
+    *exit_code = bench::run_watched_storm_mode(args->resolved(), *options);
   });
 }
 
@@ -228,42 +149,20 @@ void add_ftp_transfer(CLI::App* bench_cmd, int* exit_code) {
   cmd->add_option("--timeout", options->timeout, "Give up after this many seconds")
       ->capture_default_str();
   cmd->callback([args, options, size, parallel, parallel_file, exit_code] {
-    guarded(exit_code, [&] {
-      auto target = make_target(*args);
-      constexpr double kMiB = 1024.0 * 1024.0;
-      if (*parallel > 0) {
-        auto r = bench::run_parallel_retr(target, *parallel, *parallel_file, options->timeout);
-        auto report = start_report(*args, "ftp-parallel");
-        report.add("connections", *parallel, "", 0);
-        report.add("transfers", r.transfers, "", 0);
-        report.add("parallel_s", r.seconds, "s", 3);
-        report.add("parallel_mib_per_s", r.seconds > 0 ? r.bytes / kMiB / r.seconds : 0, "MiB/s",
-                   1);
-        add_failures(report, r.failures);
-        print(*args, report);
-        return r.transfers == *parallel ? 0 : 1;
-      }
+    if (*parallel > 0) {
+      *exit_code =
+          bench::run_parallel_mode(args->resolved(), *parallel, *parallel_file, options->timeout);
+      return;
+    }
+    try {
       options->stor_bytes = parse_size(*size);
-      auto r = bench::run_transfer(target, *options);
-      auto report = start_report(*args, "ftp-transfer");
-      report.add("retr_mib", r.retr_bytes / kMiB, "MiB", 1);
-      report.add("retr_s", r.retr_seconds, "s", 3);
-      report.add("retr_mib_per_s", r.retr_seconds > 0 ? r.retr_bytes / kMiB / r.retr_seconds : 0,
-                 "MiB/s", 1);
-      report.add("stor_mib", r.stor_bytes / kMiB, "MiB", 1);
-      report.add("stor_s", r.stor_seconds, "s", 3);
-      report.add("stor_mib_per_s", r.stor_seconds > 0 ? r.stor_bytes / kMiB / r.stor_seconds : 0,
-                 "MiB/s", 1);
-      add_failures(report, r.failures);
-      print(*args, report);
-      return r.failures == 0 && r.retr_bytes > 0 && r.stor_bytes > 0 ? 0 : 1;
-    });
+    } catch (const std::exception& e) {
+      std::cerr << "netmodels bench: " << e.what() << "\n";
+      *exit_code = 1;
+      return;
+    }
+    *exit_code = bench::run_transfer_mode(args->resolved(), *options);
   });
-}
-
-void add_ftp_commands(CLI::App* bench_cmd, int* exit_code) {
-  add_ftp_sessions(bench_cmd, exit_code);
-  add_ftp_transfer(bench_cmd, exit_code);
 }
 
 void add_idle(CLI::App* bench_cmd, int* exit_code) {
@@ -282,32 +181,8 @@ void add_idle(CLI::App* bench_cmd, int* exit_code) {
   cmd->add_option("--timeout", options->timeout, "Seconds to open them, and again to check them")
       ->capture_default_str();
   cmd->callback([args, options, protocol, exit_code] {
-    guarded(exit_code, [&] {
-      options->protocol =
-          *protocol == "ftp" ? bench::IdleProtocol::kFtp : bench::IdleProtocol::kEcho;
-      auto target = make_target(*args);
-      auto r = bench::run_idle(target, *options);
-      auto report = start_report(*args, "idle");
-      report.add_text("protocol", *protocol);
-      report.add("connections", options->connections, "", 0);
-      report.add("opened", r.opened, "", 0);
-      report.add("answered", r.answered, "", 0);
-      report.add("open_s", r.open_seconds, "s", 2);
-      add_failures(report, r.failures);
-      if (args->server_pid && r.before.processes > 0) {
-        // Both readings on the same basis, chosen by what the server became under load.
-        bool tree = r.after.processes > 1 || r.before.processes > 1;
-        report.add("server_processes", r.after.processes, "", 0);
-        report.add("server_kib_before", static_cast<double>(r.before.memory_kib(tree)), "KiB", 0);
-        report.add("server_kib_after", static_cast<double>(r.after.memory_kib(tree)), "KiB", 0);
-        report.add_text("memory_basis", tree ? "pss" : "rss");
-        double grown = static_cast<double>(r.after.memory_kib(tree)) -
-                       static_cast<double>(r.before.memory_kib(tree));
-        report.add("bytes_per_connection", r.opened ? grown * 1024.0 / r.opened : 0, "B", 0);
-      }
-      print(*args, report);
-      return r.answered == options->connections ? 0 : 1;
-    });
+    options->protocol = *protocol == "ftp" ? bench::IdleProtocol::kFtp : bench::IdleProtocol::kEcho;
+    *exit_code = bench::run_idle_mode(args->resolved(), *options);
   });
 }
 
@@ -318,7 +193,9 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       "bench", "The load generator: measures netmodels and any other server the same way");
   cmd->require_subcommand(1);
   add_echo(cmd, exit_code);
-  add_ftp_commands(cmd, exit_code);
+  add_ftp_sessions(cmd, exit_code);
+  add_ftp_login_storm(cmd, exit_code);
+  add_ftp_transfer(cmd, exit_code);
   add_idle(cmd, exit_code);
 }
 

@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
+#include "client/data_address.hpp"
+#include "client/ftp_reply.hpp"
 #include "net/socket.hpp"
 
 namespace nm::bench {
@@ -14,10 +17,6 @@ namespace {
 
 constexpr size_t kChunk = 256 * 1024;
 constexpr size_t kKeepErrors = 5;
-
-bool is_digits(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 // Whether a socket answered EAGAIN (true) or something worse (false): n < 0 only.
 bool would_block() {
@@ -46,63 +45,6 @@ void reset_instead_of_fin(int fd) {
 }
 
 }  // namespace
-
-bool ReplyReader::next(std::string_view input, int* code, std::string* text) {
-  buffer_.append(input);
-  for (;;) {
-    auto end = buffer_.find('\n');
-    if (end == std::string::npos) return false;
-    std::string line = buffer_.substr(0, end);
-    buffer_.erase(0, end + 1);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    bool numbered = line.size() >= 3 && is_digits(std::string_view(line).substr(0, 3));
-    int line_code = numbered ? std::stoi(line.substr(0, 3)) : 0;
-    char mark = line.size() > 3 ? line[3] : ' ';
-    if (multiline_code_ != 0) {
-      if (line_code == multiline_code_ && mark == ' ') {
-        multiline_code_ = 0;
-        *code = line_code;
-        *text = std::move(line);
-        return true;
-      }
-      continue;
-    }
-    if (!numbered) continue;  // stray text outside a reply: ignored, as clients do
-    if (mark == '-') {
-      multiline_code_ = line_code;
-      continue;
-    }
-    *code = line_code;
-    *text = std::move(line);
-    return true;
-  }
-}
-
-uint16_t parse_pasv_port(std::string_view text) {
-  auto open = text.find('(');
-  std::string_view numbers = open == std::string_view::npos
-                                 ? text.substr(std::min<size_t>(4, text.size()))
-                                 : text.substr(open + 1);
-  unsigned values[6];
-  int found = 0;
-  unsigned current = 0;
-  bool in_number = false;
-  for (char c : numbers) {
-    if (c >= '0' && c <= '9') {
-      current = current * 10 + static_cast<unsigned>(c - '0');
-      in_number = true;
-      if (current > 255) return 0;
-    } else if (in_number) {
-      values[found++] = current;
-      current = 0;
-      in_number = false;
-      if (found == 6) break;
-    }
-  }
-  if (in_number && found < 6) values[found++] = current;
-  if (found < 6) return 0;
-  return static_cast<uint16_t>(values[4] * 256 + values[5]);
-}
 
 void FtpCounters::merge(const FtpCounters& o) {
   sessions += o.sessions;
@@ -151,7 +93,7 @@ struct FtpClient {
   Fd control;
   Fd data;
   Phase phase = Phase::kIdle;
-  ReplyReader replies;
+  client::ReplyParser replies;
   std::string pending;  // control bytes not yet accepted by the socket
   size_t step = 0;
   // Bumped by every new control connection: a handler that ended a session and started the next
@@ -215,7 +157,7 @@ struct FtpClient {
       control.reset();
     }
     pending.clear();
-    replies = ReplyReader();
+    replies.reset();
   }
 
   void fail(const std::string& why) {
@@ -322,11 +264,11 @@ struct FtpClient {
       if (!control) return;
     }
     if (phase == Phase::kConnecting) return;
-    char buffer[4096];
     const uint64_t mine = generation;
     auto still_mine = [&] { return control && generation == mine; };
     for (;;) {
-      ssize_t n = ::recv(control.get(), buffer, sizeof(buffer), 0);
+      constexpr size_t kRead = 4096;
+      ssize_t n = ::recv(control.get(), replies.reserve(kRead), kRead, 0);
       if (n == 0) {
         // The server may close right after answering QUIT.
         if (phase == Phase::kQuit) return end_script();
@@ -336,12 +278,16 @@ struct FtpClient {
         if (would_block()) return;
         return fail(fmt::format("control recv: {}", std::strerror(errno)));
       }
-      int code = 0;
-      std::string text;
-      std::string_view input(buffer, static_cast<size_t>(n));
-      while (still_mine() && replies.next(input, &code, &text)) {
-        input = {};
-        on_reply(code, text);
+      replies.commit(static_cast<size_t>(n));
+      while (still_mine()) {
+        std::optional<client::Reply> reply;
+        try {
+          reply = replies.next();
+        } catch (const client::ProtocolError& e) {
+          return fail(e.what());
+        }
+        if (!reply) break;
+        on_reply(reply->code, reply->lines.back());
       }
       if (!still_mine()) return;
     }
@@ -390,10 +336,13 @@ struct FtpClient {
   }
 
   void open_data(const std::string& text) {
-    uint16_t port = parse_pasv_port(text);
-    if (port == 0) return fail("unreadable PASV reply: " + text);
+    // The host in the reply is ignored: the data connection goes to the control connection's
+    // host, as curl does by default, so a server announcing a wrong address is measured all the
+    // same.
+    auto announced = client::parse_pasv_reply(text);
+    if (!announced) return fail("unreadable PASV reply: " + text);
     Address address = worker->target_.address;
-    address.set_port(port);
+    address.set_port(announced->port);
     data = connect_to(address, true);
     if (!data) return fail(fmt::format("data connect: {}", std::strerror(errno)));
     data_connected = data_done = reply_done = preliminary_seen = false;
@@ -489,7 +438,7 @@ struct FtpClient {
 };
 
 FtpWorker::FtpWorker(const Target& target, int clients) : target_(target) {
-  for (int i = 0; i < clients; ++i) clients_.push_back(new FtpClient(this));
+  for (int i = 0; i < clients; ++i) clients_.push_back(std::make_unique<FtpClient>(this));
 }
 
 void FtpWorker::start_more() {
@@ -505,9 +454,7 @@ void FtpWorker::start_more() {
   starting_ = false;
 }
 
-FtpWorker::~FtpWorker() {
-  for (auto* c : clients_) delete c;
-}
+FtpWorker::~FtpWorker() = default;
 
 void FtpWorker::run(const FtpWorkerOptions& options) {
   options_ = &options;
@@ -531,7 +478,7 @@ void FtpWorker::run(const FtpWorkerOptions& options) {
   }
   // A loop ends with sessions in flight: not failures, just cut off.
   bool cut = options.loop;
-  for (auto* c : clients_) {
+  for (auto& c : clients_) {
     if (cut) {
       if (c->phase != FtpClient::Phase::kDead) {
         c->close_all();

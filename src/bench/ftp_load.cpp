@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 
 #include "bench/ftp_client.hpp"
 #include "bench/proc_stats.hpp"
+#include "client/ftp_connection.hpp"
 
 namespace nm::bench {
 namespace {
@@ -93,6 +97,113 @@ LoginStormResult run_login_storm(const Target& target, int clients, double timeo
   r.failures = counters.failures;
   r.errors = counters.errors;
   r.seconds = counters.held ? static_cast<double>(counters.last_hold_ns - start) / 1e9 : 0;
+  log_errors(r.errors);
+  return r;
+}
+
+namespace {
+
+// The session already logged in when the storm starts. A blocking client on a thread of its own:
+// its NOOPs are timed by the clock alone, not by when a busy load loop gets round to them.
+class Watcher {
+ public:
+  Watcher(const Target& target, double interval_ms, double timeout)
+      : interval_(std::chrono::microseconds(static_cast<int64_t>(interval_ms * 1000))) {
+    client::ConnectionOptions options;
+    options.timeout = client::Millis(static_cast<int64_t>(timeout * 1000));
+    conn_ = std::make_unique<client::FtpConnection>(target.address.host(), target.address.port(),
+                                                    options);
+    conn_->login(target.user, target.password, []() -> std::string {
+      throw std::runtime_error("the server asked for a password");
+    });
+  }
+
+  void start() {
+    thread_ = std::thread([this] { watch(); });
+  }
+
+  // Waits for the NOOP in flight, then leaves.
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (error_.empty()) conn_->quit();
+  }
+
+  // The waits of the NOOPs sent up to `end_ns`: clients the server never accepted (past a short
+  // listen backlog) keep the storm running until its timeout, and the NOOPs of that idle tail
+  // would dilute the figures of the storm itself.
+  Histogram waits_until(uint64_t end_ns) const {
+    Histogram waits;
+    for (const auto& s : samples_) {
+      if (s.sent_ns <= end_ns) waits.record(s.wait_ns);
+    }
+    return waits;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  void watch() {
+    auto next = Clock::now();
+    try {
+      while (!stop_) {
+        uint64_t sent = now_ns();
+        auto reply = conn_->send("NOOP");
+        samples_.push_back({sent, now_ns() - sent});
+        if (!reply.ok()) throw std::runtime_error("NOOP: " + reply.text());
+        // A late reply is followed by the next NOOP at once, not by a burst catching up.
+        next = std::max(next + interval_, Clock::now());
+        std::this_thread::sleep_until(next);
+      }
+    } catch (const std::exception& e) {
+      error_ = fmt::format("watcher: {}", e.what());
+    }
+  }
+
+  Clock::duration interval_;
+  std::unique_ptr<client::FtpConnection> conn_;
+  std::atomic<bool> stop_{false};
+  struct Sample {
+    uint64_t sent_ns;
+    uint64_t wait_ns;
+  };
+  std::vector<Sample> samples_;  // read once the thread has ended
+  std::string error_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+WatchedStormResult run_watched_login_storm(const Target& target,
+                                           const WatchedStormOptions& options) {
+  Watcher watcher(target, options.watch_interval_ms, options.timeout);
+  FtpWorkerOptions w;
+  w.script = {{StepKind::kLogin, {}, 0}, {StepKind::kQuit, {}, 0}};
+  int threads = thread_count(target, options.clients);
+  progress(fmt::format("ftp-login-storm: {} clients, {} threads, a NOOP every {:g} ms",
+                       options.clients, threads, options.watch_interval_ms));
+  TreeStats before;
+  if (target.server_pid) before = tree_stats(target.server_pid);
+  auto overflows_before = netstat_counter("TcpExt", "ListenOverflows");
+  watcher.start();
+  uint64_t start = now_ns();
+  w.end_ns = start + seconds_ns(options.timeout);
+  auto counters = run_clients(target, options.clients, w, threads);
+  watcher.stop();
+  auto overflows_after = netstat_counter("TcpExt", "ListenOverflows");
+  WatchedStormResult r;
+  if (target.server_pid && before.processes > 0) {
+    r.server_cpu_seconds = tree_stats(target.server_pid).cpu_seconds - before.cpu_seconds;
+  }
+  if (overflows_before && overflows_after) {
+    r.listen_overflows = static_cast<int64_t>(*overflows_after - *overflows_before);
+  }
+  r.clients = options.clients;
+  r.logged_in = static_cast<int>(counters.sessions);
+  r.seconds = counters.sessions ? static_cast<double>(counters.last_end_ns - start) / 1e9 : 0;
+  r.watch_ns = watcher.waits_until(counters.sessions ? counters.last_end_ns : UINT64_MAX);
+  r.watcher_error = watcher.error();
+  r.errors = counters.errors;
+  if (!r.watcher_error.empty()) r.errors.insert(r.errors.begin(), r.watcher_error);
   log_errors(r.errors);
   return r;
 }

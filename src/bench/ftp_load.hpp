@@ -43,6 +43,32 @@ struct LoginStormResult {
 // N clients connect and log in at once; they stay logged in until all are in.
 LoginStormResult run_login_storm(const Target& target, int clients, double timeout);
 
+struct WatchedStormOptions {
+  int clients = 100;
+  double watch_interval_ms = 10;  // the watcher's NOOP period
+  double timeout = 60;            // for the watcher's every reply and for the whole storm
+};
+
+struct WatchedStormResult {
+  int clients = 0;
+  int logged_in = 0;   // USER, PASS (230) and QUIT answered
+  double seconds = 0;  // from the first connect to the last QUIT's reply
+  // How long each of the watcher's NOOPs sent during the storm (up to the last QUIT's reply)
+  // waited for its reply. A server that checks passwords on the loop serving the watcher shows
+  // the hashing time here.
+  Histogram watch_ns;
+  std::string watcher_error;  // empty while the watcher stayed logged in and answered
+  int64_t listen_overflows = -1;
+  double server_cpu_seconds = -1;
+  std::vector<std::string> errors;
+};
+
+// One watcher session logs in, then sends NOOP every interval; meanwhile N clients connect and
+// log in at once, then QUIT. Against a users file with slow (yescrypt) hashes this measures
+// whether one client's password check stalls the sessions already logged in.
+WatchedStormResult run_watched_login_storm(const Target& target,
+                                           const WatchedStormOptions& options);
+
 struct TransferOptions {
   std::string retr_file = "big.bin";
   std::string stor_file = "upload/bench.bin";

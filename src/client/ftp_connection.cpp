@@ -11,8 +11,6 @@
 namespace nm::client {
 namespace {
 
-// A reply line longer than this is not FTP.
-constexpr size_t kMaxLine = 64 * 1024;
 constexpr size_t kChunk = 64 * 1024;
 
 std::string with_argument(std::string_view verb, const std::string& argument) {
@@ -69,30 +67,14 @@ void FtpConnection::trace(std::string_view direction, std::string_view line) con
   if (options_.trace) options_.trace(fmt::format("{} {}", direction, line));
 }
 
-std::string FtpConnection::read_line() {
+Reply FtpConnection::read_reply() {
+  auto trace_line = [this](std::string_view line) { trace("<--", line); };
   for (;;) {
-    auto view = input_.view();
-    if (auto nl = view.find('\n'); nl != std::string_view::npos) {
-      auto line = view.substr(0, nl);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      std::string out(line);
-      input_.consume(nl + 1);
-      return out;
-    }
-    if (input_.size() > kMaxLine) throw ProtocolError("reply line too long");
-    char* room = input_.reserve(4096);
+    if (auto reply = replies_.next(trace_line)) return std::move(*reply);
+    char* room = replies_.reserve(4096);
     size_t n = read_some(control_.get(), room, 4096, options_.timeout, "control connection");
     if (n == 0) throw NetworkError("the server closed the connection");
-    input_.commit(n);
-  }
-}
-
-Reply FtpConnection::read_reply() {
-  ReplyParser parser;
-  for (;;) {
-    std::string line = read_line();
-    trace("<--", line);
-    if (auto reply = parser.feed(line)) return std::move(*reply);
+    replies_.commit(n);
   }
 }
 

@@ -10,7 +10,6 @@
 #include "client/ftp_reply.hpp"
 #include "client/timed_io.hpp"
 #include "net/address.hpp"
-#include "net/buffer.hpp"
 #include "net/fd.hpp"
 
 namespace nm::client {
@@ -75,7 +74,6 @@ class FtpConnection {
 
  private:
   Reply read_reply();
-  std::string read_line();
   void send_line(std::string_view command);
   void trace(std::string_view direction, std::string_view line) const;
   Fd open_passive();
@@ -90,7 +88,7 @@ class FtpConnection {
   ConnectionOptions options_;
   Fd control_;
   Address peer_;
-  Buffer input_;
+  ReplyParser replies_;  // the control connection's bytes, read but not yet taken as replies
   Reply greeting_;
   bool binary_ = false;
   bool epsv_refused_ = false;

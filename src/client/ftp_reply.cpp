@@ -30,6 +30,29 @@ std::string Reply::text() const {
   return out;
 }
 
+std::optional<Reply> ReplyParser::next(const std::function<void(std::string_view)>& on_line) {
+  for (;;) {
+    auto view = input_.view();
+    auto nl = view.find('\n');
+    if (nl == std::string_view::npos) {
+      if (view.size() > kMaxLine) throw ProtocolError("reply line too long");
+      return std::nullopt;
+    }
+    auto line = view.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (on_line) on_line(line);
+    // feed() copies the line before it is consumed, so the view stays valid while it is read.
+    auto reply = feed(line);
+    input_.consume(nl + 1);
+    if (reply) return reply;
+  }
+}
+
+void ReplyParser::reset() {
+  input_.clear();
+  pending_ = Reply{};
+}
+
 std::optional<Reply> ReplyParser::feed(std::string_view line) {
   int code = 0;
   if (pending_.lines.empty()) {

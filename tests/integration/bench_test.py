@@ -1,20 +1,31 @@
 """`netmodels bench echo` and `idle` against the Asio echo peer: the table, --json and --csv make
-sense (messages flow, p50 <= p99, the server's CPU and memory are read from /proc)."""
+sense (messages flow, p50 <= p99, the server's CPU and memory are read from /proc).
+`netmodels bench ftp-login-storm` against `netmodels serve` with a users file of yescrypt hashes:
+the watcher and every client log in, and the report has its fields. No timing is asserted.
+
+Arguments select test classes (e.g. `bench_test.py FtpLoginStorm`); none runs them all."""
 import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netmodels_server import Server  # noqa: E402
+
 NETMODELS = os.environ["NETMODELS_BIN"]
-ASIO_ECHO = os.environ["ASIO_ECHO_BIN"]
+ASIO_ECHO = os.environ.get("ASIO_ECHO_BIN", "")
 
 
 class BenchAgainstAsio(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        if not ASIO_ECHO:
+            raise unittest.SkipTest("ASIO_ECHO_BIN not set")
         cls.server = subprocess.Popen([ASIO_ECHO, "--listen", "127.0.0.1:0", "--threads", "1"],
                                       stdout=subprocess.PIPE, text=True)
         line = cls.server.stdout.readline().strip()
@@ -87,5 +98,70 @@ class BenchAgainstAsio(unittest.TestCase):
         self.assertEqual(row["connect_failures"], row["connections"])
 
 
+class FtpLoginStorm(unittest.TestCase):
+    PASSWORD = "storm-pw"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="nm-bench-storm-")
+        root = os.path.join(cls.dir, "root")
+        os.mkdir(root)
+        users = os.path.join(cls.dir, "users")
+        line = subprocess.run([NETMODELS, "passwd", "storm", "--root", root, "--rights", "r"],
+                              input=cls.PASSWORD + "\n", capture_output=True, text=True,
+                              timeout=30, check=True).stdout
+        assert line.split(":")[1].startswith("$y$"), line  # yescrypt, the slow hash under test
+        with open(users, "w") as f:
+            f.write(line)
+        model = os.environ.get("NETMODELS_SERVER_MODEL", "epoll")
+        cls.server = Server("--model", model, "--service", "ftp", "--root", root,
+                            "--users", users, "--quiet")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def storm(self, password, *args):
+        return subprocess.run(
+            [NETMODELS, "bench", "ftp-login-storm", "--host",
+             f"{self.server.host}:{self.server.port}", "--user", "storm", "--password", password,
+             "--server-pid", str(self.server.pid), "--timeout", "20", *args],
+            capture_output=True, text=True, timeout=60)
+
+    def test_every_login_succeeds_and_the_watcher_is_timed(self):
+        result = self.storm(self.PASSWORD, "-c", "8", "--watch-interval-ms", "5", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        row = json.loads(result.stdout)
+        self.assertEqual(row["mode"], "ftp-login-storm")
+        self.assertEqual(row["connections"], 8)
+        self.assertEqual(row["logged_in"], 8)
+        self.assertEqual(row["failed_logins"], 0)
+        self.assertGreater(row["storm_s"], 0)
+        self.assertGreater(row["logins_per_s"], 0)
+        self.assertEqual(row["watch_interval_ms"], 5)
+        self.assertEqual(row["watch_ok"], 1)
+        self.assertGreaterEqual(row["watch_noops"], 1)
+        self.assertGreater(row["watch_p50_ms"], 0)
+        self.assertLessEqual(row["watch_p50_ms"], row["watch_p99_ms"])
+        self.assertLessEqual(row["watch_p99_ms"], row["watch_max_ms"])
+        self.assertGreaterEqual(row["server_cpu_s"], 0)
+
+    def test_csv_has_the_same_fields(self):
+        result = self.storm(self.PASSWORD, "-c", "2", "--csv")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        self.assertEqual(len(rows), 1)
+        for field in ("storm_s", "logins_per_s", "failed_logins", "watch_p50_ms", "watch_p99_ms",
+                      "watch_max_ms"):
+            self.assertIn(field, rows[0])
+        self.assertEqual(rows[0]["logged_in"], "2")
+
+    def test_a_wrong_password_fails_the_run(self):
+        result = self.storm("not-the-password", "-c", "2", "--json")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("netmodels bench:", result.stderr)
+
+
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    unittest.main(argv=sys.argv, verbosity=2)

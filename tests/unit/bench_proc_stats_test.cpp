@@ -62,29 +62,6 @@ TEST(BenchProcStats, GoneProcessIsEmpty) {
   EXPECT_EQ(tree_stats(0x3fffffff).processes, 0);
 }
 
-TEST(BenchFtpReplies, SingleAndMultiLineReplies) {
-  ReplyReader reader;
-  int code = 0;
-  std::string text;
-  EXPECT_FALSE(reader.next("220 hel", &code, &text));
-  ASSERT_TRUE(reader.next("lo\r\n211-Features:\r\n MDTM\r\n211 End\r\n", &code, &text));
-  EXPECT_EQ(code, 220);
-  EXPECT_EQ(text, "220 hello");
-  ASSERT_TRUE(reader.next("", &code, &text));
-  EXPECT_EQ(code, 211);
-  EXPECT_EQ(text, "211 End");
-  EXPECT_FALSE(reader.next("", &code, &text));
-}
-
-TEST(BenchFtpReplies, MultiLineBodyMayStartWithOtherCodes) {
-  ReplyReader reader;
-  int code = 0;
-  std::string text;
-  ASSERT_TRUE(reader.next("230-Welcome\r\n200 not the end\r\n230 in\r\n", &code, &text));
-  EXPECT_EQ(code, 230);
-  EXPECT_EQ(text, "230 in");
-}
-
 TEST(BenchNetstat, FindsACounterByPrefixAndName) {
   const char* text =
       "TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops\n"
@@ -102,13 +79,6 @@ TEST(BenchNetstat, FindsACounterByPrefixAndName) {
 TEST(BenchNetstat, ReadsThisMachine) {
   // Every Linux since 2.6 counts accept-queue overflows; the storm's report depends on it.
   EXPECT_TRUE(netstat_counter("TcpExt", "ListenOverflows").has_value());
-}
-
-TEST(BenchFtpReplies, PasvPort) {
-  EXPECT_EQ(parse_pasv_port("227 Entering Passive Mode (127,0,0,1,78,40)."), 78 * 256 + 40);
-  EXPECT_EQ(parse_pasv_port("227 =127,0,0,1,4,1"), 4 * 256 + 1);
-  EXPECT_EQ(parse_pasv_port("227 Entering Passive Mode (127,0,0,1,78)"), 0);
-  EXPECT_EQ(parse_pasv_port("227 (127,0,0,1,300,1)"), 0);
 }
 
 }  // namespace

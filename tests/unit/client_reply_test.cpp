@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "client/ftp_reply.hpp"
 
 namespace nm::client {
@@ -54,6 +58,83 @@ TEST(ClientReply, RejectsMalformedLines) {
   EXPECT_THROW(parser.feed("220x"), ProtocolError);
   EXPECT_THROW(parser.feed("099 too small"), ProtocolError);
   EXPECT_THROW(parser.feed(""), ProtocolError);
+}
+
+TEST(ClientReplyStream, RepliesSplitAcrossReads) {
+  ReplyParser parser;
+  parser.append("220 hel");
+  EXPECT_FALSE(parser.next());
+  parser.append("lo\r\n211-Features:\r\n MDTM\r");
+  auto greeting = parser.next();
+  ASSERT_TRUE(greeting);
+  EXPECT_EQ(greeting->code, 220);
+  EXPECT_EQ(greeting->text(), "220 hello");
+  EXPECT_FALSE(parser.next());  // the multi-line reply is not over
+  parser.append("\n211 End\r\n200 next\r\n");
+  auto features = parser.next();
+  ASSERT_TRUE(features);
+  EXPECT_EQ(features->code, 211);
+  EXPECT_EQ(features->text(), "211-Features:\n MDTM\n211 End");
+  auto next = parser.next();  // already buffered: no more bytes needed
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->code, 200);
+  EXPECT_FALSE(parser.next());
+}
+
+TEST(ClientReplyStream, OneByteAtATime) {
+  ReplyParser parser;
+  std::string_view bytes = "230-Welcome\r\n200 not the end\r\n230 in\r\n";
+  std::vector<Reply> replies;
+  for (char c : bytes) {
+    parser.append(std::string_view(&c, 1));
+    while (auto reply = parser.next()) replies.push_back(std::move(*reply));
+  }
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].code, 230);
+  EXPECT_EQ(replies[0].lines.back(), "230 in");
+  EXPECT_EQ(replies[0].lines.size(), 3u);
+}
+
+TEST(ClientReplyStream, BareLineFeedsAndEveryLineSeen) {
+  ReplyParser parser;
+  std::vector<std::string> seen;
+  parser.append("150-a\n150 b\n");
+  auto reply = parser.next([&](std::string_view line) { seen.emplace_back(line); });
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->code, 150);
+  EXPECT_EQ(seen, (std::vector<std::string>{"150-a", "150 b"}));
+}
+
+TEST(ClientReplyStream, ReadsIntoReservedRoom) {
+  ReplyParser parser;
+  std::string_view bytes = "226 Done\r\n";
+  char* room = parser.reserve(4096);
+  std::copy(bytes.begin(), bytes.end(), room);
+  parser.commit(bytes.size());
+  auto reply = parser.next();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->code, 226);
+}
+
+TEST(ClientReplyStream, RejectsGarbageAndEndlessLines) {
+  ReplyParser garbage;
+  garbage.append("hello\r\n");
+  EXPECT_THROW(garbage.next(), ProtocolError);
+  ReplyParser endless;
+  endless.append(std::string(70 * 1024, 'x'));
+  EXPECT_THROW(endless.next(), ProtocolError);
+}
+
+TEST(ClientReplyStream, ResetForgetsAHalfReply) {
+  ReplyParser parser;
+  parser.append("220-hello\r\n220 ");
+  EXPECT_FALSE(parser.next());
+  parser.reset();
+  parser.append("331 Password\r\n");
+  auto reply = parser.next();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->code, 331);
+  EXPECT_EQ(reply->lines.size(), 1u);
 }
 
 TEST(ClientReply, FtpErrorCarriesTheReply) {
