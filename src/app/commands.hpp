@@ -6,8 +6,8 @@ namespace nm {
 
 // Each subcommand adds itself to the application and sets `*exit_code` when it runs.
 void add_serve_command(CLI::App& app, int* exit_code);
-void add_ftp_command(CLI::App& app, int* exit_code);     // src/client/
-void add_bench_command(CLI::App& app, int* exit_code);   // src/bench/
-void add_passwd_command(CLI::App& app, int* exit_code);  // src/services/ftp/
+void add_ftp_command(CLI::App& app, int* exit_code);    // src/client/
+void add_bench_command(CLI::App& app, int* exit_code);  // src/bench/
+void add_passwd_command(CLI::App& app, int* exit_code);
 
 }  // namespace nm
