@@ -154,20 +154,28 @@ void FtpSession::reply_passive(const PassiveResult& result, Buffer& out) {
             std::to_string(port & 0xff) + ")");
 }
 
-void FtpSession::cmd_pasv(const std::string&, Buffer& out) {
-  if (epsv_all_) {
-    reply(out, 501, "EPSV ALL is in effect: use EPSV.");
-    return;
-  }
-  if (is_ipv6_only(info_.local)) {
-    reply(out, 522, "PASV is IPv4 only; use EPSV (2).");
-    return;
-  }
-  passive_extended_ = false;
+// After EPSV ALL a client promised to use EPSV only (RFC 2428): NAT-friendly set-ups stay so.
+bool FtpSession::refused_by_epsv_all(Buffer& out) {
+  if (epsv_all_) reply(out, 501, "EPSV ALL is in effect: use EPSV.");
+  return epsv_all_;
+}
+
+// A listener on the control connection's local host; its answer picks 227 or 229.
+void FtpSession::request_passive(bool extended) {
+  passive_extended_ = extended;
   Address bind = info_.local;
   bind.set_port(0);
   requests_.emplace_back(PassiveRequest{bind, config_.pasv_port_min, config_.pasv_port_max});
   wait_ = Wait::kPassive;
+}
+
+void FtpSession::cmd_pasv(const std::string&, Buffer& out) {
+  if (refused_by_epsv_all(out)) return;
+  if (is_ipv6_only(info_.local)) {
+    reply(out, 522, "PASV is IPv4 only; use EPSV (2).");
+    return;
+  }
+  request_passive(false);
 }
 
 void FtpSession::cmd_epsv(const std::string& arg, Buffer& out) {
@@ -188,11 +196,7 @@ void FtpSession::cmd_epsv(const std::string& arg, Buffer& out) {
         v6 ? "Network protocol not supported, use (2)" : "Network protocol not supported, use (1)");
     return;
   }
-  passive_extended_ = true;
-  Address bind = info_.local;
-  bind.set_port(0);
-  requests_.emplace_back(PassiveRequest{bind, config_.pasv_port_min, config_.pasv_port_max});
-  wait_ = Wait::kPassive;
+  request_passive(true);
 }
 
 // RFC 2577: a data connection goes only to the control peer's own host and never to a
@@ -213,10 +217,7 @@ void FtpSession::use_active(const Address& target, Buffer& out) {
 }
 
 void FtpSession::cmd_port(const std::string& arg, Buffer& out) {
-  if (epsv_all_) {
-    reply(out, 501, "EPSV ALL is in effect: use EPSV.");
-    return;
-  }
+  if (refused_by_epsv_all(out)) return;
   auto target = parse_port_argument(arg);
   if (!target) {
     reply(out, 501, "PORT wants h1,h2,h3,h4,p1,p2.");
@@ -226,10 +227,7 @@ void FtpSession::cmd_port(const std::string& arg, Buffer& out) {
 }
 
 void FtpSession::cmd_eprt(const std::string& arg, Buffer& out) {
-  if (epsv_all_) {
-    reply(out, 501, "EPSV ALL is in effect: use EPSV.");
-    return;
-  }
+  if (refused_by_epsv_all(out)) return;
   auto parsed = parse_eprt_argument(arg);
   if (const auto* error = std::get_if<EprtError>(&parsed)) {
     if (*error == EprtError::kUnsupportedProtocol) {

@@ -61,6 +61,16 @@ bool FtpSession::allowed(bool right, Buffer& out) {
   return right;
 }
 
+bool FtpSession::stat_readable(const std::string& arg, std::string* vpath, struct stat* st,
+                               Buffer& out) {
+  if (!resolve(arg, vpath, out) || !allowed(rights_.read, out)) return false;
+  if (int err = jail_.stat(*vpath, st)) {
+    reply_errno(out, err);
+    return false;
+  }
+  return true;
+}
+
 void FtpSession::cmd_pwd(const std::string&, Buffer& out) {
   reply(out, 257, quote_path(cwd_) + " is the current directory.");
 }
@@ -90,13 +100,9 @@ void FtpSession::cmd_cdup(const std::string&, Buffer& out) {
 // that could not be sent.
 void FtpSession::start_listing(const std::string& arg, ListingFormat format, Buffer& out) {
   std::string vpath;
-  std::string path = format == ListingFormat::kMlsd ? arg : strip_list_options(arg);
-  if (!resolve(path, &vpath, out) || !allowed(rights_.read, out)) return;
   struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
-    reply_errno(out, err);
-    return;
-  }
+  std::string path = format == ListingFormat::kMlsd ? arg : strip_list_options(arg);
+  if (!stat_readable(path, &vpath, &st, out)) return;
   auto listing = std::make_shared<FolderListing>();
   listing->vpath = vpath;
   listing->show_hidden = config_.show_hidden;
@@ -157,12 +163,8 @@ void FtpSession::cmd_mlsd(const std::string& arg, Buffer& out) {
 
 void FtpSession::cmd_mlst(const std::string& arg, Buffer& out) {
   std::string vpath;
-  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
   struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
-    reply_errno(out, err);
-    return;
-  }
+  if (!stat_readable(arg, &vpath, &st, out)) return;
   DirEntry entry{vpath, st};
   reply_lines(out, 250, "Listing " + vpath, {mlsx_line(entry, rights_)}, "End.");
 }
@@ -344,12 +346,8 @@ void FtpSession::cmd_size(const std::string& arg, Buffer& out) {
 
 void FtpSession::cmd_mdtm(const std::string& arg, Buffer& out) {
   std::string vpath;
-  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
   struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
-    reply_errno(out, err);
-    return;
-  }
+  if (!stat_readable(arg, &vpath, &st, out)) return;
   reply(out, 213, ftp_time(st.st_mtime));
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -98,6 +100,8 @@ class FtpSession final : public Session {
   void finish_transfer(const TransferResult& result, Buffer& out);
   void log_transfer(const Transfer& transfer, const TransferResult& result, int error);
   void use_active(const Address& target, Buffer& out);
+  bool refused_by_epsv_all(Buffer& out);
+  void request_passive(bool extended);
   void cmd_pasv(const std::string& arg, Buffer& out);
   void cmd_epsv(const std::string& arg, Buffer& out);
   void cmd_port(const std::string& arg, Buffer& out);
@@ -106,6 +110,8 @@ class FtpSession final : public Session {
   // Files and folders, each through the PathJail (file_commands.cpp).
   bool resolve(const std::string& arg, std::string* vpath, Buffer& out);
   bool allowed(bool right, Buffer& out);
+  // resolve(), the read right and a stat: false once a reply says why not.
+  bool stat_readable(const std::string& arg, std::string* vpath, struct stat* st, Buffer& out);
   void start_listing(const std::string& arg, ListingFormat format, Buffer& out);
   void finish_listing(FolderListing& listing, Buffer& out);
   void start_upload(const std::string& arg, int kind, Buffer& out);
