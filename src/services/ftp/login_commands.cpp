@@ -15,8 +15,9 @@
 namespace nm::ftp {
 namespace {
 
-// What a password-check job shares with the session. The job owns copies of the secret and the
-// hash, never a reference into the session or its config.
+// What a password-check job shares with the session: filled on the session's thread, `ok` set by
+// the job on whichever thread runs it, read back in work_done(). It holds copies of the secret
+// and the hash, never a reference into the session or its config.
 struct PasswordCheck {
   std::string password;
   std::string hash;
