@@ -8,6 +8,6 @@ namespace nm {
 void add_serve_command(CLI::App& app, int* exit_code);
 void add_ftp_command(CLI::App& app, int* exit_code);     // app/ftp_command.cpp, runs client/
 void add_bench_command(CLI::App& app, int* exit_code);   // app/bench_command.cpp, runs bench/
-void add_passwd_command(CLI::App& app, int* exit_code);  // src/services/ftp/
+void add_passwd_command(CLI::App& app, int* exit_code);  // app/passwd_command.cpp
 
 }  // namespace nm

@@ -1,14 +1,13 @@
-#include <crypt.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "app/commands.hpp"
+#include "services/ftp/auth.hpp"
 
 namespace nm {
 namespace {
@@ -71,21 +70,12 @@ int run_passwd(const PasswdArgs& args) {
       return 1;
     }
   }
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  // NULL random bytes: libxcrypt draws them from the kernel itself.
-  if (::crypt_gensalt_rn(args.sha512 ? "$6$" : "$y$", 0, nullptr, 0, salt, sizeof(salt)) ==
-      nullptr) {
-    std::cerr << "netmodels passwd: crypt_gensalt: " << std::strerror(errno) << "\n";
-    return 1;
-  }
-  auto data = std::make_unique<crypt_data>();
-  std::memset(data.get(), 0, sizeof(crypt_data));
-  const char* hash = ::crypt_r(password.c_str(), salt, data.get());
-  if (hash == nullptr || hash[0] == '*') {
+  auto hash = ftp::hash_password(password, args.sha512);
+  if (!hash) {
     std::cerr << "netmodels passwd: crypt failed\n";
     return 1;
   }
-  std::cout << name << ':' << hash << ':' << root << ':' << args.rights << "\n";
+  std::cout << name << ':' << *hash << ':' << root << ':' << args.rights << "\n";
   return 0;
 }
 

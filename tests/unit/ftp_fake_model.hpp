@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -106,6 +107,22 @@ class FakeModel {
     session_.transfer_finished(result, out_);
     return drain();
   }
+  // Runs the held WorkRequest's job, then reports it done, as a pool and its wake-up would.
+  std::string run_work() {
+    auto job = take_work();
+    if (!job) return {};
+    job();
+    session_.work_done(out_);
+    return drain();
+  }
+  // The held job, handed over: the test runs it whenever it likes (after the session is gone).
+  std::function<void()> take_work() {
+    EXPECT_TRUE(pending_work.has_value()) << "no work pending";
+    if (!pending_work) return {};
+    auto job = std::move(pending_work->job);
+    pending_work.reset();
+    return job;
+  }
   std::string elapse() {
     EXPECT_TRUE(pending_delay.has_value());
     pending_delay.reset();
@@ -117,13 +134,16 @@ class FakeModel {
   bool passive_ok = true;
   uint16_t passive_port = 50000;
   bool auto_delay = true;
+  bool auto_work = true;       // false: hold a WorkRequest until run_work()
   bool abort_finishes = true;  // an AbortRequest ends the pending transfer with kAborted
 
   // What was asked.
   std::optional<TransferRequest> transfer;
   std::optional<PassiveRequest> last_passive;
   std::optional<DelayRequest> pending_delay;
-  int works = 0;  // WorkRequests run (inline, as a blocking model runs them)
+  std::optional<WorkRequest> pending_work;
+  int works = 0;  // WorkRequests asked for (run inline, as a blocking model runs them, when
+                  // auto_work)
   std::optional<Address> last_target;
   bool last_ascii = false;
   int aborts = 0;
@@ -174,8 +194,12 @@ class FakeModel {
         ++close_passive;
       } else if (auto* w = std::get_if<WorkRequest>(&*request)) {
         ++works;
-        w->job();
-        session_.work_done(out_);
+        if (auto_work) {
+          w->job();
+          session_.work_done(out_);
+        } else {
+          pending_work = std::move(*w);
+        }
       } else if (auto* d = std::get_if<DelayRequest>(&*request)) {
         ++delays;
         if (auto_delay) {

@@ -1,7 +1,5 @@
-#include <crypt.h>
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <fstream>
 
 #include "ftp_fake_model.hpp"
@@ -15,11 +13,25 @@ using testing::FtpSessionTest;
 using testing::TempDir;
 
 std::string hash(const char* prefix, const char* password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn(prefix, 0, nullptr, 0, salt, sizeof(salt)), nullptr);
-  crypt_data data;
-  std::memset(&data, 0, sizeof(data));
-  return crypt_r(password, salt, &data);
+  auto hashed = hash_password(password, std::string_view(prefix) == "$6$");
+  EXPECT_TRUE(hashed.has_value());
+  EXPECT_EQ(hashed.value_or("").rfind(prefix, 0), 0u);
+  return hashed.value_or("");
+}
+
+TEST(FtpAuth, HashPasswordMakesFreshSaltedHashesThatVerify) {
+  for (bool sha512 : {false, true}) {
+    auto a = hash_password("right", sha512);
+    auto b = hash_password("right", sha512);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->rfind(sha512 ? "$6$" : "$y$", 0), 0u);
+    EXPECT_NE(*a, *b);  // a new salt each time
+    EXPECT_TRUE(verify_password_hash("right", *a));
+    EXPECT_TRUE(verify_password_hash("right", *b));
+    EXPECT_FALSE(verify_password_hash("wrong", *a));
+  }
+  EXPECT_FALSE(hash_password(std::string("a\0b", 3), true).has_value());
+  EXPECT_FALSE(verify_password_hash("", ""));
 }
 
 TEST(FtpUsersFile, ParsesUsersRootsAndRights) {

@@ -2,8 +2,11 @@
 
 #include <crypt.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace nm::ftp {
@@ -31,6 +34,22 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// crypt_r of `password` with `setting` (a hash or a salt), or nullopt when it fails.
+std::optional<std::string> crypt_with(std::string_view password, const char* setting) {
+  if (password.find('\0') != std::string_view::npos ||
+      password.size() >= CRYPT_MAX_PASSPHRASE_SIZE) {
+    return std::nullopt;
+  }
+  // crypt_data is about 32 KiB: too big for a worker thread's stack to take lightly.
+  auto data = std::make_unique<crypt_data>();
+  std::memset(data.get(), 0, sizeof(crypt_data));
+  std::string phrase(password);
+  const char* hashed = ::crypt_r(phrase.c_str(), setting, data.get());
+  // A failed crypt returns NULL or a string starting with '*', which never equals a real hash.
+  if (hashed == nullptr || hashed[0] == '*') return std::nullopt;
+  return std::string(hashed);
+}
+
 }  // namespace
 
 bool is_anonymous_name(std::string_view name) {
@@ -46,19 +65,22 @@ const FtpUser* find_user(const FtpConfig& config, std::string_view name) {
 
 bool verify_password(const FtpUser& user, std::string_view password) {
   if (user.plain_password) return equal_constant_time(*user.plain_password, password);
-  if (user.password_hash.empty()) return false;
-  if (password.find('\0') != std::string_view::npos ||
-      password.size() >= CRYPT_MAX_PASSPHRASE_SIZE) {
-    return false;
+  return verify_password_hash(password, user.password_hash);
+}
+
+bool verify_password_hash(std::string_view password, const std::string& hash) {
+  if (hash.empty()) return false;
+  auto hashed = crypt_with(password, hash.c_str());
+  return hashed && equal_constant_time(*hashed, hash);
+}
+
+std::optional<std::string> hash_password(std::string_view password, bool sha512) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  // NULL random bytes: libxcrypt draws them from the kernel itself.
+  if (::crypt_gensalt_rn(sha512 ? "$6$" : "$y$", 0, nullptr, 0, salt, sizeof(salt)) == nullptr) {
+    return std::nullopt;
   }
-  // crypt_data is about 32 KiB: too big for a worker thread's stack to take lightly.
-  auto data = std::make_unique<crypt_data>();
-  std::memset(data.get(), 0, sizeof(crypt_data));
-  std::string phrase(password);
-  const char* hashed = ::crypt_r(phrase.c_str(), user.password_hash.c_str(), data.get());
-  // A failed crypt returns NULL or a string starting with '*', which never equals a real hash.
-  if (hashed == nullptr || hashed[0] == '*') return false;
-  return equal_constant_time(hashed, user.password_hash);
+  return crypt_with(password, salt);
 }
 
 }  // namespace nm::ftp

@@ -4,13 +4,16 @@
 
 namespace nm::ftp {
 
+std::string to_upper(std::string_view text) {
+  std::string upper(text);
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
+}
+
 Command parse_command(std::string_view line) {
   Command cmd;
   auto space = line.find(' ');
-  auto verb = line.substr(0, space);
-  cmd.verb.reserve(verb.size());
-  for (char c : verb)
-    cmd.verb.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  cmd.verb = to_upper(line.substr(0, space));
   if (space != std::string_view::npos) cmd.arg.assign(line.substr(space + 1));
   return cmd;
 }

@@ -16,6 +16,9 @@ struct Command {
 
 Command parse_command(std::string_view line);
 
+// ASCII upper case: verbs and keyword arguments ("TYPE a", "EPSV all") are case-insensitive.
+std::string to_upper(std::string_view text);
+
 // A complete control line, or the marker of one that overflowed kMaxLine and was thrown away.
 struct Line {
   std::string text;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -11,12 +12,12 @@
 #include "services/ftp/reply.hpp"
 #include "services/ftp/session.hpp"
 
-// The commands that read and change files and folders, each through the session's PathJail.
+// The commands that read and change files and folders (CWD, listings, RETR, uploads, SIZE,
+// MDTM, DELE, RNFR / RNTO, MKD, RMD), each through the session's PathJail.
 
 namespace nm::ftp {
 namespace {
 
-enum ListingKind { kList, kNlst, kMlsd };
 enum UploadKind { kStor, kAppe, kStou };
 
 // LIST takes ls-style options ("-la") that clients add out of habit; they change nothing here.
@@ -33,111 +34,137 @@ std::string strip_list_options(const std::string& arg) {
 
 }  // namespace
 
-void FtpSession::cmd_stat(const std::string& arg, Buffer& out) {
-  if (arg.empty()) {
-    std::vector<std::string> lines = {
-        "Connected to " + info_.peer.host(),
-        "Logged in as " + user_,
-        std::string("TYPE: ") + (ascii_ ? "ASCII" : "BINARY") + ", STRU: File, MODE: Stream",
-        "Working folder " + cwd_,
-    };
-    if (transfer_) lines.push_back(transfer_->verb + " " + transfer_->path + " in progress");
-    if (passive_open_) lines.emplace_back("Passive listener open");
-    reply_lines(out, 211, "FTP server status:", lines, "End of status.");
-    return;
+// ---------------------------------------------------------------------------------------------
+// Paths and folders
+
+bool FtpSession::resolve(const std::string& arg, std::string* vpath, Buffer& out) {
+  int err = normalize_path(cwd_, arg, vpath);
+  if (err == EINVAL) {
+    reply(out, 501, "Invalid character in file name.");
+    return false;
   }
+  if (err != 0) {
+    reply(out, 550, "File name too long.");
+    return false;
+  }
+  std::string parent, leaf;
+  split_parent(*vpath, &parent, &leaf);
+  if (is_upload_temp(leaf)) {
+    reply(out, 550, "No such file or directory.");
+    return false;
+  }
+  return true;
+}
+
+bool FtpSession::allowed(bool right, Buffer& out) {
+  if (!right) reply(out, 550, "Permission denied.");
+  return right;
+}
+
+bool FtpSession::stat_readable(const std::string& arg, std::string* vpath, struct stat* st,
+                               Buffer& out) {
+  if (!resolve(arg, vpath, out) || !allowed(rights_.read, out)) return false;
+  if (int err = jail_.stat(*vpath, st)) {
+    reply_errno(out, err);
+    return false;
+  }
+  return true;
+}
+
+void FtpSession::cmd_pwd(const std::string&, Buffer& out) {
+  reply(out, 257, quote_path(cwd_) + " is the current directory.");
+}
+
+void FtpSession::cmd_cwd(const std::string& arg, Buffer& out) {
   std::string vpath;
-  if (!resolve(strip_list_options(arg), &vpath, out) || !allowed(rights_.read, out)) return;
-  struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
+  if (!resolve(arg.empty() ? "/" : arg, &vpath, out)) return;
+  Fd dir;
+  if (int err = jail_.open(vpath, O_PATH | O_DIRECTORY, &dir)) {
     reply_errno(out, err);
     return;
   }
-  std::vector<DirEntry> entries;
-  if (S_ISDIR(st.st_mode)) {
-    if (int err = read_folder(jail_, vpath, config_.show_hidden, &entries)) {
-      reply_errno(out, err);
-      return;
-    }
-  } else {
-    std::string parent, leaf;
-    split_parent(vpath, &parent, &leaf);
-    entries.push_back(DirEntry{leaf, st});
-  }
-  time_t now = ::time(nullptr);
-  std::vector<std::string> lines;
-  for (const auto& e : entries) {
-    auto line = list_line(e, now);
-    line.resize(line.size() - 2);
-    lines.push_back(std::move(line));
-  }
-  reply_lines(out, 213, "Status of " + vpath + ":", lines, "End of status.");
+  cwd_ = vpath;
+  reply(out, 250, "Directory successfully changed.");
+}
+
+void FtpSession::cmd_cdup(const std::string&, Buffer& out) {
+  cmd_cwd("..", out);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Listings
 
-void FtpSession::start_listing(const std::string& arg, int kind, Buffer& out) {
+// LIST, NLST, MLSD and STAT with a path. A folder is read and formatted by a WorkRequest job that
+// owns the folder's descriptor and a duplicate of the root (for symlinks); a single file is one
+// stat away and is formatted here. The data connection is checked first: no job for a listing
+// that could not be sent.
+void FtpSession::start_listing(const std::string& arg, ListingFormat format, Buffer& out) {
   std::string vpath;
-  std::string path = kind == kList || kind == kNlst ? strip_list_options(arg) : arg;
-  if (!resolve(path, &vpath, out) || !allowed(rights_.read, out)) return;
   struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
-    reply_errno(out, err);
-    return;
-  }
-  std::vector<DirEntry> entries;
-  if (S_ISDIR(st.st_mode)) {
-    if (int err = read_folder(jail_, vpath, config_.show_hidden, &entries)) {
+  std::string path = format == ListingFormat::kMlsd ? arg : strip_list_options(arg);
+  if (!stat_readable(path, &vpath, &st, out)) return;
+  auto listing = std::make_shared<FolderListing>();
+  listing->vpath = vpath;
+  listing->show_hidden = config_.show_hidden;
+  listing->format = format;
+  listing->rights = rights_;
+  bool folder = S_ISDIR(st.st_mode);
+  if (folder) {
+    int err = jail_.open(vpath, O_RDONLY | O_DIRECTORY, &listing->folder);
+    if (err == 0) err = jail_.duplicate(&listing->jail);
+    if (err != 0) {
       reply_errno(out, err);
       return;
     }
-  } else if (kind == kMlsd) {
+  } else if (format == ListingFormat::kMlsd) {
     reply(out, 501, "Not a directory.");
     return;
   } else {
     std::string parent, leaf;
     split_parent(vpath, &parent, &leaf);
-    entries.push_back(DirEntry{leaf, st});
+    listing->entries.push_back(DirEntry{leaf, st});
   }
-  if (!data_ready(out)) return;
-  std::string text;
-  time_t now = ::time(nullptr);
-  for (const auto& e : entries) {
-    if (kind == kList) {
-      text += list_line(e, now);
-    } else if (kind == kNlst) {
-      text += e.name + "\r\n";
-    } else {
-      text += mlsx_line(e, rights_) + "\r\n";
-    }
+  if (format != ListingFormat::kStat && !data_ready(out)) return;
+  if (!folder) {
+    listing->run();
+    finish_listing(*listing, out);
+    return;
+  }
+  start_work([listing] { listing->run(); },
+             [this, listing](Buffer& done_out) { finish_listing(*listing, done_out); });
+}
+
+void FtpSession::finish_listing(FolderListing& listing, Buffer& out) {
+  if (listing.error != 0) {
+    reply_errno(out, listing.error);
+    return;
+  }
+  if (listing.format == ListingFormat::kStat) {
+    reply_lines(out, 213, "Status of " + listing.vpath + ":", listing.lines, "End of status.");
+    return;
   }
   TransferRequest request;
   request.direction = TransferRequest::Direction::kSend;
-  request.memory = std::move(text);
+  request.memory = std::move(listing.text);
   static const char* const kVerbs[] = {"LIST", "NLST", "MLSD"};
-  Transfer transfer{kVerbs[kind], vpath, std::nullopt, {}};
+  Transfer transfer{kVerbs[static_cast<int>(listing.format)], listing.vpath, std::nullopt, {}};
   start_transfer(std::move(request), std::move(transfer), "Here comes the directory listing.", out);
 }
 
 void FtpSession::cmd_list(const std::string& arg, Buffer& out) {
-  start_listing(arg, kList, out);
+  start_listing(arg, ListingFormat::kList, out);
 }
 void FtpSession::cmd_nlst(const std::string& arg, Buffer& out) {
-  start_listing(arg, kNlst, out);
+  start_listing(arg, ListingFormat::kNlst, out);
 }
 void FtpSession::cmd_mlsd(const std::string& arg, Buffer& out) {
-  start_listing(arg, kMlsd, out);
+  start_listing(arg, ListingFormat::kMlsd, out);
 }
 
 void FtpSession::cmd_mlst(const std::string& arg, Buffer& out) {
   std::string vpath;
-  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
   struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
-    reply_errno(out, err);
-    return;
-  }
+  if (!stat_readable(arg, &vpath, &st, out)) return;
   DirEntry entry{vpath, st};
   reply_lines(out, 250, "Listing " + vpath, {mlsx_line(entry, rights_)}, "End.");
 }
@@ -319,12 +346,8 @@ void FtpSession::cmd_size(const std::string& arg, Buffer& out) {
 
 void FtpSession::cmd_mdtm(const std::string& arg, Buffer& out) {
   std::string vpath;
-  if (!resolve(arg, &vpath, out) || !allowed(rights_.read, out)) return;
   struct stat st {};
-  if (int err = jail_.stat(vpath, &st)) {
-    reply_errno(out, err);
-    return;
-  }
+  if (!stat_readable(arg, &vpath, &st, out)) return;
   reply(out, 213, ftp_time(st.st_mtime));
 }
 

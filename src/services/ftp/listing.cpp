@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 
 namespace nm::ftp {
 
@@ -14,13 +15,11 @@ bool is_upload_temp(std::string_view name) {
   return name.substr(0, kUploadPrefix.size()) == kUploadPrefix;
 }
 
-int read_folder(const PathJail& jail, std::string_view vpath, bool show_hidden,
+int read_folder(Fd folder, const PathJail& jail, std::string_view vpath, bool show_hidden,
                 std::vector<DirEntry>* entries) {
-  Fd fd;
-  if (int err = jail.open(vpath, O_RDONLY | O_DIRECTORY, &fd)) return err;
-  DIR* dir = ::fdopendir(fd.get());
+  DIR* dir = ::fdopendir(folder.get());
   if (dir == nullptr) return errno;
-  int dir_fd = fd.release();  // closedir() owns it now
+  int dir_fd = folder.release();  // closedir() owns it now
   std::string base(vpath);
   if (base.back() != '/') base.push_back('/');
   errno = 0;
@@ -58,9 +57,8 @@ void mode_string(mode_t mode, char* out) {
   out[10] = '\0';
 }
 
-}  // namespace
-
-std::string list_line(const DirEntry& entry, time_t now) {
+// The `ls -l` line without its line end.
+std::string ls_line(const DirEntry& entry, time_t now) {
   char mode[11];
   mode_string(entry.st.st_mode, mode);
   struct tm tm {};
@@ -84,8 +82,58 @@ std::string list_line(const DirEntry& entry, time_t now) {
                 static_cast<unsigned long long>(entry.st.st_size), when);
   std::string line = head;
   line += entry.name;
-  line += "\r\n";
   return line;
+}
+
+std::string listing_line(const DirEntry& entry, ListingFormat format, const FtpRights& rights,
+                         time_t now) {
+  switch (format) {
+    case ListingFormat::kNlst:
+      return entry.name;
+    case ListingFormat::kMlsd:
+      return mlsx_line(entry, rights);
+    case ListingFormat::kList:
+    case ListingFormat::kStat:
+      break;
+  }
+  return ls_line(entry, now);
+}
+
+}  // namespace
+
+std::string list_line(const DirEntry& entry, time_t now) {
+  return ls_line(entry, now) + "\r\n";
+}
+
+std::vector<std::string> listing_lines(const std::vector<DirEntry>& entries, ListingFormat format,
+                                       const FtpRights& rights, time_t now) {
+  std::vector<std::string> lines;
+  lines.reserve(entries.size());
+  for (const auto& e : entries) lines.push_back(listing_line(e, format, rights, now));
+  return lines;
+}
+
+std::string listing_text(const std::vector<DirEntry>& entries, ListingFormat format,
+                         const FtpRights& rights, time_t now) {
+  std::string text;
+  for (const auto& e : entries) {
+    text += listing_line(e, format, rights, now);
+    text += "\r\n";
+  }
+  return text;
+}
+
+void FolderListing::run() {
+  if (folder) {
+    error = read_folder(std::move(folder), jail, vpath, show_hidden, &entries);
+    if (error != 0) return;
+  }
+  time_t now = ::time(nullptr);
+  if (format == ListingFormat::kStat) {
+    lines = listing_lines(entries, format, rights, now);
+  } else {
+    text = listing_text(entries, format, rights, now);
+  }
 }
 
 std::string ftp_time(time_t t) {

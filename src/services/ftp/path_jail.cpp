@@ -71,6 +71,14 @@ int PathJail::open_root(const std::filesystem::path& root, PathJail* jail) {
   return 0;
 }
 
+int PathJail::duplicate(PathJail* copy) const {
+  if (!root_) return EBADF;
+  int fd = ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  *copy = PathJail(Fd(fd));
+  return 0;
+}
+
 int PathJail::open(std::string_view vpath, int flags, Fd* out, mode_t mode) const {
   if (!root_) return EBADF;
   open_how how{};

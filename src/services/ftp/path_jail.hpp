@@ -33,6 +33,9 @@ class PathJail {
   static int open_root(const std::filesystem::path& root, PathJail* jail);
 
   bool valid() const { return root_.valid(); }
+  // A second jail on the same root with a descriptor of its own, for work that may outlive this
+  // one (a listing job on another thread). Returns errno on failure.
+  int duplicate(PathJail* copy) const;
 
   // `vpath` must come from normalize_path. `mode` is used with O_CREAT only.
   int open(std::string_view vpath, int flags, Fd* out, mode_t mode = 0) const;

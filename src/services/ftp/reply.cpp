@@ -1,5 +1,7 @@
 #include "services/ftp/reply.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 namespace nm::ftp {
@@ -52,6 +54,42 @@ std::string quote_path(std::string_view path) {
   }
   q.push_back('"');
   return q;
+}
+
+void reply_errno(Buffer& out, int err) {
+  switch (err) {
+    case ENOENT:
+      reply(out, 550, "No such file or directory.");
+      break;
+    case EACCES:
+    case EPERM:
+    case EXDEV:
+    case EROFS:
+      reply(out, 550, "Permission denied.");
+      break;
+    case EEXIST:
+      reply(out, 550, "File exists.");
+      break;
+    case ENOTEMPTY:
+      reply(out, 550, "Directory not empty.");
+      break;
+    case EISDIR:
+      reply(out, 550, "Is a directory.");
+      break;
+    case ENOTDIR:
+      reply(out, 550, "Not a directory.");
+      break;
+    case ENAMETOOLONG:
+      reply(out, 550, "File name too long.");
+      break;
+    case ENOSPC:
+    case EDQUOT:
+      reply(out, 452, "Insufficient storage space.");
+      break;
+    default:
+      reply(out, 550, std::string("Failed: ") + std::strerror(err) + ".");
+      break;
+  }
 }
 
 }  // namespace nm::ftp

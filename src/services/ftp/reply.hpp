@@ -17,6 +17,9 @@ void reply(Buffer& out, int code, std::string_view text);
 void reply_lines(Buffer& out, int code, std::string_view first,
                  const std::vector<std::string>& lines, std::string_view last);
 
+// The reply to a failed file operation: 550 with the reason, 452 when out of space.
+void reply_errno(Buffer& out, int err);
+
 // A path inside a 257 reply: double quotes are doubled (RFC 959, appendix II).
 std::string quote_path(std::string_view path);
 

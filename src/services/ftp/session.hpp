@@ -1,22 +1,27 @@
 #pragma once
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <list>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "services/ftp/command.hpp"
 #include "services/ftp/ftp_config.hpp"
+#include "services/ftp/listing.hpp"
 #include "services/ftp/path_jail.hpp"
 #include "session/session.hpp"
 
 namespace nm::ftp {
 
-// One FTP control connection as a sans-IO state machine (see services/session.hpp). It reads
-// and writes files only through its PathJail; sockets belong to the model. `config` must outlive
-// the session (the service owns it).
+// One FTP control connection as a sans-IO state machine (see session/session.hpp and the theory
+// of operation in session_state.cpp). It reads and writes files only through its PathJail;
+// sockets belong to the model. Owned by the model's connection and called only from that
+// connection's thread; `config` must outlive the session (the service owns it).
 class FtpSession final : public Session {
  public:
   FtpSession(const FtpConfig& config, const ConnectionInfo& info);
@@ -31,6 +36,7 @@ class FtpSession final : public Session {
   void passive_opened(const PassiveResult& result, Buffer& out) override;
   void transfer_finished(const TransferResult& result, Buffer& out) override;
   void delay_elapsed(Buffer& out) override;
+  void work_done(Buffer& out) override;
 
   // Commands queued while a transfer runs (or a reply waits on the model) past this many close
   // the connection: a peer cannot make the session buffer without bound.
@@ -43,9 +49,10 @@ class FtpSession final : public Session {
     bool needs_login;
   };
   static const CommandSpec* find_command(std::string_view verb);
+  static int64_t elapsed_ms(std::chrono::steady_clock::time_point since);
 
   // What the session is waiting for before it can read the next queued line.
-  enum class Wait { kNone, kPassive, kDelay, kTransfer };
+  enum class Wait { kNone, kPassive, kDelay, kTransfer, kWork };
 
   // An upload written to a hidden temporary name, renamed over `leaf` only when complete.
   struct Upload {
@@ -61,43 +68,57 @@ class FtpSession final : public Session {
     std::chrono::steady_clock::time_point started;
   };
 
+  // The state machine (session_state.cpp): queued lines, waits, queue-jumping verbs.
   void process(Buffer& out);
   void handle_urgent(Buffer& out);
   void execute(const Line& line, Buffer& out);
   void end_session(const char* reason);
+  // Hands `job` to the model (WorkRequest) and waits; `then` runs in work_done() on this thread.
+  void start_work(std::function<void()> job, std::function<void(Buffer&)> then);
+  void cmd_abor(const std::string& arg, Buffer& out);
 
-  bool resolve(const std::string& arg, std::string* vpath, Buffer& out);
-  bool allowed(bool right, Buffer& out);
-  bool data_ready(Buffer& out);
-  void reply_errno(Buffer& out, int err);
-  void start_transfer(TransferRequest request, Transfer transfer, std::string_view message,
-                      Buffer& out);
-  void start_listing(const std::string& arg, int kind, Buffer& out);
-  void start_upload(const std::string& arg, int kind, Buffer& out);
-  int make_temp(const Fd& dir, std::string* name, Fd* file);
-  void log_transfer(const Transfer& transfer, const TransferResult& result, int error);
+  // Login (login_commands.cpp).
+  struct Login {
+    std::string name;
+    std::filesystem::path root;
+    FtpRights rights;
+  };
+  void finish_login(bool ok, Login login, Buffer& out);
   void reset_login();
   void reply_login_failed(Buffer& out);
-
   void cmd_user(const std::string& arg, Buffer& out);
   void cmd_pass(const std::string& arg, Buffer& out);
   void cmd_quit(const std::string& arg, Buffer& out);
-  void cmd_noop(const std::string& arg, Buffer& out);
-  void cmd_syst(const std::string& arg, Buffer& out);
-  void cmd_feat(const std::string& arg, Buffer& out);
-  void cmd_opts(const std::string& arg, Buffer& out);
-  void cmd_help(const std::string& arg, Buffer& out);
-  void cmd_stat(const std::string& arg, Buffer& out);
-  void cmd_pwd(const std::string& arg, Buffer& out);
-  void cmd_cwd(const std::string& arg, Buffer& out);
-  void cmd_cdup(const std::string& arg, Buffer& out);
-  void cmd_type(const std::string& arg, Buffer& out);
-  void cmd_mode(const std::string& arg, Buffer& out);
-  void cmd_stru(const std::string& arg, Buffer& out);
+  void cmd_rein(const std::string& arg, Buffer& out);
+  void cmd_auth(const std::string& arg, Buffer& out);
+
+  // The data connection and transfers (data_commands.cpp).
+  bool data_ready(Buffer& out);
+  void start_transfer(TransferRequest request, Transfer transfer, std::string_view message,
+                      Buffer& out);
+  void reply_passive(const PassiveResult& result, Buffer& out);
+  void finish_transfer(const TransferResult& result, Buffer& out);
+  void log_transfer(const Transfer& transfer, const TransferResult& result, int error);
+  void use_active(const Address& target, Buffer& out);
+  bool refused_by_epsv_all(Buffer& out);
+  void request_passive(bool extended);
   void cmd_pasv(const std::string& arg, Buffer& out);
   void cmd_epsv(const std::string& arg, Buffer& out);
   void cmd_port(const std::string& arg, Buffer& out);
   void cmd_eprt(const std::string& arg, Buffer& out);
+
+  // Files and folders, each through the PathJail (file_commands.cpp).
+  bool resolve(const std::string& arg, std::string* vpath, Buffer& out);
+  bool allowed(bool right, Buffer& out);
+  // resolve(), the read right and a stat: false once a reply says why not.
+  bool stat_readable(const std::string& arg, std::string* vpath, struct stat* st, Buffer& out);
+  void start_listing(const std::string& arg, ListingFormat format, Buffer& out);
+  void finish_listing(FolderListing& listing, Buffer& out);
+  void start_upload(const std::string& arg, int kind, Buffer& out);
+  int make_temp(const Fd& dir, std::string* name, Fd* file);
+  void cmd_pwd(const std::string& arg, Buffer& out);
+  void cmd_cwd(const std::string& arg, Buffer& out);
+  void cmd_cdup(const std::string& arg, Buffer& out);
   void cmd_list(const std::string& arg, Buffer& out);
   void cmd_nlst(const std::string& arg, Buffer& out);
   void cmd_mlsd(const std::string& arg, Buffer& out);
@@ -106,7 +127,6 @@ class FtpSession final : public Session {
   void cmd_stor(const std::string& arg, Buffer& out);
   void cmd_stou(const std::string& arg, Buffer& out);
   void cmd_appe(const std::string& arg, Buffer& out);
-  void cmd_rest(const std::string& arg, Buffer& out);
   void cmd_size(const std::string& arg, Buffer& out);
   void cmd_mdtm(const std::string& arg, Buffer& out);
   void cmd_dele(const std::string& arg, Buffer& out);
@@ -114,13 +134,20 @@ class FtpSession final : public Session {
   void cmd_rnto(const std::string& arg, Buffer& out);
   void cmd_mkd(const std::string& arg, Buffer& out);
   void cmd_rmd(const std::string& arg, Buffer& out);
-  void cmd_allo(const std::string& arg, Buffer& out);
-  void cmd_abor(const std::string& arg, Buffer& out);
-  void cmd_rein(const std::string& arg, Buffer& out);
-  void cmd_auth(const std::string& arg, Buffer& out);
-  void cmd_unimplemented(const std::string& arg, Buffer& out);
 
-  void use_active(const Address& target, Buffer& out);
+  // Information and transfer parameters (info_commands.cpp).
+  void cmd_noop(const std::string& arg, Buffer& out);
+  void cmd_syst(const std::string& arg, Buffer& out);
+  void cmd_feat(const std::string& arg, Buffer& out);
+  void cmd_opts(const std::string& arg, Buffer& out);
+  void cmd_help(const std::string& arg, Buffer& out);
+  void cmd_stat(const std::string& arg, Buffer& out);
+  void cmd_type(const std::string& arg, Buffer& out);
+  void cmd_mode(const std::string& arg, Buffer& out);
+  void cmd_stru(const std::string& arg, Buffer& out);
+  void cmd_allo(const std::string& arg, Buffer& out);
+  void cmd_rest(const std::string& arg, Buffer& out);
+  void cmd_unimplemented(const std::string& arg, Buffer& out);
 
   const FtpConfig& config_;
   ConnectionInfo info_;
@@ -131,6 +158,7 @@ class FtpSession final : public Session {
   std::list<Line> lines_;
   std::list<DataRequest> requests_;
   Wait wait_ = Wait::kNone;
+  std::function<void(Buffer&)> after_work_;  // set while wait_ is kWork
   bool done_ = false;
   const char* end_reason_ = "closed";
   uint64_t commands_ = 0;

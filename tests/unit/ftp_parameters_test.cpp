@@ -1,0 +1,108 @@
+#include "services/ftp/parameters.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nm::ftp {
+namespace {
+
+TEST(FtpParameters, PortValid) {
+  auto a = parse_port_argument("127,0,0,1,4,1");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(a->is_v4());
+  EXPECT_EQ(a->to_string(), "127.0.0.1:1025");
+  EXPECT_EQ(parse_port_argument("10,1,2,3,255,255")->to_string(), "10.1.2.3:65535");
+  EXPECT_EQ(parse_port_argument("0,0,0,0,0,0")->to_string(), "0.0.0.0:0");
+}
+
+TEST(FtpParameters, PortAllowsSpacesAroundFields) {
+  EXPECT_EQ(parse_port_argument(" 127, 0 ,0,1 , 4,1 ")->to_string(), "127.0.0.1:1025");
+}
+
+TEST(FtpParameters, PortMalformed) {
+  for (const char* arg : {"", ",", "127,0,0,1,4", "127,0,0,1,4,1,7", "127,0,0,1,4,", ",0,0,1,4,1",
+                          "127,0,0,1,4,,1", "a,b,c,d,e,f", "127,0,0,1,4,1x", "127.0.0.1,4,1",
+                          "+1,0,0,1,4,1", "-1,0,0,1,4,1", "1 2,0,0,1,4,1", "127,0,0,1,4, "}) {
+    EXPECT_FALSE(parse_port_argument(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, PortOutOfRange) {
+  EXPECT_FALSE(parse_port_argument("256,0,0,1,4,1").has_value());
+  EXPECT_FALSE(parse_port_argument("127,0,0,1,256,1").has_value());
+  EXPECT_FALSE(parse_port_argument("127,0,0,1,4,1000").has_value());
+  EXPECT_FALSE(parse_port_argument("127,0,0,1,4,99999999999999999999999").has_value());
+}
+
+TEST(FtpParameters, EprtIpv4AndIpv6) {
+  auto v4 = parse_eprt_argument("|1|127.0.0.1|5282|");
+  ASSERT_TRUE(std::holds_alternative<Address>(v4));
+  EXPECT_EQ(std::get<Address>(v4).to_string(), "127.0.0.1:5282");
+  auto v6 = parse_eprt_argument("|2|::1|5282|");
+  ASSERT_TRUE(std::holds_alternative<Address>(v6));
+  EXPECT_TRUE(std::get<Address>(v6).is_v6());
+  EXPECT_EQ(std::get<Address>(v6).to_string(), "[::1]:5282");
+  auto full = parse_eprt_argument("|2|2001:db8::7|65535|");
+  ASSERT_TRUE(std::holds_alternative<Address>(full));
+  EXPECT_EQ(std::get<Address>(full).port(), 65535);
+}
+
+TEST(FtpParameters, EprtAnyDelimiter) {
+  auto a = parse_eprt_argument("!1!10.0.0.2!2000!");
+  ASSERT_TRUE(std::holds_alternative<Address>(a));
+  EXPECT_EQ(std::get<Address>(a).to_string(), "10.0.0.2:2000");
+  // A delimiter that also appears inside the host cuts it in pieces.
+  EXPECT_EQ(std::get<EprtError>(parse_eprt_argument(":2:::1:5282:")), EprtError::kMalformed);
+}
+
+TEST(FtpParameters, EprtUnsupportedProtocolIs522) {
+  for (const char* arg : {"|3|127.0.0.1|5282|", "|0|127.0.0.1|5282|", "|x|127.0.0.1|5282|",
+                          "||127.0.0.1|5282|", "|12|127.0.0.1|5282|"}) {
+    auto r = parse_eprt_argument(arg);
+    ASSERT_TRUE(std::holds_alternative<EprtError>(r)) << arg;
+    EXPECT_EQ(std::get<EprtError>(r), EprtError::kUnsupportedProtocol) << arg;
+  }
+}
+
+TEST(FtpParameters, EprtWrongFamilyIsMalformed) {
+  EXPECT_EQ(std::get<EprtError>(parse_eprt_argument("|1|::1|5282|")), EprtError::kMalformed);
+  EXPECT_EQ(std::get<EprtError>(parse_eprt_argument("|2|127.0.0.1|5282|")), EprtError::kMalformed);
+}
+
+TEST(FtpParameters, EprtMalformed) {
+  for (const char* arg :
+       {"", "|1|", "|1|||", "|1|127.0.0.1|5282", "|1|127.0.0.1|5282|x", "|1|127.0.0.1|5282||",
+        "|1|127.0.0.1|0|", "|1|127.0.0.1|65536|", "|1|127.0.0.1|-1|", "|1|127.0.0.1|port|",
+        "|1| 127.0.0.1|5282|", "|1|127.0.0.1| 5282|", "|1|127.0.0|5282|", "|1|127.0.0.1||"}) {
+    auto r = parse_eprt_argument(arg);
+    ASSERT_TRUE(std::holds_alternative<EprtError>(r)) << '"' << arg << '"';
+    EXPECT_EQ(std::get<EprtError>(r), EprtError::kMalformed) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, Type) {
+  for (const char* arg : {"I", "i", "L 8", "L8", "l 8"}) {
+    EXPECT_EQ(parse_type_argument(arg), TypeArgument::kBinary) << arg;
+  }
+  for (const char* arg : {"A", "a", "A N", "a n"}) {
+    EXPECT_EQ(parse_type_argument(arg), TypeArgument::kAscii) << arg;
+  }
+  for (const char* arg : {"A T", "A C", "E", "E N", "L 7", "L 16"}) {
+    EXPECT_EQ(parse_type_argument(arg), TypeArgument::kUnsupported) << arg;
+  }
+  for (const char* arg : {"", "X", "Z", " I", "I ", "1"}) {
+    EXPECT_EQ(parse_type_argument(arg), TypeArgument::kInvalid) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, Unsigned) {
+  EXPECT_EQ(parse_u64("0"), 0u);
+  EXPECT_EQ(parse_u64("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(parse_u64("18446744073709551616").has_value());
+  EXPECT_FALSE(parse_u64("").has_value());
+  EXPECT_FALSE(parse_u64("12x").has_value());
+  EXPECT_FALSE(parse_u64(" 12").has_value());
+  EXPECT_FALSE(parse_u64("-1").has_value());
+}
+
+}  // namespace
+}  // namespace nm::ftp
