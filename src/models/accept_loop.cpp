@@ -31,7 +31,7 @@ void accept_loop(ServerContext& context, Admission& admission,
       continue;
     }
     if (!admission.admit(peer)) {
-      spdlog::warn("refused {}: too many connections", peer.to_string());
+      spdlog::warn("event=refused peer={} reason=limit", peer.to_string());
       refuse_connection(fd, context.service->refusal());
       continue;
     }

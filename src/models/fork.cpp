@@ -11,6 +11,7 @@
 #include "models/blocking_connection.hpp"
 #include "models/child_processes.hpp"
 #include "models/factories.hpp"
+#include "net/logfmt.hpp"
 #include "net/signals.hpp"
 
 namespace nm {
@@ -53,7 +54,7 @@ class ForkModel final : public Model {
             serve_blocking(std::move(fd), peer, context);
           });
           if (pid < 0) {
-            spdlog::error("fork: {}", std::strerror(errno));
+            spdlog::error("event=fork-failed error={}", logfmt_value(std::strerror(errno)));
             admission.release(peer);
             return;
           }

@@ -7,6 +7,7 @@
 #include "models/blocking_connection.hpp"
 #include "models/child_processes.hpp"
 #include "models/factories.hpp"
+#include "net/logfmt.hpp"
 #include "net/socket.hpp"
 #include "server/acceptor.hpp"
 
@@ -38,7 +39,7 @@ class PreforkModel final : public Model {
     ChildProcesses children;
     auto spawn = [&] {
       if (children.spawn([&] { worker(context); }) < 0) {
-        spdlog::error("fork: {}", std::strerror(errno));
+        spdlog::error("event=fork-failed error={}", logfmt_value(std::strerror(errno)));
       }
     };
     for (unsigned i = 0; i < workers; ++i) spawn();
@@ -47,7 +48,7 @@ class PreforkModel final : public Model {
       if (::poll(fds, 2, -1) < 0) continue;
       if (fds[0].revents) break;
       for (pid_t pid : children.reap()) {
-        spdlog::warn("prefork worker {} exited; starting a new one", pid);
+        spdlog::warn("event=worker-replaced model=prefork pid={}", pid);
         spawn();
       }
     }

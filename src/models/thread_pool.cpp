@@ -45,7 +45,7 @@ class ThreadPoolModel final : public Model {
       std::unique_lock lock(mutex_);
       if (queue_.size() >= capacity) {
         lock.unlock();
-        spdlog::warn("refused {}: all {} workers busy and the queue is full", peer.to_string(),
+        spdlog::warn("event=refused peer={} reason=queue-full workers={}", peer.to_string(),
                      workers);
         refuse_connection(fd.release(), context.service->refusal());
         admission.release(peer);

@@ -4,6 +4,8 @@
 
 #include <system_error>
 
+#include "net/logfmt.hpp"
+
 namespace nm {
 
 bool ThreadSet::start(std::function<void()> body) {
@@ -18,7 +20,7 @@ bool ThreadSet::start(std::function<void()> body) {
     });
   } catch (const std::system_error& e) {
     running_.erase(it);
-    spdlog::error("cannot start a thread: {}", e.what());
+    spdlog::error("event=thread-failed error={}", logfmt_value(e.what()));
     return false;
   }
   return true;

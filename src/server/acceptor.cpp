@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include "net/logfmt.hpp"
 #include "net/socket.hpp"
 
 namespace nm {
@@ -20,11 +21,12 @@ int Acceptor::accept(Address* peer, bool nonblocking) {
     int victim = accept_connection(listener_, nullptr, false);
     if (victim >= 0) ::close(victim);
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    spdlog::warn("out of file descriptors ({}): refused a connection", errno_text(err));
+    spdlog::warn("event=refused reason=out-of-descriptors error={}", logfmt_value(errno_text(err)));
   } else if (is_descriptor_shortage(err)) {
-    spdlog::warn("out of file descriptors ({}): new connections wait", errno_text(err));
+    spdlog::warn("event=accept-paused reason=out-of-descriptors error={}",
+                 logfmt_value(errno_text(err)));
   } else if (!is_transient_accept_error(err) && err != EAGAIN) {
-    spdlog::error("accept: {}", errno_text(err));
+    spdlog::error("event=accept-failed error={}", logfmt_value(errno_text(err)));
   }
   errno = err;
   return -1;

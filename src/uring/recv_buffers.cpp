@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "net/logfmt.hpp"
+
 namespace nm::uring {
 
 RecvBuffers::RecvBuffers(Ring& ring, unsigned count, size_t size, uint16_t group)
@@ -21,8 +23,8 @@ RecvBuffers::RecvBuffers(Ring& ring, unsigned count, size_t size, uint16_t group
   reg.bgid = group;
   int rc = io_uring_register_buf_ring(ring_.raw(), &reg, 0);
   if (rc < 0) {
-    spdlog::info("io_uring: no provided-buffer rings here ({}): one buffer per connection",
-                 std::strerror(-rc));
+    spdlog::info("event=uring-fallback feature=buffer-ring error={} using=buffer-per-connection",
+                 logfmt_value(std::strerror(-rc)));
     ::munmap(memory, ring_bytes_);
     return;
   }

@@ -103,8 +103,6 @@ void Transfer::on_accept(int res) {
   }
   Fd data(res);
   if (!data_peer_allowed(from_, control_peer_)) {
-    spdlog::warn("refused data connection from {} for control peer {}", from_.to_string(),
-                 control_peer_.to_string());
     arm_accept();
     return;
   }
