@@ -327,6 +327,9 @@ void FtpSession::log_transfer(const Transfer& transfer, const TransferResult& re
   spdlog::info("ftp event=transfer user={} peer={} cmd={} path={} bytes={} ms={} result={}{}",
                logfmt_value(user_), info_.peer.to_string(), transfer.verb, logfmt_value(transfer.path),
                result.bytes, elapsed_ms(transfer.started), status_name(result.status), err);
+  if (config_.xferlog)
+    config_.xferlog->record(transfer.verb, transfer.path, result, transfer.started, info_.peer,
+                            ascii_, user_);
 }
 
 void FtpSession::reset_login() {
