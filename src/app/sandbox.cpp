@@ -80,6 +80,11 @@ SandboxResult apply_sandbox(const SandboxRules& rules) {
   allow(ruleset.get(), "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
         handled);
   allow(ruleset.get(), "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE, handled);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtimes read /proc/self (maps, task) at exit and when they report.
+  allow(ruleset.get(), "/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
+        handled);
+#endif
   for (const auto& file : rules.log_files) {
     allow(ruleset.get(), file, LANDLOCK_ACCESS_FS_WRITE_FILE, handled);
     auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
