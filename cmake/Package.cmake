@@ -10,12 +10,9 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "netmodels maintainers <netmodels@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "concurrent network server models, an FTP server, client and benchmark")
-# The install rules bake in absolute paths (units, /etc): configure the package build with
-# -DCMAKE_INSTALL_PREFIX=/usr (scripts/package-test.sh does).
-set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
-if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  message(STATUS "cpack -G DEB wants -DCMAKE_INSTALL_PREFIX=/usr (now ${CMAKE_INSTALL_PREFIX})")
-endif()
+# Whatever prefix the build folder was configured for: cmake/InstallTime.cmake writes the
+# units and /etc for the /usr of the package when cpack installs.
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

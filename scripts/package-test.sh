@@ -3,11 +3,11 @@
 # `cpack -G DEB`, install it with apt-get, check the installed binary, units and man pages, serve
 # a temporary folder on 127.0.0.1 with the *installed* binary and upload and download a file with
 # curl, stop the server by its pid, then remove and purge the package and check its files are gone.
-#   scripts/package-test.sh [BUILD_DIR]     (default build-deb; configured with prefix /usr)
+#   scripts/package-test.sh [BUILD_DIR]     (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
-dir=${1:-build-deb}
+dir=${1:-build}
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "package-test: skipped, installing a package needs root" >&2
@@ -15,13 +15,27 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 scripts/install-deps.sh
 
-# The install rules bake in absolute paths (units, /etc): the package is configured for /usr.
 # A new build folder gets only what the package holds; an existing one keeps its settings.
 extra=()
 [[ -f $dir/CMakeCache.txt ]] ||
   extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETMODELS_BUILD_MICROBENCH=OFF -DNETMODELS_BUILD_BENCH_PEERS=OFF)
-nice -n 10 cmake -S . -B "$dir" -DCMAKE_INSTALL_PREFIX=/usr "${extra[@]}" >/dev/null
+nice -n 10 cmake -S . -B "$dir" "${extra[@]}" >/dev/null
 nice -n 10 cmake --build "$dir" -j"$(nproc)" --target netmodels man
+# `cmake --install --prefix` honours the prefix: units and etc/ follow it.
+stage=$(mktemp -d /tmp/netmodels-install.XXXXXX)
+cmake --install "$dir" --prefix "$stage/opt" >/dev/null
+for f in bin/netmodels lib/systemd/system/netmodels.service etc/netmodels/netmodels.toml \
+         etc/fail2ban/filter.d/netmodels.conf share/man/man1/netmodels.1; do
+  [[ -e $stage/opt/$f ]] || { echo "package-test: cmake --install: no $f" >&2; exit 1; }
+done
+grep -q "^ExecStart=$stage/opt/bin/netmodels serve --config $stage/opt/etc/netmodels/netmodels.toml" \
+  "$stage/opt/lib/systemd/system/netmodels.service"
+if grep -v "^$stage/opt/" "$dir/install_manifest.txt"; then
+  echo "package-test: cmake --install --prefix wrote the files above outside the prefix" >&2
+  exit 1
+fi
+rm -rf "$stage"
+
 rm -f "$dir"/netmodels_*.deb
 (cd "$dir" && nice -n 10 cpack -G DEB >/dev/null)
 deb=$(ls "$dir"/netmodels_*_amd64.deb)
