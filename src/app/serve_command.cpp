@@ -148,7 +148,7 @@ SandboxRules sandbox_rules(const ServeArgs& args, const ServiceOptions& options)
 
 // Started as root: bind first (port 21), then become --run-as for good, before any client.
 // Forked and preforked children are started later by the model, so they inherit it.
-void settle_privileges(const ServeArgs& args, const std::optional<RunAs>& run_as) {
+void settle_privileges(const std::optional<RunAs>& run_as) {
   if (run_as) {
     drop_privileges(*run_as);
     spdlog::info("event=privileges user={} uid={} gid={}", logfmt_value(run_as->user), run_as->uid,
@@ -157,7 +157,6 @@ void settle_privileges(const ServeArgs& args, const std::optional<RunAs>& run_as
     spdlog::warn("event=privileges user=root result=warn reason={}",
                  logfmt_value("running as root; use --run-as USER to drop privileges"));
   }
-  (void)args;
 }
 
 void settle_sandbox(const ServeArgs& args, const ServiceOptions& options) {
@@ -228,7 +227,7 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   context.stop_fd = install_stop_signals();
   install_reload_signal();
   try {
-    settle_privileges(args, run_as);
+    settle_privileges(run_as);
     settle_sandbox(args, service_options);
   } catch (const std::exception& e) {
     spdlog::error("event=start result=fail error={}", logfmt_value(e.what()));

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -210,6 +211,35 @@ class Xferlog(unittest.TestCase):
                          ("127.0.0.1", "10000", "/down.bin", "o", "alice", "r", "c", "b"))
         self.assertEqual((upl["bytes"], upl["path"], upl["dir"], upl["user"], upl["status"]),
                          ("1234", "/up.txt", "i", "alice", "c"))
+
+
+class Notify(unittest.TestCase):
+    def test_ready_is_sent_to_notify_socket_once_listening(self):
+        d = Folder()
+        self.addCleanup(d.tmp.cleanup)
+        path = os.path.join(d.path, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(path)
+        sock.settimeout(TIMEOUT)
+        saved = os.environ.get("NOTIFY_SOCKET")
+        os.environ["NOTIFY_SOCKET"] = path  # as systemd sets it for Type=notify
+        try:
+            srv = Server("--root", d.root, "--model", "fork")
+        finally:
+            if saved is None:
+                del os.environ["NOTIFY_SOCKET"]
+            else:
+                os.environ["NOTIFY_SOCKET"] = saved
+        with srv:
+            self.assertEqual(sock.recv(4096), b"READY=1")
+            with srv.connect() as c:  # a served connection: a fork child sends nothing
+                c.recv(100)
+            self.assertEqual(srv.stop(), 0)
+        self.assertEqual(sock.recv(4096), b"STOPPING=1")
+        sock.setblocking(False)
+        with self.assertRaises(BlockingIOError):
+            sock.recv(4096)
 
 
 class Sandbox(unittest.TestCase):
