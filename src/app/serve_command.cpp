@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "app/commands.hpp"
 #include "app/notify.hpp"
@@ -175,8 +176,15 @@ int check_config(const ServeArgs& args, const CLI::App& cmd) {
     std::cerr << "netmodels serve: --root: '" << args.root << "' is not a folder\n";
     return 2;
   }
-  std::string text = cmd.config_to_str(true, false);
-  std::printf("# netmodels serve: configuration is valid\n%s", text.c_str());
+  // Every option with its value, defaults included, in the file's own syntax; the two options
+  // that only say how to run the check are left out.
+  std::istringstream all(cmd.config_to_str(true, false));
+  std::string text;
+  for (std::string line; std::getline(all, line);) {
+    if (line.rfind("config=", 0) == 0 || line.rfind("check-config=", 0) == 0) continue;
+    text += line + "\n";
+  }
+  std::printf("# netmodels serve: the configuration is valid\n%s", text.c_str());
   return 0;
 }
 
