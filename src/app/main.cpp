@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   } catch (const std::exception& e) {
-    std::cerr << "netmodels: " << e.what() << "\n";
+    auto where = nm::config_error_context(nm::find_config_argument(argc, argv), config, e.what());
+    std::cerr << "netmodels: " << (where.empty() ? std::string(e.what()) : where) << "\n";
     return 2;
   }
   return exit_code;

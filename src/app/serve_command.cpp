@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <system_error>
 
 #include "app/commands.hpp"
 #include "app/notify.hpp"
@@ -82,6 +83,10 @@ bool parse_port_range(const std::string& text, uint16_t* low, uint16_t* high) {
 }
 
 FtpConfig ftp_config(const ServeArgs& args) {
+  // Checked here too (the service checks every root) to name the option.
+  if (std::error_code ec; !std::filesystem::is_directory(args.root, ec)) {
+    throw std::runtime_error("--root: " + args.root + " is not a folder");
+  }
   FtpConfig ftp;
   ftp.root = args.root;
   ftp.anonymous = !args.no_anonymous;
@@ -100,7 +105,11 @@ FtpConfig ftp_config(const ServeArgs& args) {
     ftp.users.push_back(std::move(user));
   }
   if (!args.users_file.empty()) {
-    for (auto& user : load_users_file(args.users_file)) ftp.users.push_back(std::move(user));
+    try {
+      for (auto& user : load_users_file(args.users_file)) ftp.users.push_back(std::move(user));
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--users: " + std::string(e.what()));
+    }
   }
   if (!args.pasv_ports.empty() &&
       !parse_port_range(args.pasv_ports, &ftp.pasv_port_min, &ftp.pasv_port_max)) {
@@ -113,7 +122,11 @@ FtpConfig ftp_config(const ServeArgs& args) {
                                "'");
     }
   }
-  if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
+  try {
+    if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("--xferlog: " + std::string(e.what()));
+  }
   return ftp;
 }
 
@@ -170,12 +183,7 @@ void settle_sandbox(const ServeArgs& args, const ServiceOptions& options) {
   }
 }
 
-int check_config(const ServeArgs& args, const CLI::App& cmd) {
-  std::error_code ec;
-  if (args.service == "ftp" && !std::filesystem::is_directory(args.root, ec)) {
-    std::cerr << "netmodels serve: --root: '" << args.root << "' is not a folder\n";
-    return 2;
-  }
+int check_config(const CLI::App& cmd) {
   // Every option with its value, defaults included, in the file's own syntax; the two options
   // that only say how to run the check are left out.
   std::istringstream all(cmd.config_to_str(true, false));
@@ -188,38 +196,32 @@ int check_config(const ServeArgs& args, const CLI::App& cmd) {
   return 0;
 }
 
+// Configuration errors are thrown (main exits 2) with the option's name in the message, so that
+// main can name the config file's line when the option came from there.
 int serve(ServeArgs& args, const CLI::App& cmd) {
   try {
     setup_logging(args);
-  } catch (const std::exception& e) {
-    std::cerr << "netmodels serve: " << e.what() << "\n";
-    return 2;
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("--log-file: " + std::string(e.what()));
   }
 
   auto address = Address::parse(args.listen);
   if (!address) {
-    std::cerr << "netmodels serve: --listen wants HOST:PORT or [V6]:PORT, got '" << args.listen
-              << "'\n";
-    return 2;
+    throw std::runtime_error("--listen wants HOST:PORT or [V6]:PORT, got '" + args.listen + "'");
   }
   ServiceOptions service_options;
   service_options.quiet = args.quiet;
   std::unique_ptr<Service> service;
   std::optional<RunAs> run_as;
-  try {
-    if (args.service == "ftp") service_options.ftp = ftp_config(args);
-    service = make_service(args.service, service_options);
-    if (!args.run_as.empty()) run_as = resolve_run_as(args.run_as);
-  } catch (const std::exception& e) {
-    std::cerr << "netmodels serve: " << e.what() << "\n";
-    return 2;
-  }
+  if (args.service == "ftp") service_options.ftp = ftp_config(args);
+  service = make_service(args.service, service_options);
+  if (!args.run_as.empty()) run_as = resolve_run_as(args.run_as);
   auto model = make_model(args.model);
   if (auto reason = model->unavailable(); !reason.empty()) {
     std::cerr << "netmodels serve: model " << args.model << " is not available: " << reason << "\n";
     return 1;
   }
-  if (args.check_config) return check_config(args, cmd);
+  if (args.check_config) return check_config(cmd);
 
   ServerContext context;
   context.service = service.get();

@@ -93,6 +93,18 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("line 2: key model", r.stderr)
 
+    def test_semantic_errors_name_key_and_line(self):
+        # Found after parsing (the users file, a --user spec, the root): still the key's line.
+        r = self.check(f'root = "{self.dir.root}"\nusers = "{self.dir.path}/nonexistent"\n')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 2: key users", r.stderr)
+        r = self.check(f'root = "{self.dir.root}"\n\nuser = ["nocolon"]\n')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 3: key user", r.stderr)
+        r = self.check(f'root = "{self.dir.path}/nope"\n')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 1: key root", r.stderr)
+
     def test_toml_syntax_error_names_line(self):
         r = self.check('model = "threads"\nlisten = \n')
         self.assertEqual(r.returncode, 2)
