@@ -2,10 +2,17 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/details/log_msg.h>
+#include <spdlog/logger.h>
+#include <unistd.h>
 
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "net/logfmt.hpp"
+#include "net/signals.hpp"
 
 namespace nm {
 namespace {
@@ -80,6 +87,42 @@ TEST(LogFormat, Names) {
   EXPECT_TRUE(parse_log_format("logfmt", &f));
   EXPECT_EQ(f, LogFormat::kLogfmt);
   EXPECT_FALSE(parse_log_format("xml", &f));
+}
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ReopeningFileSink, ReopensAtThePathAfterSighup) {
+  namespace fs = std::filesystem;
+  fs::path log = fs::temp_directory_path() / ("log_format_test." + std::to_string(::getpid()));
+  fs::remove(log);
+  fs::remove(log.string() + ".1");
+  install_reload_signal();
+  {
+    auto sink = std::make_shared<ReopeningFileSink>(log.string());
+    spdlog::logger logger("test", sink);
+    logger.set_formatter(make_log_formatter(LogFormat::kLogfmt));
+    logger.info("event=one");
+    fs::rename(log, log.string() + ".1");  // what logrotate does
+    logger.info("event=two");              // no SIGHUP yet: still the moved file
+    unsigned before = reload_generation();
+    std::raise(SIGHUP);
+    EXPECT_EQ(reload_generation(), before + 1);
+    logger.info("event=three");
+  }
+  auto old_text = slurp(log.string() + ".1");
+  auto new_text = slurp(log);
+  EXPECT_NE(old_text.find("event=one"), std::string::npos);
+  EXPECT_NE(old_text.find("event=two"), std::string::npos);
+  EXPECT_EQ(old_text.find("event=three"), std::string::npos);
+  EXPECT_NE(new_text.find("event=three"), std::string::npos);
+  std::signal(SIGHUP, SIG_DFL);
+  fs::remove(log);
+  fs::remove(log.string() + ".1");
 }
 
 }  // namespace
