@@ -63,6 +63,15 @@ RunAs resolve_run_as(const std::string& spec) {
 }
 
 void drop_privileges(const RunAs& target) {
+  // Already that user (a systemd unit with User= and the same --run-as): nothing to drop, and
+  // without root the calls below would fail.
+  uid_t r, e, saved;
+  gid_t gr, ge, gsaved;
+  if (getresuid(&r, &e, &saved) == 0 && getresgid(&gr, &ge, &gsaved) == 0 && r == target.uid &&
+      e == target.uid && saved == target.uid && gr == target.gid && ge == target.gid &&
+      gsaved == target.gid) {
+    return;
+  }
   if (target.explicit_group) {
     if (::setgroups(0, nullptr) != 0) throw failure("setgroups");
   } else if (::initgroups(target.user.c_str(), target.gid) != 0) {
