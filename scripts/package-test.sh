@@ -83,6 +83,7 @@ systemd-analyze verify --man=$verify_man "$tmp/netmodels@ci.service"
 if [[ $verify_man == yes ]]; then
   man -w netmodels >/dev/null && man -w 5 netmodels.toml >/dev/null
 fi
+[[ -d /srv/ftp ]] || { echo "package-test: postinst made no /srv/ftp" >&2; exit 1; }
 /usr/bin/netmodels serve --check-config --config /etc/netmodels/netmodels.toml >/dev/null
 
 # Serve a temporary folder with the installed binary on an unprivileged loopback port.

@@ -104,13 +104,18 @@ class SystemdUnits(unittest.TestCase):
 class Fail2ban(unittest.TestCase):
     def test_filter_matches_exactly_the_failed_logins(self):
         need("fail2ban-regex", "fail2ban")
+        for log_format in ("logfmt", "json"):
+            with self.subTest(log_format=log_format):
+                self.check_failed_logins(log_format)
+
+    def check_failed_logins(self, log_format):
         tmp = tempfile.mkdtemp(prefix="netmodels-f2b-")
         self.addCleanup(shutil.rmtree, tmp, True)
         root = os.path.join(tmp, "root")
         os.mkdir(root)
         log = os.path.join(tmp, "netmodels.log")
         with Server("--root", root, "--user", "alice:secret", "--log-file", log,
-                    "--model", "threads") as srv:
+                    "--log-format", log_format, "--model", "threads") as srv:
             for i in range(3):
                 with ftplib.FTP() as ftp:
                     ftp.connect(srv.host, srv.port, timeout=TIMEOUT)
