@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests: ftplib (python3), curl and lftp as FTP clients, vsftpd as a reference server
   python3 curl lftp vsftpd procps
+  # installing and running as a service: sd_notify, man pages from --help (help2man) rendered
+  # with man-db, systemd-analyze verify, fail2ban-regex, cpack's .deb (dpkg-shlibdeps, file)
+  libsystemd-dev help2man man-db systemd fail2ban dpkg-dev file git
 )
 
 missing=()

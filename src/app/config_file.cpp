@@ -1,6 +1,7 @@
 #include "app/config_file.hpp"
 
 #include <toml++/toml.h>
+#include <cctype>
 #include <cstring>
 #include <stdexcept>
 
@@ -23,15 +24,23 @@ bool scalar_word(const toml::node& node, std::string* word) {
 
 }  // namespace
 
-std::vector<std::string> config_file_arguments(const std::string& path) {
+ConfigArguments read_config_file(const std::string& path, const std::set<std::string>& known) {
   toml::table table;
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    throw std::runtime_error("config " + path + ": " + std::string(e.description()));
+    throw std::runtime_error("config " + path + " line " + std::to_string(e.source().begin.line) +
+                             ": " + std::string(e.description()));
   }
-  std::vector<std::string> args;
+  ConfigArguments config;
+  auto& args = config.args;
   for (auto&& [key, node] : table) {
+    int line = static_cast<int>(node.source().begin.line);
+    std::string where = "config " + path + " line " + std::to_string(line) + ": ";
+    if (!known.empty() && !known.count(std::string(key.str()))) {
+      throw std::runtime_error(where + "unknown key '" + std::string(key.str()) + "'");
+    }
+    config.keys.push_back({std::string(key.str()), line});
     std::string option = "--" + std::string(key.str());
     try {
       if (auto flag = node.value<bool>(); flag && node.is_boolean()) {
@@ -50,11 +59,32 @@ std::vector<std::string> config_file_arguments(const std::string& path) {
         args.push_back(word);
       }
     } catch (const std::runtime_error& e) {
-      throw std::runtime_error("config " + path + ": key " + std::string(key.str()) + ": " +
-                               e.what());
+      throw std::runtime_error(where + "key " + std::string(key.str()) + ": " + e.what());
     }
   }
-  return args;
+  return config;
+}
+
+std::vector<std::string> config_file_arguments(const std::string& path) {
+  return read_config_file(path, {}).args;
+}
+
+std::string config_error_context(const std::string& path, const ConfigArguments& config,
+                                 const std::string& message) {
+  for (const auto& [key, line] : config.keys) {
+    std::string option = "--" + key;
+    auto at = message.find(option);
+    // The whole option name, not a prefix of a longer one (--user in --users).
+    while (at != std::string::npos) {
+      size_t end = at + option.size();
+      if (end == message.size() ||
+          !(std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) {
+        return "config " + path + " line " + std::to_string(line) + ": key " + key + ": " + message;
+      }
+      at = message.find(option, end);
+    }
+  }
+  return {};
 }
 
 std::string find_config_argument(int argc, char** argv) {

@@ -1,13 +1,20 @@
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
+#include <system_error>
 
 #include "app/commands.hpp"
+#include "app/notify.hpp"
+#include "app/privileges.hpp"
+#include "app/sandbox.hpp"
 #include "models/model.hpp"
+#include "net/log_format.hpp"
+#include "net/logfmt.hpp"
 #include "net/signals.hpp"
 #include "net/socket.hpp"
 #include "services/ftp/users_file.hpp"
@@ -33,6 +40,12 @@ struct ServeArgs {
   bool show_hidden = false;
   std::string pasv_ports;
   std::string pasv_address;
+  std::string log_format = "logfmt";
+  std::string log_file;
+  std::string xferlog;
+  std::string run_as;
+  bool sandbox = false;
+  bool check_config = false;
   ServerOptions server;
 };
 
@@ -70,6 +83,10 @@ bool parse_port_range(const std::string& text, uint16_t* low, uint16_t* high) {
 }
 
 FtpConfig ftp_config(const ServeArgs& args) {
+  // Checked here too (the service checks every root) to name the option.
+  if (std::error_code ec; !std::filesystem::is_directory(args.root, ec)) {
+    throw std::runtime_error("--root: " + args.root + " is not a folder");
+  }
   FtpConfig ftp;
   ftp.root = args.root;
   ftp.anonymous = !args.no_anonymous;
@@ -88,7 +105,11 @@ FtpConfig ftp_config(const ServeArgs& args) {
     ftp.users.push_back(std::move(user));
   }
   if (!args.users_file.empty()) {
-    for (auto& user : load_users_file(args.users_file)) ftp.users.push_back(std::move(user));
+    try {
+      for (auto& user : load_users_file(args.users_file)) ftp.users.push_back(std::move(user));
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--users: " + std::string(e.what()));
+    }
   }
   if (!args.pasv_ports.empty() &&
       !parse_port_range(args.pasv_ports, &ftp.pasv_port_min, &ftp.pasv_port_max)) {
@@ -101,36 +122,106 @@ FtpConfig ftp_config(const ServeArgs& args) {
                                "'");
     }
   }
+  try {
+    if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("--xferlog: " + std::string(e.what()));
+  }
   return ftp;
 }
 
-int serve(ServeArgs& args) {
-  auto logger = spdlog::stderr_color_mt("netmodels");
+// stderr (the journal under systemd) or --log-file, as logfmt or JSON lines.
+void setup_logging(const ServeArgs& args) {
+  LogFormat format;
+  if (!parse_log_format(args.log_format, &format)) {
+    throw std::runtime_error("--log-format wants logfmt or json, got '" + args.log_format + "'");
+  }
+  spdlog::sink_ptr sink;
+  if (args.log_file.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    sink = std::make_shared<ReopeningFileSink>(args.log_file);
+  }
+  auto logger = std::make_shared<spdlog::logger>("netmodels", sink);
+  logger->set_formatter(make_log_formatter(format));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(args.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%P] %v");
+}
+
+SandboxRules sandbox_rules(const ServeArgs& args, const ServiceOptions& options) {
+  SandboxRules rules;
+  if (args.service == "ftp") {
+    rules.read_write_dirs.push_back(options.ftp.root);
+    for (const auto& user : options.ftp.users) rules.read_write_dirs.push_back(user.root);
+  }
+  if (!args.users_file.empty()) rules.read_files.push_back(args.users_file);
+  if (!args.log_file.empty()) rules.log_files.push_back(args.log_file);
+  if (!args.xferlog.empty()) rules.log_files.push_back(args.xferlog);
+  return rules;
+}
+
+// Started as root: bind first (port 21), then become --run-as for good, before any client.
+// Forked and preforked children are started later by the model, so they inherit it.
+void settle_privileges(const std::optional<RunAs>& run_as) {
+  if (run_as) {
+    drop_privileges(*run_as);
+    spdlog::info("event=privileges user={} uid={} gid={}", logfmt_value(run_as->user), run_as->uid,
+                 run_as->gid);
+  } else if (::geteuid() == 0) {
+    spdlog::warn("event=privileges user=root result=warn reason={}",
+                 logfmt_value("running as root; use --run-as USER to drop privileges"));
+  }
+}
+
+void settle_sandbox(const ServeArgs& args, const ServiceOptions& options) {
+  if (!args.sandbox) return;
+  if (apply_sandbox(sandbox_rules(args, options)) == SandboxResult::kApplied) {
+    spdlog::info("event=sandbox result=on");
+  } else {
+    spdlog::warn("event=sandbox result=unsupported reason={}",
+                 logfmt_value("the kernel has no Landlock; serving without the sandbox"));
+  }
+}
+
+int check_config(const CLI::App& cmd) {
+  // Every option with its value, defaults included, in the file's own syntax; the two options
+  // that only say how to run the check are left out.
+  std::istringstream all(cmd.config_to_str(true, false));
+  std::string text;
+  for (std::string line; std::getline(all, line);) {
+    if (line.rfind("config=", 0) == 0 || line.rfind("check-config=", 0) == 0) continue;
+    text += line + "\n";
+  }
+  std::printf("# netmodels serve: the configuration is valid\n%s", text.c_str());
+  return 0;
+}
+
+// Configuration errors are thrown (main exits 2) with the option's name in the message, so that
+// main can name the config file's line when the option came from there.
+int serve(ServeArgs& args, const CLI::App& cmd) {
+  try {
+    setup_logging(args);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("--log-file: " + std::string(e.what()));
+  }
 
   auto address = Address::parse(args.listen);
   if (!address) {
-    std::cerr << "netmodels serve: --listen wants HOST:PORT or [V6]:PORT, got '" << args.listen
-              << "'\n";
-    return 2;
+    throw std::runtime_error("--listen wants HOST:PORT or [V6]:PORT, got '" + args.listen + "'");
   }
   ServiceOptions service_options;
   service_options.quiet = args.quiet;
   std::unique_ptr<Service> service;
-  try {
-    if (args.service == "ftp") service_options.ftp = ftp_config(args);
-    service = make_service(args.service, service_options);
-  } catch (const std::exception& e) {
-    std::cerr << "netmodels serve: " << e.what() << "\n";
-    return 2;
-  }
+  std::optional<RunAs> run_as;
+  if (args.service == "ftp") service_options.ftp = ftp_config(args);
+  service = make_service(args.service, service_options);
+  if (!args.run_as.empty()) run_as = resolve_run_as(args.run_as);
   auto model = make_model(args.model);
   if (auto reason = model->unavailable(); !reason.empty()) {
     std::cerr << "netmodels serve: model " << args.model << " is not available: " << reason << "\n";
     return 1;
   }
+  if (args.check_config) return check_config(cmd);
 
   ServerContext context;
   context.service = service.get();
@@ -144,19 +235,29 @@ int serve(ServeArgs& args) {
     return 1;
   }
   context.stop_fd = install_stop_signals();
+  install_reload_signal();
+  try {
+    settle_privileges(run_as);
+    settle_sandbox(args, service_options);
+  } catch (const std::exception& e) {
+    spdlog::error("event=start result=fail error={}", logfmt_value(e.what()));
+    return 1;
+  }
 
   // The one line on stdout: scripts and tests read the real port from it.
   std::printf("listening on %s\n", local_address(context.listener.get()).to_string().c_str());
   std::fflush(stdout);
-  spdlog::info("serving {} with the {} model on {}", args.service, args.model,
+  spdlog::info("event=start service={} model={} listen={}", args.service, args.model,
                local_address(context.listener.get()).to_string());
+  notify_ready();
   try {
     model->run(context);
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+    spdlog::error("event=stop result=fail error={}", logfmt_value(e.what()));
     return 1;
   }
-  spdlog::info("stopped");
+  notify_stopping();
+  spdlog::info("event=stop result=ok");
   return 0;
 }
 
@@ -193,6 +294,19 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   cmd->add_option("--config", args->config, "TOML file holding any of these options");
+  cmd->add_flag("--check-config", args->check_config,
+                "Validate the options (and --config file), print the effective configuration and "
+                "exit: 0 when valid, 2 otherwise");
+  cmd->add_option("--log-format", args->log_format, "Log lines as logfmt or json")
+      ->check(CLI::IsMember({"logfmt", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--log-file", args->log_file,
+                  "Append the log to FILE instead of stderr; reopened on SIGHUP (logrotate)");
+  cmd->add_option("--run-as", args->run_as,
+                  "USER[:GROUP]: after binding the listener, drop root for good and serve as USER");
+  cmd->add_flag("--sandbox", args->sandbox,
+                "Landlock: after start-up, the filesystem is limited to the served roots, the "
+                "users file and the log files");
   auto* ftp = "FTP";
   cmd->add_option("--root", args->root, "Folder served to users")
       ->group(ftp)
@@ -210,7 +324,10 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--pasv-address", args->pasv_address,
                   "IPv4 address announced in PASV replies (behind NAT)")
       ->group(ftp);
-  cmd->callback([args, exit_code] { *exit_code = serve(*args); });
+  cmd->add_option("--xferlog", args->xferlog,
+                  "Append every RETR / STOR to FILE in the standard xferlog format")
+      ->group(ftp);
+  cmd->callback([args, exit_code, cmd] { *exit_code = serve(*args, *cmd); });
 }
 
 }  // namespace nm

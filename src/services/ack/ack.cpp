@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "net/logfmt.hpp"
 #include "services/printable.hpp"
 
 namespace nm {
@@ -15,7 +16,10 @@ class AckSession final : public Session {
       : peer_(info.peer.to_string()), quiet_(quiet) {}
 
   void receive(std::string_view bytes, Buffer& out) override {
-    if (!quiet_) spdlog::info("ack {} sent {} bytes: {}", peer_, bytes.size(), printable(bytes));
+    if (!quiet_) {
+      spdlog::info("event=ack peer={} bytes={} data={}", peer_, bytes.size(),
+                   logfmt_value(printable(bytes)));
+    }
     out.append("OK");
   }
   bool done() const override { return false; }

@@ -101,10 +101,14 @@ void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
 
 void FtpSession::log_transfer(const Transfer& transfer, const TransferResult& result, int error) {
   std::string err = error != 0 ? std::string(" error=") + logfmt_value(std::strerror(error)) : "";
-  spdlog::info("ftp event=transfer user={} peer={} cmd={} path={} bytes={} ms={} result={}{}",
+  spdlog::info("event=transfer user={} peer={} cmd={} path={} bytes={} ms={} result={}{}",
                logfmt_value(user_), info_.peer.to_string(), transfer.verb,
                logfmt_value(transfer.path), result.bytes, elapsed_ms(transfer.started),
                status_name(result.status), err);
+  if (config_.xferlog) {
+    config_.xferlog->record(transfer.verb, transfer.path, result, transfer.started, info_.peer,
+                            ascii_, user_);
+  }
 }
 
 // An upload that arrived whole is renamed over its target; one that did not is removed.

@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "net/address.hpp"
+#include "services/ftp/xferlog.hpp"
 
 namespace nm {
 
@@ -37,6 +39,7 @@ struct FtpConfig {
   std::optional<Address> pasv_address;  // the host PASV announces (NAT); EPSV has no host
   int max_login_failures = 3;           // then the connection is closed
   int login_failure_delay_ms = 1000;
+  std::shared_ptr<XferLog> xferlog;  // --xferlog: one line per RETR / STOR; null: none
 };
 
 }  // namespace nm

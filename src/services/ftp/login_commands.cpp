@@ -86,9 +86,8 @@ void FtpSession::finish_login(bool ok, Login login, Buffer& out) {
   if (ok) {
     PathJail jail;
     if (int err = PathJail::open_root(login.root, &jail)) {
-      spdlog::warn("ftp event=login user={} peer={} result=no-root error={}",
-                   logfmt_value(login.name), info_.peer.to_string(),
-                   logfmt_value(std::strerror(err)));
+      spdlog::warn("event=login user={} peer={} result=no-root error={}", logfmt_value(login.name),
+                   info_.peer.to_string(), logfmt_value(std::strerror(err)));
       reply(out, 530, "Home folder unavailable.");
       return;
     }
@@ -97,13 +96,13 @@ void FtpSession::finish_login(bool ok, Login login, Buffer& out) {
     rights_ = login.rights;
     logged_in_ = true;
     cwd_ = "/";
-    spdlog::info("ftp event=login user={} peer={} result=ok", logfmt_value(user_),
+    spdlog::info("event=login user={} peer={} result=ok", logfmt_value(user_),
                  info_.peer.to_string());
     reply(out, 230, "Login successful.");
     return;
   }
   ++failures_;
-  spdlog::info("ftp event=login user={} peer={} result=fail failures={}", logfmt_value(login.name),
+  spdlog::info("event=login user={} peer={} result=fail failures={}", logfmt_value(login.name),
                info_.peer.to_string(), failures_);
   if (config_.login_failure_delay_ms > 0) {
     requests_.emplace_back(DelayRequest{std::chrono::milliseconds(config_.login_failure_delay_ms)});

@@ -126,7 +126,7 @@ FtpSession::~FtpSession() {
   if (transfer_ && transfer_->upload) {
     ::unlinkat(transfer_->upload->dir.get(), transfer_->upload->temp.c_str(), 0);
   }
-  spdlog::info("ftp event=session id={} peer={} user={} commands={} ms={} result={}", info_.id,
+  spdlog::info("event=session id={} peer={} user={} commands={} ms={} result={}", info_.id,
                info_.peer.to_string(), logfmt_value(user_.empty() ? "-" : user_), commands_,
                elapsed_ms(opened_), end_reason_);
 }
