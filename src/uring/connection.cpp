@@ -245,7 +245,7 @@ void Connection::start_transfer(TransferRequest request) {
   transfer_ = std::make_unique<Transfer>(
       ring_, std::move(request), std::move(passive), peer_, server_.context().options.data_timeout,
       [this](const TransferResult& result) { on_transfer_done(result); },
-      [this] { server_.check_later(this); });
+      [this] { server_.check_later(this); }, [this] { host_.data_progress(); });
   transfer_->start();
 }
 

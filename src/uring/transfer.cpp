@@ -20,7 +20,8 @@ constexpr uint64_t kCurrentPosition = static_cast<uint64_t>(-1);
 using Status = TransferResult::Status;
 
 Transfer::Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
-                   std::chrono::milliseconds data_timeout, Done done, Settled settled)
+                   std::chrono::milliseconds data_timeout, Done done, Settled settled,
+                   Progress moved)
     : ring_(ring),
       request_(std::move(request)),
       passive_(std::move(passive)),
@@ -28,6 +29,7 @@ Transfer::Transfer(Ring& ring, TransferRequest request, Fd passive, const Addres
       data_timeout_(data_timeout),
       done_(std::move(done)),
       settled_(std::move(settled)),
+      moved_(std::move(moved)),
       file_offset_(request_.offset) {}
 
 Transfer::~Transfer() = default;

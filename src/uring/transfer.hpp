@@ -31,9 +31,11 @@ class Transfer final : public Completion {
  public:
   using Done = std::function<void(const TransferResult&)>;
   using Settled = std::function<void()>;
+  using Progress = std::function<void()>;
 
+  // `moved`, if given, hears of every completion that moved bytes (the owner's data time-out).
   Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
-           std::chrono::milliseconds data_timeout, Done done, Settled settled);
+           std::chrono::milliseconds data_timeout, Done done, Settled settled, Progress moved = {});
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -52,7 +54,10 @@ class Transfer final : public Completion {
   void on_accept(int res);
   void on_connect(int res);
   void begin_moving();
-  void progress() { last_progress_ = std::chrono::steady_clock::now(); }
+  void progress() {
+    last_progress_ = std::chrono::steady_clock::now();
+    if (moved_) moved_();
+  }
   void arm_timer();
   void on_timer();
 
@@ -78,6 +83,7 @@ class Transfer final : public Completion {
   std::chrono::milliseconds data_timeout_;
   Done done_;
   Settled settled_;
+  Progress moved_;
 
   Operation accept_op_{this, kAccept};
   Operation connect_op_{this, kConnect};

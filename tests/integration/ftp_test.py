@@ -423,6 +423,57 @@ class FtpTest(unittest.TestCase):
         self.assertIn(ftp.abort()[:3], ("225", "226"))
 
 
+class DataTimeoutTest(unittest.TestCase):
+    """--data-timeout bounds a stall, never a transfer that keeps moving, however long it runs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(extra=("--data-timeout", "1"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(check=True)
+
+    def connect(self):
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", self.server.port)
+        ftp.login(USER, PASSWORD)
+        self.addCleanup(ftp.close)
+        ftp.voidcmd("TYPE I")
+        return ftp
+
+    def test_slow_but_steady_retr_outlives_the_data_timeout(self):
+        data = os.urandom(8 << 20)
+        with open(os.path.join(self.server.root, "steady.bin"), "wb") as f:
+            f.write(data)
+        ftp = self.connect()
+        conn = ftp.transfercmd("RETR steady.bin")
+        got = bytearray()
+        started = time.monotonic()
+        with conn:
+            conn.settimeout(TIMEOUT)
+            while chunk := conn.recv(64 << 10):
+                got += chunk
+                time.sleep(0.02)  # ~3 MiB/s: the whole file takes well over the 1 s time-out
+        self.assertGreater(time.monotonic() - started, 1.5)
+        self.assertTrue(ftp.voidresp().startswith("226"))
+        self.assertEqual(bytes(got), data)
+
+    def test_slow_but_steady_stor_outlives_the_data_timeout(self):
+        data = os.urandom(4 << 20)
+        ftp = self.connect()
+        conn = ftp.transfercmd("STOR steady-up.bin")
+        started = time.monotonic()
+        with conn:
+            for i in range(0, len(data), 64 << 10):
+                conn.sendall(data[i:i + (64 << 10)])
+                time.sleep(0.03)
+        self.assertGreater(time.monotonic() - started, 1.5)
+        self.assertTrue(ftp.voidresp().startswith("226"))
+        with open(os.path.join(self.server.root, "steady-up.bin"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+
 def main():
     try:
         probe = Server()
