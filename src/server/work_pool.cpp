@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +60,13 @@ void WorkPool::submit(std::function<void()> job, std::shared_ptr<WorkInbox> inbo
 }
 
 void WorkPool::work() {
+  // Below the loops' priority: a loop serves every session it holds, a job one login. When the
+  // cores are busy, a storm of password checks then waits for the loops, never the reverse.
+  // Best effort: a thread may always lower its own priority, but a failure changes nothing else.
+  int tid = static_cast<int>(::gettid());
+  errno = 0;
+  int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (errno == 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), std::min(current + 5, 19));
   for (;;) {
     Item item;
     {

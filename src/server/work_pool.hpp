@@ -33,8 +33,9 @@ class WorkInbox {
 // loops and io_uring hand off, so none of it stalls the sessions on a loop. Bounded: the threads
 // are fixed, and the queue holds at most one job per session (a session waits for its job's
 // answer before it asks for more), so it is bounded by the connections the server admits; a
-// login storm waits its turn in order. Made by the model before its loops, destroyed after them;
-// submit() may be called from any thread.
+// login storm waits its turn in order. Its threads run 5 nice levels below the loops, so under
+// CPU contention the sessions already served come first. Made by the model before its loops,
+// destroyed after them; submit() may be called from any thread.
 class WorkPool {
  public:
   // 0: the number of cores, at least 2.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -29,6 +31,17 @@ TEST(WorkPool, RunsJobsOffTheCallersThreadAndAnswersOnIt) {
   wait_and_drain(*inbox);
   EXPECT_NE(ran_on, caller);
   EXPECT_EQ(answered_on, caller);
+}
+
+TEST(WorkPool, JobsRunBelowTheLoopsPriority) {
+  WorkPool pool(1);
+  auto inbox = std::make_shared<WorkInbox>();
+  int loop_nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  int job_nice = loop_nice;
+  pool.submit([&] { job_nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())); }, inbox,
+              [] {});
+  wait_and_drain(*inbox);
+  EXPECT_EQ(job_nice, std::min(loop_nice + 5, 19));
 }
 
 TEST(WorkPool, AStormRunsOnTheFixedThreadsAndEveryJobIsAnswered) {
