@@ -422,6 +422,300 @@ class FtpTest(unittest.TestCase):
         ftp = self.connect()
         self.assertIn(ftp.abort()[:3], ("225", "226"))
 
+    # -- issue 16: Telnet ABOR, repeated ABOR, work after 421 --------------------------------
+
+    def raw_login(self):
+        """A control connection logged in by hand: (socket, its line reader)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        self.addCleanup(f.close)
+        self.assertTrue(f.readline().startswith(b"220"))
+        s.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\nTYPE I\r\n".encode())
+        for _ in range(3):
+            f.readline()
+        return s, f
+
+    def big_file(self):
+        name = "big-urgent.bin"
+        if not os.path.exists(self.path(name)):
+            self.write(name, os.urandom(48 << 20))
+        return name
+
+    def start_retr(self, s, f, name):
+        """RETR over a fresh passive connection; returns it once the first bytes arrived."""
+        port = self._pasv(s, f)
+        data = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.addCleanup(data.close)
+        s.sendall(f"RETR {name}\r\n".encode())
+        self.assertTrue(f.readline().startswith(b"150"))
+        self.assertTrue(data.recv(65536))
+        return data
+
+    def replies_until_eof(self, f):
+        lines = []
+        while True:
+            line = f.readline()
+            if not line:
+                return lines
+            lines.append(line)
+
+    def assert_telnet_abort(self, send_abort):
+        s, f = self.raw_login()
+        data = self.start_retr(s, f, self.big_file())
+        started = time.monotonic()
+        # The data connection is not read from here on: without a heard ABOR the server would
+        # sit on a full socket until the data time-out.
+        send_abort(s)
+        s.settimeout(10)
+        first = f.readline()
+        self.assertTrue(first.startswith(b"426"), first)
+        second = f.readline()
+        self.assertTrue(second.startswith(b"226"), second)
+        self.assertLess(time.monotonic() - started, 10)
+        data.close()
+        s.sendall(b"NOOP\r\n")
+        self.assertTrue(f.readline().startswith(b"200"))
+
+    def test_telnet_abort_bsd_style(self):
+        # tnftp, netkit, inetutils, OpenBSD ftp: IAC IP IAC with the last byte urgent, DM ABOR.
+        def send(s):
+            s.send(b"\xff\xf4\xff", socket.MSG_OOB)
+            s.sendall(b"\xf2ABOR\r\n")
+
+        self.assert_telnet_abort(send)
+
+    def test_telnet_abort_lftp_style(self):
+        # lftp 4.9: IAC IP IAC, then only the DM as urgent data, then ABOR.
+        def send(s):
+            s.sendall(b"\xff\xf4\xff")
+            s.send(b"\xf2", socket.MSG_OOB)
+            s.sendall(b"ABOR\r\n")
+
+        self.assert_telnet_abort(send)
+
+    def test_tnftp_ctrl_c_aborts_get(self):
+        # tnftp on SIGINT sends IAC IP IAC (the last byte urgent), then DM ABOR, as the BSD ftp
+        # clients do. Driven through a pty so that Ctrl-C is a real SIGINT to it.
+        tnftp = shutil.which("tnftp")
+        if not tnftp:
+            self.skipTest("tnftp is not installed (scripts/install-deps.sh installs it)")
+        import pty
+
+        name = self.big_file()
+        size = os.path.getsize(self.path(name))
+        out_dir = tempfile.mkdtemp(prefix="nm-tnftp-")
+        self.addCleanup(shutil.rmtree, out_dir, True)
+        target = os.path.join(out_dir, "got.bin")
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execv(tnftp, [tnftp, "-n", "127.0.0.1", str(self.port)])
+        self.addCleanup(os.close, master)
+        output = bytearray()
+
+        def kill_child():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+        self.addCleanup(kill_child)
+
+        def expect(pattern, timeout=20):
+            deadline = time.monotonic() + timeout
+            while not re.search(pattern, bytes(output)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.fail(f"no {pattern!r} from tnftp: {bytes(output)[-2000:]!r}")
+                ready, _, _ = select.select([master], [], [], left)
+                if ready:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        self.fail(f"tnftp ended before {pattern!r}: {bytes(output)[-2000:]!r}")
+                    output.extend(chunk)
+
+        expect(rb"ftp> ")
+        os.write(master, f"user {USER} {PASSWORD}\n".encode())
+        expect(rb"230")
+        # The throttle keeps the transfer running long enough to be interrupted.
+        os.write(master, b"binary\nrate get 500000\n")
+        os.write(master, f"get {name} {target}\n".encode())
+        expect(rb"150")
+        started = time.monotonic()
+        os.write(master, b"\x03")
+        expect(rb"426")
+        expect(rb"226")
+        expect(rb"ftp> ")
+        self.assertLess(time.monotonic() - started, 15)
+        got = os.path.getsize(target) if os.path.exists(target) else 0
+        self.assertLess(got, size, "the transfer ran to its end")
+        os.write(master, b"quit\n")
+
+    def test_repeated_abor_gets_every_reply(self):
+        s, f = self.raw_login()
+        self.start_retr(s, f, self.big_file())
+        s.sendall(b"ABOR\r\nABOR\r\nABOR\r\n")
+        s.settimeout(10)
+        codes = [f.readline()[:3] for _ in range(4)]
+        self.assertEqual(codes, [b"426", b"226", b"225", b"225"])
+        s.sendall(b"NOOP\r\n")
+        self.assertTrue(f.readline().startswith(b"200"))
+
+    def flood(self):
+        return b"NOOP\r\n" * 200
+
+    def test_flood_during_pasv_sends_nothing_after_421(self):
+        s, f = self.raw_login()
+        s.sendall(b"PASV\r\n" + self.flood())
+        lines = self.replies_until_eof(f)
+        self.assertTrue(lines and lines[-1].startswith(b"421"), lines[-3:])
+
+    def test_flood_during_retr_sends_nothing_after_421(self):
+        s, f = self.raw_login()
+        name = self.big_file()
+        port = self._pasv(s, f)
+        data = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.addCleanup(data.close)
+        s.sendall(f"RETR {name}\r\n".encode() + self.flood())
+        received = [0]
+
+        def drain():
+            # Read the data connection so that a transfer that goes on runs to its end (and its
+            # 226 would show).
+            try:
+                while True:
+                    chunk = data.recv(1 << 16)
+                    if not chunk:
+                        return
+                    received[0] += len(chunk)
+            except OSError:
+                return
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            done = pool.submit(drain)
+            lines = self.replies_until_eof(f)
+            data.close() if not done.done() else None
+            try:
+                done.result(timeout=TIMEOUT)
+            except concurrent.futures.TimeoutError:
+                pass
+        self.assertTrue(lines and lines[-1].startswith(b"421"), lines[-3:])
+        self.assertNotIn(b"226", b"".join(line[:3] for line in lines))
+
+
+class OwnServerTest(unittest.TestCase):
+    """Tests that need a server of their own (signals, time-outs)."""
+
+    def start(self, *extra):
+        srv = Server(extra)
+        self.addCleanup(lambda: srv.stop(check=False) if srv.proc.poll() is None else None)
+        return srv
+
+    def temp_files(self, root):
+        return [n for n in os.listdir(root) if n.startswith(".nm-upload-")]
+
+    def test_sigterm_with_uploads_in_flight_leaves_no_temp_file(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time: no 10 uploads in flight")
+        for _ in range(3):
+            srv = Server()
+            controls = []
+            try:
+                for i in range(10):
+                    ftp = ftplib.FTP(timeout=TIMEOUT)
+                    ftp.connect("127.0.0.1", srv.port)
+                    ftp.login(USER, PASSWORD)
+                    ftp.voidcmd("TYPE I")
+                    conn = ftp.transfercmd(f"STOR up{i}.bin")
+                    conn.sendall(b"u" * 100000)
+                    controls.append((ftp, conn))
+                self.assertTrue(wait_for(lambda: len(self.temp_files(srv.root)) == 10),
+                                self.temp_files(srv.root))
+                srv.proc.send_signal(signal.SIGTERM)
+                code = srv.proc.wait(timeout=20)
+                log = srv.log()
+                left = self.temp_files(srv.root)
+            finally:
+                for ftp, conn in controls:
+                    conn.close()
+                    ftp.close()
+                srv.stop(check=False)
+            self.assertEqual(code, 0, log[-2000:])
+            self.assertEqual(left, [])
+            # Every session said how it ended: no line lost to a killed process.
+            ended = [line for line in log.splitlines()
+                     if "ftp event=session " in line and f"user={USER}" in line]
+            self.assertEqual(len(ended), 10, log[-3000:])
+
+    def slow_bytes(self, s, text, pace=0.5, limit=20):
+        """Sends `text` a byte at a time; returns seconds until the server closed, or None."""
+        started = time.monotonic()
+        s.settimeout(pace)
+        got = b""
+        for ch in text:
+            if time.monotonic() - started > limit:
+                return None
+            try:
+                s.send(bytes([ch]))
+            except OSError:
+                return time.monotonic() - started, got
+            try:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return time.monotonic() - started, got
+                got += chunk
+            except socket.timeout:
+                pass
+            except OSError:
+                return time.monotonic() - started, got
+        return None
+
+    def test_slowloris_line_times_out(self):
+        srv = self.start("--command-timeout", "2", "--idle-timeout", "30")
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        self.assertTrue(s.recv(1024).startswith(b"220"))
+        ended = self.slow_bytes(s, b"USER " + b"a" * 100)
+        self.assertIsNotNone(ended, "a line that never ends kept the connection open")
+        seconds, got = ended
+        self.assertIn(b"421", got)
+        self.assertLess(seconds, 10)
+
+    def test_login_times_out(self):
+        srv = self.start("--login-timeout", "2", "--idle-timeout", "30")
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        self.assertTrue(s.recv(1024).startswith(b"220"))
+        ended = self.slow_bytes(s, b"NOOP\r\n" * 20, pace=0.3)
+        self.assertIsNotNone(ended, "a client that never logs in kept the connection open")
+        seconds, got = ended
+        self.assertIn(b"421", got)
+        self.assertLess(seconds, 10)
+
+    def test_logged_in_client_has_no_login_timeout(self):
+        srv = self.start("--login-timeout", "1", "--idle-timeout", "30")
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", srv.port)
+        ftp.login(USER, PASSWORD)
+        self.addCleanup(ftp.close)
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            self.assertTrue(ftp.voidcmd("NOOP").startswith("200"))
+            time.sleep(0.2)
+
+
+def wait_for(predicate, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
 
 def main():
     try:
