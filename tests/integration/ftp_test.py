@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -38,7 +39,7 @@ class NotBuilt(Exception):
 class Server:
     """One `netmodels serve --service ftp` process on a fresh folder."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), model_args=True):
         self.tmp = tempfile.mkdtemp(prefix="nm-ftp-it-")
         self.root = os.path.join(self.tmp, "root")
         os.mkdir(self.root)
@@ -46,7 +47,7 @@ class Server:
         self.stderr = open(self.stderr_path, "wb")
         args = [BIN, "serve", "--service", "ftp", "--model", MODEL, "--listen", "127.0.0.1:0",
                 "--root", self.root, "--user", f"{USER}:{PASSWORD}", "--idle-timeout", "30",
-                "--data-timeout", "30", *MODEL_ARGS.get(MODEL, []), *extra]
+                "--data-timeout", "30", *(MODEL_ARGS.get(MODEL, []) if model_args else []), *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr)
         self.port = self._read_port()
         self._check_greeting()
@@ -650,6 +651,130 @@ class OwnServerTest(unittest.TestCase):
             ended = [line for line in log.splitlines()
                      if "ftp event=session " in line and f"user={USER}" in line]
             self.assertEqual(len(ended), 10, log[-3000:])
+
+    # -- admission limits and the adaptive pools -------------------------------------------------
+
+    def greetings(self, srv, limit, extra):
+        """Opens `limit` connections that the server greets, then `extra` more one after another;
+        returns the first reply line of each of the extra ones."""
+        def first_line():
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+            self.addCleanup(s.close)
+            s.settimeout(10)
+            try:
+                return s, s.makefile("rb").readline()[:3]
+            except socket.timeout:
+                return s, b"timeout"
+
+        deadline = time.monotonic() + TIMEOUT
+        held = 0
+        while held < limit:
+            s, line = first_line()
+            if line == b"220":
+                held += 1
+                continue
+            # The start-up probe's connection may still be counted for a moment after its QUIT:
+            # try again until it is released.
+            s.close()
+            self.assertEqual(line, b"421")
+            self.assertLess(time.monotonic(), deadline, "a connection under the limit refused")
+            time.sleep(0.05)
+        return [first_line()[1] for _ in range(extra)]
+
+    def test_max_per_ip_refuses_excess_connections(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time")
+        srv = self.start("--max-per-ip", "5")
+        self.assertEqual(self.greetings(srv, 5, 15), [b"421"] * 15)
+
+    def test_max_clients_refuses_excess_connections(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time")
+        srv = self.start("--max-clients", "3")
+        self.assertEqual(self.greetings(srv, 3, 5), [b"421"] * 5)
+
+    def test_twelve_concurrent_clients_with_default_options(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time")
+        srv = Server(model_args=False)
+        self.addCleanup(srv.stop, False)
+        with open(os.path.join(srv.root, "small.txt"), "wb") as f:
+            f.write(b"hello\n" * 1000)
+        barrier = threading.Barrier(12, timeout=20)
+
+        def client(i):
+            ftp = ftplib.FTP(timeout=TIMEOUT)
+            ftp.connect("127.0.0.1", srv.port)
+            try:
+                ftp.login(USER, PASSWORD)
+                barrier.wait()  # all twelve logged in at once
+                out = io.BytesIO()
+                ftp.retrbinary("RETR small.txt", out.write)
+                return out.getvalue() == b"hello\n" * 1000
+            finally:
+                ftp.close()
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(client, range(12)))
+        self.assertEqual(results, [True] * 12)
+
+    def test_rclone_copy_with_default_options(self):
+        rclone = shutil.which("rclone")
+        if not rclone:
+            self.skipTest("rclone is not installed (scripts/install-deps.sh installs it)")
+        if MODEL == "iterative":
+            self.skipTest("rclone opens several connections at once; iterative serves one")
+        srv = Server(model_args=False)
+        self.addCleanup(srv.stop, False)
+        src = tempfile.mkdtemp(prefix="nm-rclone-")
+        self.addCleanup(shutil.rmtree, src, True)
+        files = {f"f{i}.bin": os.urandom(100000 + i) for i in range(16)}
+        for name, data in files.items():
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(data)
+        obscured = subprocess.run([rclone, "obscure", PASSWORD], capture_output=True, text=True,
+                                  timeout=30, check=True).stdout.strip()
+        env = dict(os.environ, RCLONE_CONFIG_X_TYPE="ftp", RCLONE_CONFIG_X_HOST="127.0.0.1",
+                   RCLONE_CONFIG_X_PORT=str(srv.port), RCLONE_CONFIG_X_USER=USER,
+                   RCLONE_CONFIG_X_PASS=obscured, RCLONE_CONFIG=os.devnull)
+        run = subprocess.run([rclone, "copy", src, "X:up", "--transfers", "8", "--retries", "1",
+                              "--low-level-retries", "1", "--timeout", "20s",
+                              "--contimeout", "10s"],
+                             env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        for name, data in files.items():
+            with open(os.path.join(srv.root, "up", name), "rb") as f:
+                self.assertEqual(f.read(), data, name)
+
+    def test_lftp_mirror_and_pget_with_default_options(self):
+        lftp = shutil.which("lftp")
+        if not lftp:
+            self.skipTest("lftp is not installed")
+        if MODEL == "iterative":
+            self.skipTest("pget -n 4 opens four connections at once; iterative serves one")
+        srv = Server(model_args=False)
+        self.addCleanup(srv.stop, False)
+        work = tempfile.mkdtemp(prefix="nm-lftp-")
+        self.addCleanup(shutil.rmtree, work, True)
+        src = os.path.join(work, "tree")
+        os.makedirs(os.path.join(src, "sub"))
+        files = {"a.bin": os.urandom(200000), "sub/b.bin": os.urandom(300000),
+                 "big.bin": os.urandom(8 << 20)}
+        for name, data in files.items():
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(data)
+        got = os.path.join(work, "got.bin")
+        script = ("set net:max-retries 1; set net:timeout 20; set net:reconnect-interval-base 1; "
+                  f"mirror -R {src} tree; pget -n 4 tree/big.bin -o {got}; quit")
+        run = subprocess.run([lftp, "-u", f"{USER},{PASSWORD}", "-p", str(srv.port),
+                              "-e", script, "127.0.0.1"],
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(run.returncode, 0, run.stdout[-2000:] + run.stderr[-2000:])
+        for name, data in files.items():
+            with open(os.path.join(srv.root, "tree", name), "rb") as f:
+                self.assertEqual(f.read(), data, name)
+        with open(got, "rb") as f:
+            self.assertEqual(f.read(), files["big.bin"])
 
     def slow_bytes(self, s, text, pace=0.5, limit=20):
         """Sends `text` a byte at a time; returns seconds until the server closed, or None."""

@@ -330,7 +330,8 @@ class ModelTest(unittest.TestCase):
     def test_thread_pool_refuses_when_queue_is_full(self):
         if MODEL != "thread-pool":
             self.skipTest("thread-pool only")
-        with Server("--service", "echo", "--model", MODEL, "--workers", "1", "--queue", "1") as srv:
+        with Server("--service", "echo", "--model", MODEL, "--workers", "1", "--max-workers", "1",
+                    "--queue", "1") as srv:
             busy = srv.connect()
             self.assertEqual(echo_roundtrip(busy, b"1"), b"1")
             # The worker is taken: this one waits in the queue...
