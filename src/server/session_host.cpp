@@ -60,6 +60,8 @@ void SessionHost::transfer_finished(const TransferResult& result) {
   transfer_active_ = false;
   stopping_transfer_ = false;
   last_active_ = Clock::now();
+  // A line begun during the transfer gets its whole time from now, as the idle clock does.
+  if (partial_since_ != Clock::time_point::max()) partial_since_ = last_active_;
   session_->transfer_finished(result, out_);
   settle();
 }
