@@ -810,6 +810,32 @@ class OwnServerTest(unittest.TestCase):
         self.assertIn(b"421", got)
         self.assertLess(seconds, 10)
 
+    def test_slowloris_clients_do_not_keep_others_out(self):
+        # On iterative one slow client held the only worker (prefork and thread-pool: a few held
+        # them all): the command time-out frees it, so the next client is served.
+        srv = self.start("--command-timeout", "2", "--idle-timeout", "30", "--max-workers", "1")
+        slow = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        self.addCleanup(slow.close)
+        stop = threading.Event()
+
+        def trickle():
+            try:
+                while not stop.wait(0.5):
+                    slow.send(b"a")
+            except OSError:
+                return
+
+        sender = threading.Thread(target=trickle)
+        sender.start()
+        self.addCleanup(sender.join)
+        self.addCleanup(stop.set)
+        started = time.monotonic()
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", srv.port)
+        self.addCleanup(ftp.close)
+        ftp.login(USER, PASSWORD)
+        self.assertLess(time.monotonic() - started, 15)
+
     def test_login_times_out(self):
         srv = self.start("--login-timeout", "2", "--idle-timeout", "30")
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
