@@ -9,8 +9,9 @@ packages=(
   libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
   liburing-dev libedit-dev libcrypt-dev libasio-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # tests: ftplib (python3), curl and lftp as FTP clients, vsftpd as a reference server
-  python3 curl lftp vsftpd procps
+  # tests: ftplib (python3), curl, lftp, tnftp (Telnet ABOR through a pty) and rclone as FTP
+  # clients, vsftpd as a reference server
+  python3 curl lftp tnftp rclone vsftpd procps
   # installing and running as a service: sd_notify, man pages from --help (help2man) rendered
   # with man-db, systemd-analyze verify, fail2ban-regex, cpack's .deb (dpkg-shlibdeps, file)
   libsystemd-dev help2man man-db systemd fail2ban dpkg-dev file git

@@ -30,6 +30,8 @@ struct ServeArgs {
   bool quiet = false;
   double idle_timeout = 300;
   double data_timeout = 60;
+  double command_timeout = 30;
+  double login_timeout = 60;
   std::string log_level = "info";
   std::string root = ".";
   std::vector<std::string> users;
@@ -228,6 +230,8 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   context.options = args.server;
   context.options.idle_timeout = seconds_to_ms(args.idle_timeout);
   context.options.data_timeout = seconds_to_ms(args.data_timeout);
+  context.options.command_timeout = seconds_to_ms(args.command_timeout);
+  context.options.login_timeout = seconds_to_ms(args.login_timeout);
   try {
     context.listener = listen_on(*address, ListenOptions{args.server.backlog, true, false});
   } catch (const std::exception& e) {
@@ -282,13 +286,26 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--data-timeout", args->data_timeout,
                   "FTP: abort a data transfer stalled for this many seconds")
       ->capture_default_str();
+  cmd->add_option("--command-timeout", args->command_timeout,
+                  "Close a connection whose command line is not complete this many seconds "
+                  "after its first byte (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--login-timeout", args->login_timeout,
+                  "FTP: close a connection not logged in this many seconds after connecting "
+                  "(0: never)")
+      ->capture_default_str();
   cmd->add_option("--max-clients", args->server.max_clients,
                   "Refuse connections past this many at once (0: no limit)");
   cmd->add_option("--max-per-ip", args->server.max_per_ip,
                   "Refuse connections past this many from one address (0: no limit)");
   cmd->add_option("--backlog", args->server.backlog, "listen(2) backlog")->capture_default_str();
   cmd->add_option("--workers", args->server.workers,
-                  "thread-pool, prefork, reactors: workers (default: the number of cores)");
+                  "thread-pool, prefork: workers at start; reactors: loops (default: the number of "
+                  "cores)");
+  cmd->add_option("--max-workers", args->server.max_workers,
+                  "thread-pool, prefork: the most workers the pool grows to under load (--workers "
+                  "is where it starts)")
+      ->capture_default_str();
   cmd->add_option("--queue", args->server.queue_capacity,
                   "thread-pool: accepted connections waiting for a worker (default 4 x workers)");
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off")

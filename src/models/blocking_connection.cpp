@@ -37,6 +37,7 @@ class BlockingConnection final : private SessionHost::Driver {
       : fd_(std::move(fd)), context_(context), host_(*this, context) {
     set_nonblocking(fd_.get(), true);
     set_nodelay(fd_.get());
+    set_oob_inline(fd_.get());
     host_.open(local_address(fd_.get()), peer);
   }
 

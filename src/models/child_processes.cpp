@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <csignal>
 #include <system_error>
 
+#include "net/logfmt.hpp"
 #include "net/signals.hpp"
 
 namespace nm {
@@ -47,16 +50,35 @@ ChildProcesses::~ChildProcesses() {
   g_exit_write_fd = -1;
 }
 
-pid_t ChildProcesses::spawn(const std::function<void()>& body) {
+pid_t ChildProcesses::spawn(const std::function<void(int stop_fd)>& body) {
+  // SIGINT and SIGTERM stay blocked across fork() until the child has its own stop pipe: one
+  // that arrives in between is delivered to the child's handler, never to the parent's pipe.
+  sigset_t stops, old;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stops, &old);
   pid_t pid = ::fork();
   if (pid == 0) {
-    restore_default_signals();
     std::signal(SIGCHLD, SIG_DFL);
     exit_read_.reset();
-    body();
-    ::_exit(0);
+    int status = 0;
+    try {
+      int stop_fd = install_stop_signals();
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      body(stop_fd);
+    } catch (const std::exception& e) {
+      spdlog::error("event=child-failed error={}", logfmt_value(e.what()));
+      status = 1;
+    }
+    // _exit() skips the buffers: the child's last log lines go out first.
+    spdlog::default_logger_raw()->flush();
+    ::_exit(status);
   }
+  int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid > 0) pids_.insert(pid);
+  errno = saved;
   return pid;
 }
 
@@ -76,13 +98,14 @@ std::vector<pid_t> ChildProcesses::reap() {
 
 void ChildProcesses::stop_all() {
   for (pid_t pid : pids_) ::kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto deadline = std::chrono::steady_clock::now() + kStopGrace;
   while (!pids_.empty() && std::chrono::steady_clock::now() < deadline) {
     pollfd p{exit_read_.get(), POLLIN, 0};
     ::poll(&p, 1, 100);
     reap();
   }
   for (pid_t pid : pids_) {
+    spdlog::warn("event=child-killed pid={} grace_s={}", pid, kStopGrace.count());
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <set>
 #include <vector>
@@ -18,16 +19,21 @@ class ChildProcesses {
   ChildProcesses();
   ~ChildProcesses();
 
-  // Forks; the child runs `body` with default signal handling and exits with status 0.
+  // Forks; the child runs `body` and exits with status 0. The child gets a stop pipe of its own
+  // (install_stop_signals), passed to `body` to use as its ServerContext::stop_fd: SIGTERM from
+  // stop_all() then ends its sessions the way every model stops (temporary uploads removed, the
+  // session logged), where default handling would kill it in the middle of them.
   // Returns the child's pid, or -1 with errno set.
-  pid_t spawn(const std::function<void()>& body);
+  pid_t spawn(const std::function<void(int stop_fd)>& body);
   // Readable when a child may have exited.
   int exit_fd() const { return exit_read_.get(); }
   // Collects every exited child; returns their pids.
   std::vector<pid_t> reap();
   size_t count() const { return pids_.size(); }
-  // SIGTERM to every child, then waits; SIGKILL for any still there after the grace time.
+  // SIGTERM to every child, then waits; SIGKILL, the last resort, for any still there after
+  // kStopGrace.
   void stop_all();
+  static constexpr std::chrono::seconds kStopGrace{5};
 
  private:
   Fd exit_read_;

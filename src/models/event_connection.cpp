@@ -30,6 +30,7 @@ EventConnection::~EventConnection() {
 
 bool EventConnection::open() {
   set_nodelay(fd_.get());
+  set_oob_inline(fd_.get());
   if (!loop_.watch(fd_.get(), kReadable, this)) return false;
   reading_ = true;
   host_.open(local_address(fd_.get()), peer_);

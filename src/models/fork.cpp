@@ -49,8 +49,9 @@ class ForkModel final : public Model {
     accept_loop(
         context, admission,
         [&](Fd fd, const Address& peer) {
-          pid_t pid = children.spawn([&] {
+          pid_t pid = children.spawn([&](int stop_fd) {
             context.listener.reset();
+            context.stop_fd = stop_fd;
             serve_blocking(std::move(fd), peer, context);
           });
           if (pid < 0) {

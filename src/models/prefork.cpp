@@ -1,12 +1,15 @@
+#include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <thread>
+#include <algorithm>
+#include <system_error>
 
 #include "models/blocking_connection.hpp"
 #include "models/child_processes.hpp"
 #include "models/factories.hpp"
+#include "models/worker_table.hpp"
 #include "net/logfmt.hpp"
 #include "net/socket.hpp"
 #include "server/acceptor.hpp"
@@ -14,17 +17,25 @@
 namespace nm {
 namespace {
 
-// Apache's prefork: N processes forked at start share the listening socket, each accepting and
-// serving one connection at a time. The parent only keeps N alive (a worker that dies is
-// replaced) and stops them all on SIGTERM. The kernel wakes one waiting accept() per connection.
+// Apache's prefork, adaptive like its MPM: processes share the listening socket, each accepting
+// and serving one connection at a time. --workers are forked at start; the parent keeps at least
+// kMinSpare of them idle, forking more up to --max-workers as connections arrive, and a worker
+// idle for kRetireAfter leaves while more than kMaxSpare are idle, down to --workers. The
+// admission limits (--max-clients, --max-per-ip) and the pool's counts live in a WorkerTable
+// that every process shares. The parent only keeps the pool and stops it all on SIGTERM.
 class PreforkModel final : public Model {
  public:
+  static constexpr size_t kMinSpare = 1;
+  static constexpr size_t kMaxSpare = 3;
+  static constexpr int kRetireAfterMs = 10000;
+
   const ModelTraits& traits() const override {
     static const ModelTraits t{
         "prefork",
-        "N processes forked at start share the listener, one connection each at a time",
-        "a process per concurrent connection, forked once at start; extra clients wait in the "
-        "backlog",
+        "processes forked ahead share the listener, one connection each at a time; the pool "
+        "grows with the load (--workers to --max-workers)",
+        "a process per concurrent connection, forked ahead of need; extra clients past "
+        "--max-workers wait in the backlog",
         true,
         true,
         false,
@@ -33,37 +44,88 @@ class PreforkModel final : public Model {
   }
 
   void run(ServerContext& context) override {
-    unsigned workers = worker_count(context.options);
+    const auto& options = context.options;
+    size_t ceiling = std::max<size_t>(1, options.max_workers);
+    // With --max-clients, one spare past the limit is enough: its only work is the 421.
+    if (options.max_clients) ceiling = std::min(ceiling, options.max_clients + kMinSpare);
+    size_t start = std::min<size_t>(worker_count(options), ceiling);
     // Non-blocking: the workers race for each connection and the losers must not block.
     set_nonblocking(context.listener.get(), true);
+    WorkerTable table(ceiling, options.max_clients, options.max_per_ip);
+    // Workers write a byte here when they take a connection, so the parent adds a spare at once.
+    int wake[2];
+    if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+      throw std::system_error(errno, std::generic_category(), "pipe2");
+    }
+    Fd wake_read(wake[0]), wake_write(wake[1]);
     ChildProcesses children;
-    auto spawn = [&] {
-      if (children.spawn([&] { worker(context); }) < 0) {
+    auto spawn = [&]() -> bool {
+      auto slot = table.reserve();
+      if (!slot) return false;
+      pid_t pid = children.spawn([&, slot = *slot](int stop_fd) {
+        context.stop_fd = stop_fd;
+        wake_read.reset();
+        worker(context, table, slot, wake_write.get(), start);
+      });
+      if (pid < 0) {
         spdlog::error("event=fork-failed error={}", logfmt_value(std::strerror(errno)));
+        table.assign(*slot, 0);
+        return false;
+      }
+      table.assign(*slot, pid);
+      return true;
+    };
+    auto maintain = [&] {
+      for (;;) {
+        auto counts = table.counts();
+        if (counts.workers >= start && counts.idle >= kMinSpare) return;
+        if (!spawn()) return;
+        if (counts.workers >= start) {
+          spdlog::info("event=worker-added model=prefork workers={} idle={}", counts.workers + 1,
+                       counts.idle + 1);
+        }
       }
     };
-    for (unsigned i = 0; i < workers; ++i) spawn();
+    maintain();
     for (;;) {
-      pollfd fds[2] = {{context.stop_fd, POLLIN, 0}, {children.exit_fd(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) continue;
+      pollfd fds[3] = {{context.stop_fd, POLLIN, 0},
+                       {children.exit_fd(), POLLIN, 0},
+                       {wake_read.get(), POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0) continue;
       if (fds[0].revents) break;
-      for (pid_t pid : children.reap()) {
-        spdlog::warn("event=worker-replaced model=prefork pid={}", pid);
-        spawn();
+      if (fds[1].revents) {
+        for (pid_t pid : children.reap()) {
+          // A worker that retired has freed its slot itself; one that died is replaced.
+          if (table.clear(pid)) spdlog::warn("event=worker-died model=prefork pid={}", pid);
+        }
       }
+      if (fds[2].revents) {
+        char drain[64];
+        while (::read(wake_read.get(), drain, sizeof(drain)) > 0) {
+        }
+      }
+      maintain();
     }
     children.stop_all();
   }
 
  private:
-  // One worker process: accept, serve to the end, again, until the stop pipe is readable.
-  // (--max-clients is the number of workers here; --max-per-ip would need state shared between
-  // processes and is not enforced by this model.)
-  static void worker(ServerContext& context) {
+  // One worker process: accept, serve to the end, again, until the stop pipe is readable or it
+  // retires.
+  static void worker(ServerContext& context, WorkerTable& table, size_t slot, int wake_fd,
+                     size_t keep) {
     Acceptor acceptor(context.listener.get());
     for (;;) {
       pollfd fds[2] = {{context.stop_fd, POLLIN, 0}, {context.listener.get(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) continue;
+      int n = ::poll(fds, 2, kRetireAfterMs);
+      if (n == 0) {
+        if (table.retire(slot, kMaxSpare, keep)) {
+          spdlog::info("event=worker-retired model=prefork pid={}", ::getpid());
+          return;
+        }
+        continue;
+      }
+      if (n < 0) continue;
       if (fds[0].revents) return;
       Address peer;
       int fd = acceptor.accept(&peer, false);
@@ -72,7 +134,15 @@ class PreforkModel final : public Model {
         if (is_descriptor_shortage(errno)) ::poll(fds, 1, 100);
         continue;
       }
+      if (!table.admit(slot, peer)) {
+        spdlog::warn("event=refused peer={} reason=limit", peer.to_string());
+        refuse_connection(fd, context.service->refusal());
+        continue;
+      }
+      char byte = 1;
+      [[maybe_unused]] auto w = ::write(wake_fd, &byte, 1);
       serve_blocking(Fd(fd), peer, context);
+      table.release(slot);
     }
   }
 };

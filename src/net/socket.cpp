@@ -56,6 +56,11 @@ void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+void set_oob_inline(int fd) {
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+}
+
 bool is_descriptor_shortage(int err) {
   return err == EMFILE || err == ENFILE;
 }

@@ -23,6 +23,10 @@ Fd connect_to(const Address& address, bool nonblocking);
 void set_nonblocking(int fd, bool on);
 // Sets TCP_NODELAY: the control and echo traffic is small request/answer exchanges.
 void set_nodelay(int fd);
+// Sets SO_OOBINLINE: TCP urgent data stays in the stream. FTP clients send ABOR's Telnet
+// "IAC IP IAC DM" with a byte of it urgent; without this the kernel takes that byte out of the
+// stream and what is left ("\xf2ABOR") is no command the session knows.
+void set_oob_inline(int fd);
 // True for errors of accept() that say "try again later" rather than "this listener is broken".
 bool is_transient_accept_error(int err);
 // True for EMFILE and ENFILE: the process or the system has no descriptor left. The listener stays

@@ -11,10 +11,17 @@ namespace nm {
 struct ServerOptions {
   std::chrono::milliseconds idle_timeout{0};  // 0: never
   std::chrono::milliseconds data_timeout{std::chrono::seconds(60)};
+  // A command line must end within this long of its first byte (slowloris); 0: never.
+  std::chrono::milliseconds command_timeout{0};
+  // A session must log in within this long of connecting; 0: never.
+  std::chrono::milliseconds login_timeout{0};
   size_t max_clients = 0;  // 0: no limit
   size_t max_per_ip = 0;   // 0: no limit
   int backlog = 511;
-  unsigned workers = 0;       // thread-pool, prefork, reactors; 0: the number of cores
+  unsigned workers = 0;  // thread-pool, prefork, reactors; 0: the number of cores
+  // thread-pool and prefork grow from `workers` up to this many as connections arrive (bounded
+  // by max_clients when that is set).
+  size_t max_workers = 256;
   size_t queue_capacity = 0;  // thread-pool's queue of accepted connections; 0: 4 x workers
 };
 

@@ -24,6 +24,7 @@ void SessionHost::open(const Address& local, const Address& peer) {
   id_ = g_next_id++;
   session_ = context_.service->open(ConnectionInfo{local, peer, id_});
   last_active_ = Clock::now();
+  opened_ = last_active_;
   session_->start(out_);
   settle();
 }
@@ -35,7 +36,15 @@ void SessionHost::received(std::string_view bytes) {
     held_.append(bytes);
     return;
   }
+  bool had_partial = session_->partial_input();
   session_->receive(bytes, out_);
+  if (!session_->partial_input()) {
+    partial_since_ = Clock::time_point::max();
+  } else if (!had_partial || partial_since_ == Clock::time_point::max() ||
+             bytes.find_first_of("\r\n") != std::string_view::npos) {
+    // The line now buffered began in these bytes: its clock starts now, not at its last byte.
+    partial_since_ = last_active_;
+  }
   settle();
 }
 
@@ -51,6 +60,8 @@ void SessionHost::transfer_finished(const TransferResult& result) {
   transfer_active_ = false;
   stopping_transfer_ = false;
   last_active_ = Clock::now();
+  // A line begun during the transfer gets its whole time from now, as the idle clock does.
+  if (partial_since_ != Clock::time_point::max()) partial_since_ = last_active_;
   session_->transfer_finished(result, out_);
   settle();
 }
@@ -79,6 +90,14 @@ SessionHost::Clock::time_point SessionHost::deadline() const {
   if (draining_) return drain_until_;
   auto idle = context_.options.idle_timeout;
   if (idle.count() > 0 && !transfer_active_) due = last_active_ + idle;
+  auto command = context_.options.command_timeout;
+  if (command.count() > 0 && !transfer_active_ && partial_since_ != Clock::time_point::max()) {
+    due = std::min(due, partial_since_ + command);
+  }
+  auto login = context_.options.login_timeout;
+  if (login.count() > 0 && !session_->done() && !session_->logged_in()) {
+    due = std::min(due, opened_ + login);
+  }
   auto data = context_.options.data_timeout;
   if (data.count() > 0 && transfer_active_ && !stopping_transfer_) {
     due = std::min(due, last_data_ + data);
@@ -92,18 +111,37 @@ void SessionHost::tick(Clock::time_point now) {
     return;
   }
   if (transfer_active_) {
-    // A running transfer is activity: the idle clock starts again when it ends.
+    // A running transfer is activity: the idle clock starts again when it ends, and so does
+    // the clock of a line begun before it.
     last_active_ = now;
+    if (partial_since_ != Clock::time_point::max()) partial_since_ = now;
     auto data = context_.options.data_timeout;
     if (data.count() > 0 && !stopping_transfer_ && now - last_data_ >= data) {
       stop_transfer(TransferResult::Status::kTimeout);
     }
     return;
   }
+  if (session_->done()) return;
+  auto login = context_.options.login_timeout;
+  if (login.count() > 0 && !session_->logged_in() && now - opened_ >= login) {
+    expire(now, "login-timeout", login);
+    return;
+  }
+  auto command = context_.options.command_timeout;
+  if (command.count() > 0 && partial_since_ != Clock::time_point::max() &&
+      now - partial_since_ >= command) {
+    expire(now, "command-timeout", command);
+    return;
+  }
   auto idle = context_.options.idle_timeout;
-  if (idle.count() <= 0 || now - last_active_ < idle || session_->done()) return;
-  spdlog::info("event=idle-timeout id={} peer={} seconds={}", id_, peer_.to_string(),
-               std::chrono::duration_cast<std::chrono::seconds>(idle).count());
+  if (idle.count() > 0 && now - last_active_ >= idle) expire(now, "idle-timeout", idle);
+}
+
+// Last words (FTP: 421), then close once they are sent or kDrainGrace has passed.
+void SessionHost::expire(Clock::time_point now, const char* event,
+                         std::chrono::milliseconds limit) {
+  spdlog::info("event={} id={} peer={} seconds={}", event, id_, peer_.to_string(),
+               std::chrono::duration_cast<std::chrono::seconds>(limit).count());
   session_->timed_out(out_);
   draining_ = true;
   drain_until_ = now + kDrainGrace;
@@ -131,11 +169,13 @@ void SessionHost::settle() {
   // Re-entrancy guard: a driver may report a request's end from inside the request.
   if (settling_) return;
   settling_ = true;
-  while (!delayed_ && !abandoned_) {
+  // A session that is done has said its last words: what it queued before them is not run.
+  while (!delayed_ && !abandoned_ && !session_->done()) {
     auto request = session_->take_request();
     if (!request) break;
     std::visit([this](auto& r) { execute(r); }, *request);
   }
+  if (session_->done() && transfer_active_) stop_transfer(TransferResult::Status::kAborted);
   settling_ = false;
 }
 

@@ -32,7 +32,11 @@ namespace nm {
 // Policy that lives here and nowhere else: the request loop; one transfer at a time; ABOR of a
 // running transfer versus of a mere listener; input held during a failed-login delay; the
 // high/low-water marks on unsent output; the idle time-out (a running transfer is activity) and
-// the data time-out (a transfer that moves nothing); the connection id.
+// the data time-out (a transfer that moves nothing); the command time-out (a line must end within
+// --command-timeout of its first byte, however slowly its bytes trickle in, so a slowloris peer
+// cannot hold a connection or a worker) and the login time-out (from connect to login); the
+// connection id. Once the session is done, its queued requests are not run and a running
+// transfer is stopped: nothing follows its last words.
 class SessionHost {
  public:
   using Clock = std::chrono::steady_clock;
@@ -102,6 +106,7 @@ class SessionHost {
   void execute(DelayRequest& request);
   void execute(WorkRequest& request);
   void stop_transfer(TransferResult::Status status);
+  void expire(Clock::time_point now, const char* event, std::chrono::milliseconds limit);
 
   Driver& driver_;
   const ServerContext& context_;
@@ -113,6 +118,9 @@ class SessionHost {
   Clock::time_point last_active_;
   Clock::time_point last_data_;
   Clock::time_point drain_until_;
+  Clock::time_point opened_;
+  // When the line now buffered began; max(): no partial line.
+  Clock::time_point partial_since_ = Clock::time_point::max();
   bool settling_ = false;
   bool paused_ = false;  // output above the high-water mark
   bool delayed_ = false;

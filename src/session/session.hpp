@@ -100,6 +100,10 @@ class Session {
   virtual void timed_out(Buffer& out) { (void)out; }
   // True once the connection should be closed after `out` is flushed.
   virtual bool done() const = 0;
+  // True while part of a line (a command not yet ended) is buffered: --command-timeout runs.
+  virtual bool partial_input() const { return false; }
+  // False until the peer has logged in, for protocols that have a login: --login-timeout runs.
+  virtual bool logged_in() const { return true; }
 
   // Data-channel work for the model; called after every call above until it returns nullopt.
   virtual std::optional<DataRequest> take_request() { return std::nullopt; }

@@ -29,6 +29,7 @@ Connection::~Connection() = default;
 
 void Connection::open() {
   set_nodelay(fd_.get());
+  set_oob_inline(fd_.get());
   host_.open(local_address(fd_.get()), peer_);
   settle();
 }

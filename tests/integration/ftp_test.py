@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -38,7 +39,7 @@ class NotBuilt(Exception):
 class Server:
     """One `netmodels serve --service ftp` process on a fresh folder."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), model_args=True):
         self.tmp = tempfile.mkdtemp(prefix="nm-ftp-it-")
         self.root = os.path.join(self.tmp, "root")
         os.mkdir(self.root)
@@ -46,7 +47,7 @@ class Server:
         self.stderr = open(self.stderr_path, "wb")
         args = [BIN, "serve", "--service", "ftp", "--model", MODEL, "--listen", "127.0.0.1:0",
                 "--root", self.root, "--user", f"{USER}:{PASSWORD}", "--idle-timeout", "30",
-                "--data-timeout", "30", *MODEL_ARGS.get(MODEL, []), *extra]
+                "--data-timeout", "30", *(MODEL_ARGS.get(MODEL, []) if model_args else []), *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr)
         self.port = self._read_port()
         self._check_greeting()
@@ -421,6 +422,450 @@ class FtpTest(unittest.TestCase):
     def test_abor_without_transfer(self):
         ftp = self.connect()
         self.assertIn(ftp.abort()[:3], ("225", "226"))
+
+    # -- issue 16: Telnet ABOR, repeated ABOR, work after 421 --------------------------------
+
+    def raw_login(self):
+        """A control connection logged in by hand: (socket, its line reader)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        self.addCleanup(f.close)
+        self.assertTrue(f.readline().startswith(b"220"))
+        s.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\nTYPE I\r\n".encode())
+        for _ in range(3):
+            f.readline()
+        return s, f
+
+    def big_file(self):
+        name = "big-urgent.bin"
+        if not os.path.exists(self.path(name)):
+            self.write(name, os.urandom(48 << 20))
+        return name
+
+    def start_retr(self, s, f, name):
+        """RETR over a fresh passive connection; returns it once the first bytes arrived."""
+        port = self._pasv(s, f)
+        data = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.addCleanup(data.close)
+        s.sendall(f"RETR {name}\r\n".encode())
+        self.assertTrue(f.readline().startswith(b"150"))
+        self.assertTrue(data.recv(65536))
+        return data
+
+    def replies_until_eof(self, f):
+        lines = []
+        while True:
+            line = f.readline()
+            if not line:
+                return lines
+            lines.append(line)
+
+    def assert_telnet_abort(self, send_abort):
+        s, f = self.raw_login()
+        data = self.start_retr(s, f, self.big_file())
+        started = time.monotonic()
+        # The data connection is not read from here on: without a heard ABOR the server would
+        # sit on a full socket until the data time-out.
+        send_abort(s)
+        s.settimeout(10)
+        first = f.readline()
+        self.assertTrue(first.startswith(b"426"), first)
+        second = f.readline()
+        self.assertTrue(second.startswith(b"226"), second)
+        self.assertLess(time.monotonic() - started, 10)
+        data.close()
+        s.sendall(b"NOOP\r\n")
+        self.assertTrue(f.readline().startswith(b"200"))
+
+    def test_telnet_abort_bsd_style(self):
+        # tnftp, netkit, inetutils, OpenBSD ftp: IAC IP IAC with the last byte urgent, DM ABOR.
+        def send(s):
+            s.send(b"\xff\xf4\xff", socket.MSG_OOB)
+            s.sendall(b"\xf2ABOR\r\n")
+
+        self.assert_telnet_abort(send)
+
+    def test_telnet_abort_lftp_style(self):
+        # lftp 4.9: IAC IP IAC, then only the DM as urgent data, then ABOR.
+        def send(s):
+            s.sendall(b"\xff\xf4\xff")
+            s.send(b"\xf2", socket.MSG_OOB)
+            s.sendall(b"ABOR\r\n")
+
+        self.assert_telnet_abort(send)
+
+    def test_tnftp_ctrl_c_aborts_get(self):
+        # tnftp on SIGINT sends IAC IP IAC (the last byte urgent), then DM ABOR, as the BSD ftp
+        # clients do. Driven through a pty so that Ctrl-C is a real SIGINT to it.
+        tnftp = shutil.which("tnftp")
+        if not tnftp:
+            self.skipTest("tnftp is not installed (scripts/install-deps.sh installs it)")
+        import pty
+
+        name = self.big_file()
+        size = os.path.getsize(self.path(name))
+        out_dir = tempfile.mkdtemp(prefix="nm-tnftp-")
+        self.addCleanup(shutil.rmtree, out_dir, True)
+        target = os.path.join(out_dir, "got.bin")
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execv(tnftp, [tnftp, "-n", "127.0.0.1", str(self.port)])
+        self.addCleanup(os.close, master)
+        output = bytearray()
+
+        def kill_child():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+        self.addCleanup(kill_child)
+
+        def expect(pattern, timeout=20):
+            deadline = time.monotonic() + timeout
+            while not re.search(pattern, bytes(output)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.fail(f"no {pattern!r} from tnftp: {bytes(output)[-2000:]!r}")
+                ready, _, _ = select.select([master], [], [], left)
+                if ready:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        self.fail(f"tnftp ended before {pattern!r}: {bytes(output)[-2000:]!r}")
+                    output.extend(chunk)
+
+        expect(rb"ftp> ")
+        os.write(master, f"user {USER} {PASSWORD}\n".encode())
+        expect(rb"230")
+        # The throttle keeps the transfer running long enough to be interrupted.
+        os.write(master, b"binary\nrate get 500000\n")
+        os.write(master, f"get {name} {target}\n".encode())
+        expect(rb"150")
+        started = time.monotonic()
+        os.write(master, b"\x03")
+        expect(rb"426")
+        expect(rb"226")
+        expect(rb"ftp> ")
+        self.assertLess(time.monotonic() - started, 15)
+        got = os.path.getsize(target) if os.path.exists(target) else 0
+        self.assertLess(got, size, "the transfer ran to its end")
+        os.write(master, b"quit\n")
+
+    def test_repeated_abor_gets_every_reply(self):
+        s, f = self.raw_login()
+        self.start_retr(s, f, self.big_file())
+        s.sendall(b"ABOR\r\nABOR\r\nABOR\r\n")
+        s.settimeout(10)
+        codes = [f.readline()[:3] for _ in range(4)]
+        self.assertEqual(codes, [b"426", b"226", b"225", b"225"])
+        s.sendall(b"NOOP\r\n")
+        self.assertTrue(f.readline().startswith(b"200"))
+
+    def flood(self):
+        return b"NOOP\r\n" * 200
+
+    def test_flood_during_pasv_sends_nothing_after_421(self):
+        s, f = self.raw_login()
+        s.sendall(b"PASV\r\n" + self.flood())
+        lines = self.replies_until_eof(f)
+        self.assertTrue(lines and lines[-1].startswith(b"421"), lines[-3:])
+
+    def test_flood_during_retr_sends_nothing_after_421(self):
+        s, f = self.raw_login()
+        name = self.big_file()
+        port = self._pasv(s, f)
+        data = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.addCleanup(data.close)
+        s.sendall(f"RETR {name}\r\n".encode() + self.flood())
+        received = [0]
+
+        def drain():
+            # Read the data connection so that a transfer that goes on runs to its end (and its
+            # 226 would show).
+            try:
+                while True:
+                    chunk = data.recv(1 << 16)
+                    if not chunk:
+                        return
+                    received[0] += len(chunk)
+            except OSError:
+                return
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            done = pool.submit(drain)
+            lines = self.replies_until_eof(f)
+            data.close() if not done.done() else None
+            try:
+                done.result(timeout=TIMEOUT)
+            except concurrent.futures.TimeoutError:
+                pass
+        self.assertTrue(lines and lines[-1].startswith(b"421"), lines[-3:])
+        self.assertNotIn(b"226", b"".join(line[:3] for line in lines))
+
+
+class OwnServerTest(unittest.TestCase):
+    """Tests that need a server of their own (signals, time-outs)."""
+
+    def start(self, *extra):
+        srv = Server(extra)
+        self.addCleanup(lambda: srv.stop(check=False) if srv.proc.poll() is None else None)
+        return srv
+
+    def temp_files(self, root):
+        return [n for n in os.listdir(root) if n.startswith(".nm-upload-")]
+
+    def test_sigterm_with_uploads_in_flight_leaves_no_temp_file(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time: no 10 uploads in flight")
+        for _ in range(3):
+            srv = Server()
+            controls = []
+            try:
+                for i in range(10):
+                    ftp = ftplib.FTP(timeout=TIMEOUT)
+                    ftp.connect("127.0.0.1", srv.port)
+                    ftp.login(USER, PASSWORD)
+                    ftp.voidcmd("TYPE I")
+                    conn = ftp.transfercmd(f"STOR up{i}.bin")
+                    conn.sendall(b"u" * 100000)
+                    controls.append((ftp, conn))
+                self.assertTrue(wait_for(lambda: len(self.temp_files(srv.root)) == 10),
+                                self.temp_files(srv.root))
+                srv.proc.send_signal(signal.SIGTERM)
+                code = srv.proc.wait(timeout=20)
+                log = srv.log()
+                left = self.temp_files(srv.root)
+            finally:
+                for ftp, conn in controls:
+                    conn.close()
+                    ftp.close()
+                srv.stop(check=False)
+            self.assertEqual(code, 0, log[-2000:])
+            self.assertEqual(left, [])
+            # Every session said how it ended: no line lost to a killed process.
+            ended = [line for line in log.splitlines()
+                     if "ftp event=session " in line and f"user={USER}" in line]
+            self.assertEqual(len(ended), 10, log[-3000:])
+
+    # -- admission limits and the adaptive pools -------------------------------------------------
+
+    def greetings(self, srv, limit, extra):
+        """Opens `limit` connections that the server greets, then `extra` more one after another;
+        returns the first reply line of each of the extra ones."""
+        def first_line():
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+            self.addCleanup(s.close)
+            s.settimeout(10)
+            try:
+                return s, s.makefile("rb").readline()[:3]
+            except socket.timeout:
+                return s, b"timeout"
+
+        deadline = time.monotonic() + TIMEOUT
+        held = 0
+        while held < limit:
+            s, line = first_line()
+            if line == b"220":
+                held += 1
+                continue
+            # The start-up probe's connection may still be counted for a moment after its QUIT:
+            # try again until it is released.
+            s.close()
+            self.assertEqual(line, b"421")
+            self.assertLess(time.monotonic(), deadline, "a connection under the limit refused")
+            time.sleep(0.05)
+        return [first_line()[1] for _ in range(extra)]
+
+    def test_max_per_ip_refuses_excess_connections(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time")
+        srv = self.start("--max-per-ip", "5")
+        self.assertEqual(self.greetings(srv, 5, 15), [b"421"] * 15)
+
+    def test_max_clients_refuses_excess_connections(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time")
+        srv = self.start("--max-clients", "3")
+        self.assertEqual(self.greetings(srv, 3, 5), [b"421"] * 5)
+
+    def test_twelve_concurrent_clients_with_default_options(self):
+        if MODEL == "iterative":
+            self.skipTest("iterative serves one connection at a time")
+        srv = Server(model_args=False)
+        self.addCleanup(srv.stop, False)
+        with open(os.path.join(srv.root, "small.txt"), "wb") as f:
+            f.write(b"hello\n" * 1000)
+        barrier = threading.Barrier(12, timeout=20)
+
+        def client(i):
+            ftp = ftplib.FTP(timeout=TIMEOUT)
+            ftp.connect("127.0.0.1", srv.port)
+            try:
+                ftp.login(USER, PASSWORD)
+                barrier.wait()  # all twelve logged in at once
+                out = io.BytesIO()
+                ftp.retrbinary("RETR small.txt", out.write)
+                return out.getvalue() == b"hello\n" * 1000
+            finally:
+                ftp.close()
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(client, range(12)))
+        self.assertEqual(results, [True] * 12)
+
+    def test_rclone_copy_with_default_options(self):
+        rclone = shutil.which("rclone")
+        if not rclone:
+            self.skipTest("rclone is not installed (scripts/install-deps.sh installs it)")
+        if MODEL == "iterative":
+            self.skipTest("rclone opens several connections at once; iterative serves one")
+        srv = Server(model_args=False)
+        self.addCleanup(srv.stop, False)
+        src = tempfile.mkdtemp(prefix="nm-rclone-")
+        self.addCleanup(shutil.rmtree, src, True)
+        files = {f"f{i}.bin": os.urandom(100000 + i) for i in range(16)}
+        for name, data in files.items():
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(data)
+        obscured = subprocess.run([rclone, "obscure", PASSWORD], capture_output=True, text=True,
+                                  timeout=30, check=True).stdout.strip()
+        env = dict(os.environ, RCLONE_CONFIG_X_TYPE="ftp", RCLONE_CONFIG_X_HOST="127.0.0.1",
+                   RCLONE_CONFIG_X_PORT=str(srv.port), RCLONE_CONFIG_X_USER=USER,
+                   RCLONE_CONFIG_X_PASS=obscured, RCLONE_CONFIG=os.devnull)
+        run = subprocess.run([rclone, "copy", src, "X:up", "--transfers", "8", "--retries", "1",
+                              "--low-level-retries", "1", "--timeout", "20s",
+                              "--contimeout", "10s"],
+                             env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        for name, data in files.items():
+            with open(os.path.join(srv.root, "up", name), "rb") as f:
+                self.assertEqual(f.read(), data, name)
+
+    def test_lftp_mirror_and_pget_with_default_options(self):
+        lftp = shutil.which("lftp")
+        if not lftp:
+            self.skipTest("lftp is not installed")
+        if MODEL == "iterative":
+            self.skipTest("pget -n 4 opens four connections at once; iterative serves one")
+        srv = Server(model_args=False)
+        self.addCleanup(srv.stop, False)
+        work = tempfile.mkdtemp(prefix="nm-lftp-")
+        self.addCleanup(shutil.rmtree, work, True)
+        src = os.path.join(work, "tree")
+        os.makedirs(os.path.join(src, "sub"))
+        files = {"a.bin": os.urandom(200000), "sub/b.bin": os.urandom(300000),
+                 "big.bin": os.urandom(8 << 20)}
+        for name, data in files.items():
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(data)
+        got = os.path.join(work, "got.bin")
+        script = ("set net:max-retries 1; set net:timeout 20; set net:reconnect-interval-base 1; "
+                  f"mirror -R {src} tree; pget -n 4 tree/big.bin -o {got}; quit")
+        run = subprocess.run([lftp, "-u", f"{USER},{PASSWORD}", "-p", str(srv.port),
+                              "-e", script, "127.0.0.1"],
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(run.returncode, 0, run.stdout[-2000:] + run.stderr[-2000:])
+        for name, data in files.items():
+            with open(os.path.join(srv.root, "tree", name), "rb") as f:
+                self.assertEqual(f.read(), data, name)
+        with open(got, "rb") as f:
+            self.assertEqual(f.read(), files["big.bin"])
+
+    def slow_bytes(self, s, text, pace=0.5, limit=20):
+        """Sends `text` a byte at a time; returns seconds until the server closed, or None."""
+        started = time.monotonic()
+        s.settimeout(pace)
+        got = b""
+        for ch in text:
+            if time.monotonic() - started > limit:
+                return None
+            try:
+                s.send(bytes([ch]))
+            except OSError:
+                return time.monotonic() - started, got
+            try:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return time.monotonic() - started, got
+                got += chunk
+            except socket.timeout:
+                pass
+            except OSError:
+                return time.monotonic() - started, got
+        return None
+
+    def test_slowloris_line_times_out(self):
+        srv = self.start("--command-timeout", "2", "--idle-timeout", "30")
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        self.assertTrue(s.recv(1024).startswith(b"220"))
+        ended = self.slow_bytes(s, b"USER " + b"a" * 100)
+        self.assertIsNotNone(ended, "a line that never ends kept the connection open")
+        seconds, got = ended
+        self.assertIn(b"421", got)
+        self.assertLess(seconds, 10)
+
+    def test_slowloris_clients_do_not_keep_others_out(self):
+        # On iterative one slow client held the only worker (prefork and thread-pool: a few held
+        # them all): the command time-out frees it, so the next client is served.
+        srv = self.start("--command-timeout", "2", "--idle-timeout", "30", "--max-workers", "1")
+        slow = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        self.addCleanup(slow.close)
+        stop = threading.Event()
+
+        def trickle():
+            try:
+                while not stop.wait(0.5):
+                    slow.send(b"a")
+            except OSError:
+                return
+
+        sender = threading.Thread(target=trickle)
+        sender.start()
+        self.addCleanup(sender.join)
+        self.addCleanup(stop.set)
+        started = time.monotonic()
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", srv.port)
+        self.addCleanup(ftp.close)
+        ftp.login(USER, PASSWORD)
+        self.assertLess(time.monotonic() - started, 15)
+
+    def test_login_times_out(self):
+        srv = self.start("--login-timeout", "2", "--idle-timeout", "30")
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        self.assertTrue(s.recv(1024).startswith(b"220"))
+        ended = self.slow_bytes(s, b"NOOP\r\n" * 20, pace=0.3)
+        self.assertIsNotNone(ended, "a client that never logs in kept the connection open")
+        seconds, got = ended
+        self.assertIn(b"421", got)
+        self.assertLess(seconds, 10)
+
+    def test_logged_in_client_has_no_login_timeout(self):
+        srv = self.start("--login-timeout", "1", "--idle-timeout", "30")
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", srv.port)
+        ftp.login(USER, PASSWORD)
+        self.addCleanup(ftp.close)
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            self.assertTrue(ftp.voidcmd("NOOP").startswith("200"))
+            time.sleep(0.2)
+
+
+def wait_for(predicate, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
 
 
 class DataTimeoutTest(unittest.TestCase):

@@ -330,7 +330,8 @@ class ModelTest(unittest.TestCase):
     def test_thread_pool_refuses_when_queue_is_full(self):
         if MODEL != "thread-pool":
             self.skipTest("thread-pool only")
-        with Server("--service", "echo", "--model", MODEL, "--workers", "1", "--queue", "1") as srv:
+        with Server("--service", "echo", "--model", MODEL, "--workers", "1", "--max-workers", "1",
+                    "--queue", "1") as srv:
             busy = srv.connect()
             self.assertEqual(echo_roundtrip(busy, b"1"), b"1")
             # The worker is taken: this one waits in the queue...
@@ -362,6 +363,26 @@ class ModelTest(unittest.TestCase):
                 self.assertIn(state(k), (None,), f"child {k} outlived the server")
             for c in clients:
                 c.close()
+
+    def test_proc_helpers_tolerate_processes_that_exit_meanwhile(self):
+        # A child that exits between the listing of /proc and the read of its files makes the
+        # read fail with ESRCH (ProcessLookupError) or ENOENT: the helpers must skip it.
+        import netmodels_server
+
+        real_open = open
+
+        def racing_open(path, *args, **kwargs):
+            if str(path).startswith("/proc/") and not str(path).endswith("/maps"):
+                raise ProcessLookupError(3, "No such process")
+            return real_open(path, *args, **kwargs)
+
+        netmodels_server.open = racing_open
+        try:
+            self.assertEqual(netmodels_server.tree_rss_kib(os.getpid()), 0)
+            self.assertEqual(netmodels_server.descendants(os.getpid()), [])
+            self.assertIsNone(netmodels_server.state(os.getpid()))
+        finally:
+            del netmodels_server.open
 
     def test_fork_leaves_no_zombie(self):
         if MODEL not in ("fork", "prefork"):

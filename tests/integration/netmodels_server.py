@@ -54,10 +54,8 @@ class Server:
     @property
     def sanitized(self):
         """True when the server runs under a sanitizer (its runtime is mapped in)."""
-        try:
-            with open(f"/proc/{self.pid}/maps") as f:
-                maps = f.read()
-        except FileNotFoundError:
+        maps = _read_proc(f"/proc/{self.pid}/maps")
+        if maps is None:
             return False
         return any(lib in maps for lib in ("libasan", "libtsan", "libubsan"))
 
@@ -92,6 +90,20 @@ class Server:
         self.proc.stderr.close()
 
 
+# A process may exit between the listing of /proc and the read of its files: the open then fails
+# with ENOENT, or the read of a file already open with ESRCH (ProcessLookupError). Both mean "gone".
+_GONE = (FileNotFoundError, ProcessLookupError)
+
+
+def _read_proc(path):
+    """The text of a /proc file, or None when its process has gone."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except _GONE:
+        return None
+
+
 def descendants(pid):
     """Every process below pid, from /proc/PID/task/*/children."""
     found = []
@@ -100,38 +112,30 @@ def descendants(pid):
         p = todo.pop()
         try:
             tasks = os.listdir(f"/proc/{p}/task")
-        except FileNotFoundError:
+        except _GONE:
             continue
         for t in tasks:
-            try:
-                with open(f"/proc/{p}/task/{t}/children") as f:
-                    kids = [int(x) for x in f.read().split()]
-            except FileNotFoundError:
+            text = _read_proc(f"/proc/{p}/task/{t}/children")
+            if text is None:
                 continue
+            kids = [int(x) for x in text.split()]
             found += kids
             todo += kids
     return found
 
 
 def state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return None
+    text = _read_proc(f"/proc/{pid}/stat")
+    return None if text is None else text.rsplit(")", 1)[1].split()[0]
 
 
 def tree_rss_kib(pid):
     """Resident memory of pid and all its descendants, in KiB."""
     total = 0
     for p in [pid] + descendants(pid):
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
+        for line in (_read_proc(f"/proc/{p}/status") or "").splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
     return total
 
 

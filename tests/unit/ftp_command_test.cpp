@@ -65,6 +65,21 @@ TEST(FtpFramer, DropsTelnetCommandsBeforeAbor) {
             "YZ");
 }
 
+TEST(FtpFramer, TelnetAbortSplitAcrossReads) {
+  // lftp sends IAC IP IAC, the DM alone as urgent data, then ABOR: with SO_OOBINLINE they can
+  // arrive in three reads, and an IAC at the end of one read still governs the next byte.
+  LineFramer framer;
+  EXPECT_TRUE(feed(framer, "\xff\xf4\xff").empty());
+  EXPECT_TRUE(framer.partial()) << "a Telnet command in progress";
+  EXPECT_TRUE(feed(framer, "\xf2").empty());
+  EXPECT_FALSE(framer.partial()) << "IAC IP IAC DM is no line";
+  auto lines = feed(framer, "ABOR\r\n");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text, "ABOR");
+  EXPECT_TRUE(feed(framer, "NO").empty());
+  EXPECT_TRUE(framer.partial());
+}
+
 TEST(FtpFramer, OverlongLineIsReportedOnceAndDiscarded) {
   LineFramer framer;
   std::string big(5 * 1024, 'a');

@@ -184,6 +184,69 @@ TEST_F(FtpSessionTest, AborPipelinedBehindTheTransferCommand) {
   EXPECT_EQ(codes(model->send("RETR f\r\nABOR\r\n")), (std::vector<int>{150, 426, 226}));
 }
 
+TEST_F(FtpSessionTest, RepeatedAborGetsEveryReplyInOrder) {
+  // One transfer to stop, three ABORs: the first gets 426 and 226, each other one its own 225.
+  dir.write("f", std::string(100000, 'z'));
+  login();
+  passive("RETR f");
+  auto r = model->send("ABOR\r\nABOR\r\nABOR\r\n");
+  EXPECT_EQ(model->aborts, 1);
+  EXPECT_EQ(codes(r), (std::vector<int>{426, 226, 225, 225}));
+  EXPECT_EQ(code(cmd("NOOP")), 200);
+}
+
+TEST_F(FtpSessionTest, RepeatedAborRacingACompletedTransfer) {
+  dir.write("f", "x");
+  login();
+  model->abort_finishes = false;
+  passive("RETR f");
+  EXPECT_EQ(cmd("ABOR"), "");
+  EXPECT_EQ(cmd("ABOR"), "");
+  EXPECT_EQ(codes(model->finish()), (std::vector<int>{226, 226, 225}));
+}
+
+std::string flood() {
+  std::string lines;
+  for (size_t i = 0; i < FtpSession::kMaxQueuedLines + 10; ++i) lines += "NOOP\r\n";
+  return lines;
+}
+
+TEST_F(FtpSessionTest, FloodDropsAQueuedPassiveListener) {
+  login();
+  // PASV waits for its listener while the flood queues up behind it: the 421 ends the session
+  // and the listener is never opened (no 227 after the 421).
+  EXPECT_EQ(codes(model->send("PASV\r\n" + flood())), (std::vector<int>{421}));
+  EXPECT_FALSE(model->last_passive.has_value());
+}
+
+TEST_F(FtpSessionTest, FloodDropsAQueuedTransfer) {
+  dir.write("f", std::string(100000, 'z'));
+  login();
+  cmd("PASV");
+  EXPECT_EQ(codes(model->send("RETR f\r\n" + flood())), (std::vector<int>{150, 421}));
+  EXPECT_FALSE(model->transfer.has_value());
+}
+
+TEST_F(FtpSessionTest, NothingIsSentAfterTheClosing421) {
+  dir.write("f", std::string(100000, 'z'));
+  login();
+  passive("RETR f");
+  EXPECT_EQ(codes(model->send(flood())), (std::vector<int>{421}));
+  // The transfer the session was running ends (the host stops it): no 226 follows the 421.
+  EXPECT_EQ(model->finish(Status::kAborted), "");
+}
+
+TEST_F(FtpSessionTest, FloodDuringUploadRemovesTheTemporaryFile) {
+  login();
+  model->upload = "partial";
+  passive("STOR up");
+  EXPECT_TRUE(has_temp_file(dir));
+  EXPECT_EQ(codes(model->send(flood())), (std::vector<int>{421}));
+  EXPECT_EQ(model->finish(Status::kAborted), "");
+  EXPECT_FALSE(has_temp_file(dir));
+  EXPECT_FALSE(dir.exists("up"));
+}
+
 TEST_F(FtpSessionTest, AborWithoutTransferIs225) {
   login();
   EXPECT_EQ(code(cmd("ABOR")), 225);

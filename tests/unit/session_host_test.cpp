@@ -23,6 +23,8 @@ class ScriptedSession final : public Session {
   void start(Buffer& out) override { out.append("hello\n"); }
   void receive(std::string_view bytes, Buffer& out) override {
     input += bytes;
+    // `lines`: a line is partial until its LF, as a line-framed protocol buffers it.
+    if (lines) partial = !input.empty() && input.back() != '\n';
     log.push_back("receive:" + std::string(bytes));
     if (echo) out.append(bytes);
   }
@@ -32,6 +34,8 @@ class ScriptedSession final : public Session {
     done_ = true;
   }
   bool done() const override { return done_; }
+  bool partial_input() const override { return partial; }
+  bool logged_in() const override { return logged; }
   std::optional<DataRequest> take_request() override {
     if (requests.empty()) return std::nullopt;
     DataRequest r = std::move(requests.front());
@@ -53,6 +57,9 @@ class ScriptedSession final : public Session {
   std::string input;
   bool echo = false;
   bool done_ = false;
+  bool partial = false;
+  bool lines = false;
+  bool logged = true;
 };
 
 class ScriptedService final : public Service {
@@ -257,6 +264,82 @@ TEST_F(SessionHostTest, WorkRunsThroughTheDriverAndIsAnsweredOnce) {
   EXPECT_EQ(ran, 1);
   EXPECT_FALSE(h.work_pending());
   EXPECT_EQ(std::count(session->log.begin(), session->log.end(), "work_done"), 1);
+}
+
+TEST_F(SessionHostTest, ADoneSessionsQueuedRequestsAreNotRun) {
+  auto& h = open();
+  drain_output();
+  // A session that ends (FTP's 421 for a flood) with requests still queued: none of them runs.
+  session->requests.push_back(PassiveRequest{});
+  session->requests.push_back(TransferRequest{});
+  session->done_ = true;
+  h.received("flood\r\n");
+  EXPECT_EQ(driver.passives, 0);
+  EXPECT_EQ(driver.transfers, 0);
+  EXPECT_EQ(h.next(), Next::kCloseWhenSent);
+}
+
+TEST_F(SessionHostTest, ASessionThatEndsDuringATransferStopsIt) {
+  auto& h = open();
+  session->requests.push_back(TransferRequest{});
+  h.received("RETR\r\n");
+  ASSERT_TRUE(h.transfer_active());
+  session->done_ = true;
+  h.received("flood\r\n");
+  EXPECT_EQ(driver.stops, std::vector<Status>{Status::kAborted});
+  h.transfer_finished({Status::kAborted, 0, 0});
+  EXPECT_EQ(h.next(), Next::kCloseWhenSent);
+}
+
+TEST_F(SessionHostTest, CommandTimeOutCountsFromTheLinesFirstByte) {
+  context.options.command_timeout = std::chrono::seconds(3);
+  auto& h = open();
+  drain_output();
+  auto start = Clock::now();
+  session->lines = true;
+  h.received("N");
+  EXPECT_LE(h.deadline(), start + std::chrono::seconds(4));
+  // One byte a second keeps the idle clock young, but not the command's.
+  h.tick(start + std::chrono::seconds(2));
+  h.received("O");
+  EXPECT_EQ(h.next(), Next::kServe);
+  h.tick(start + std::chrono::milliseconds(3500));
+  EXPECT_EQ(h.next(), Next::kCloseWhenSent);
+  EXPECT_EQ(drain_output(), "bye\n");
+}
+
+TEST_F(SessionHostTest, ACompletedLineRestartsTheCommandClock) {
+  context.options.command_timeout = std::chrono::seconds(3);
+  auto& h = open();
+  session->lines = true;
+  h.received("NO");
+  h.received("OP\r\n");
+  EXPECT_GT(h.deadline(), Clock::now() + std::chrono::seconds(5)) << "only the idle time-out";
+  h.tick(Clock::now() + std::chrono::seconds(4));
+  EXPECT_EQ(h.next(), Next::kServe);
+}
+
+TEST_F(SessionHostTest, LoginTimeOutCountsFromConnect) {
+  context.options.login_timeout = std::chrono::seconds(5);
+  context.options.idle_timeout = std::chrono::seconds(60);
+  auto& h = open();
+  auto start = Clock::now();
+  session->logged = false;
+  EXPECT_LE(h.deadline(), start + std::chrono::seconds(6));
+  h.tick(start + std::chrono::seconds(3));
+  h.received("NOOP\r\n");
+  EXPECT_EQ(h.next(), Next::kServe);
+  h.tick(start + std::chrono::seconds(6));
+  EXPECT_EQ(h.next(), Next::kCloseWhenSent);
+}
+
+TEST_F(SessionHostTest, ALoggedInSessionHasNoLoginTimeOut) {
+  context.options.login_timeout = std::chrono::seconds(5);
+  context.options.idle_timeout = std::chrono::seconds(60);
+  auto& h = open();
+  session->logged = true;
+  h.tick(Clock::now() + std::chrono::seconds(6));
+  EXPECT_EQ(h.next(), Next::kServe);
 }
 
 TEST_F(SessionHostTest, EveryConnectionGetsItsOwnId) {

@@ -35,6 +35,8 @@ class LineFramer {
 
   // Appends the complete lines found in `bytes` to `lines`.
   void feed(std::string_view bytes, std::list<Line>& lines);
+  // True while a line has begun and not ended: the session's command time-out runs meanwhile.
+  bool partial() const { return !partial_.empty() || overflow_ || after_iac_ || iac_skip_ > 0; }
 
  private:
   void end_line(std::list<Line>& lines);

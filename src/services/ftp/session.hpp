@@ -31,6 +31,8 @@ class FtpSession final : public Session {
   void receive(std::string_view bytes, Buffer& out) override;
   void timed_out(Buffer& out) override;
   bool done() const override { return done_; }
+  bool partial_input() const override { return framer_.partial(); }
+  bool logged_in() const override { return logged_in_; }
 
   std::optional<DataRequest> take_request() override;
   void passive_opened(const PassiveResult& result, Buffer& out) override;
@@ -181,6 +183,7 @@ class FtpSession final : public Session {
   bool passive_extended_ = false;  // the pending PassiveRequest answers EPSV (229), not PASV
   bool epsv_all_ = false;
   bool abort_pending_ = false;
+  int extra_aborts_ = 0;  // ABORs after the first for one transfer: each gets 225 after its 226
   std::optional<Transfer> transfer_;
 };
 

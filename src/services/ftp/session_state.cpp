@@ -139,6 +139,8 @@ void FtpSession::end_session(const char* reason) {
   done_ = true;
   end_reason_ = reason;
   lines_.clear();
+  // Nothing follows the last words: a listener or a transfer asked for before them is dropped.
+  requests_.clear();
 }
 
 void FtpSession::receive(std::string_view bytes, Buffer& out) {
@@ -229,6 +231,7 @@ void FtpSession::start_work(std::function<void()> job, std::function<void(Buffer
 void FtpSession::passive_opened(const PassiveResult& result, Buffer& out) {
   if (wait_ != Wait::kPassive) return;
   wait_ = Wait::kNone;
+  if (done_) return;  // the last words are out: nothing follows them
   reply_passive(result, out);
   process(out);
 }
@@ -236,17 +239,28 @@ void FtpSession::passive_opened(const PassiveResult& result, Buffer& out) {
 void FtpSession::transfer_finished(const TransferResult& result, Buffer& out) {
   if (wait_ != Wait::kTransfer || !transfer_) return;
   wait_ = Wait::kNone;
+  if (done_) {
+    // The session ended while the transfer ran (a flood's 421): the transfer is logged and its
+    // upload removed or committed, but the peer has had the last words already.
+    Buffer unsent;
+    finish_transfer(result, unsent);
+    abort_pending_ = false;
+    extra_aborts_ = 0;
+    return;
+  }
   finish_transfer(result, out);
   if (abort_pending_) {
     abort_pending_ = false;
     reply(out, 226, "ABOR command successful.");
   }
+  for (; extra_aborts_ > 0; --extra_aborts_) reply(out, 225, "No transfer to abort.");
   process(out);
 }
 
 void FtpSession::delay_elapsed(Buffer& out) {
   if (wait_ != Wait::kDelay) return;
   wait_ = Wait::kNone;
+  if (done_) return;  // timed out during the delay: the 421 was the last word
   reply_login_failed(out);
   process(out);
 }
@@ -267,6 +281,8 @@ void FtpSession::cmd_abor(const std::string&, Buffer& out) {
     if (!abort_pending_) {
       abort_pending_ = true;
       requests_.emplace_back(AbortRequest{});
+    } else {
+      ++extra_aborts_;  // one stop is enough; this ABOR is answered after the first one's 226
     }
     return;  // 426 and 226 follow when the model reports the transfer stopped
   }
