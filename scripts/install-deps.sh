@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests: ftplib (python3), curl and lftp as FTP clients, vsftpd as a reference server
   python3 curl lftp vsftpd procps
+  # fuzzing (scripts/fuzz.sh: clang 14's libFuzzer) and fault injection (tests/stress/faults.py)
+  clang-14 libclang-rt-14-dev fiu-utils
 )
 
 missing=()

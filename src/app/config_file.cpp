@@ -21,15 +21,7 @@ bool scalar_word(const toml::node& node, std::string* word) {
   return true;
 }
 
-}  // namespace
-
-std::vector<std::string> config_file_arguments(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error("config " + path + ": " + std::string(e.description()));
-  }
+std::vector<std::string> table_arguments(const toml::table& table, const std::string& path) {
   std::vector<std::string> args;
   for (auto&& [key, node] : table) {
     std::string option = "--" + std::string(key.str());
@@ -55,6 +47,28 @@ std::vector<std::string> config_file_arguments(const std::string& path) {
     }
   }
   return args;
+}
+
+}  // namespace
+
+std::vector<std::string> config_file_arguments(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("config " + path + ": " + std::string(e.description()));
+  }
+  return table_arguments(table, path);
+}
+
+std::vector<std::string> config_text_arguments(std::string_view text, const std::string& origin) {
+  toml::table table;
+  try {
+    table = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("config " + origin + ": " + std::string(e.description()));
+  }
+  return table_arguments(table, origin);
 }
 
 std::string find_config_argument(int argc, char** argv) {
