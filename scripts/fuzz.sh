@@ -39,13 +39,14 @@ if [[ ! -f $dir/CMakeCache.txt ]]; then
 fi
 nice -n 5 cmake --build "$dir" --target "fuzz_$target" -j2
 
-corpus=$dir/corpus/$target
-artifacts=$dir/artifacts/$target
+# Absolute paths: a target may change its working folder (ftp_session works from a sentinel).
+corpus=$PWD/$dir/corpus/$target
+artifacts=$PWD/$dir/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # The committed seeds come second: libFuzzer writes new inputs to the first folder only. One job,
 # in this process (libFuzzer's -jobs=1 would fork a worker that logs to fuzz-0.log instead).
-exec nice -n 15 "$dir/fuzz_$target" "$corpus" "fuzz/corpus/$target" \
+exec nice -n 15 "$dir/fuzz/fuzz_$target" "$corpus" "$PWD/fuzz/corpus/$target" \
   -max_total_time="$seconds" -print_final_stats=1 \
   -artifact_prefix="$artifacts/" "$@"
