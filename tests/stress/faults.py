@@ -4,9 +4,9 @@
     python3 tests/stress/faults.py --bin build/netmodels [--models epoll,fork] [--seconds N]
 
 The server runs as `fiu-run -x -c 'enable_random name=posix/io/...,probability=P' netmodels ...`:
-libfiu's preload makes a random share of the libc calls read, write, pread, pwrite (and their
-"reduce" variants: short reads and writes), open, accept, recv and send fail with an error
-(faults from the start: a failed start-up is retried). FTP clients upload, download and list
+libfiu's preload makes a random share of the libc calls recv, send, accept, open and pread fail
+with a hard error, and of preads come up short (FAILPOINTS says which and why not read/write;
+faults from the start: a failed start-up is retried). FTP clients upload, download and list
 meanwhile. What must hold:
   - the server stays up, or exits cleanly (status 0) - never a crash or a signal;
   - every client gets its replies or a clean close: no operation hangs past the socket time-out;
@@ -42,8 +42,19 @@ NOT_LIBC = {"uring": "io_uring operations are not libc calls: libfiu's preload c
 USER, PASSWORD = "alice", "secret"
 TIMEOUT = 10  # seconds on every client socket: past it, an operation has hung
 PROBABILITY = 0.05
-FAILPOINTS = ["posix/io/rw/*", "posix/io/oc/open", "posix/io/net/accept", "posix/io/net/recv",
-              "posix/io/net/send"]
+# Failure points and the errno each fails with. libfiu picks a random errno from each call's
+# documented list unless told one (failinfo); for recv() that list holds EAGAIN and EINTR, which
+# a readiness loop rightly takes as "no data now": an injected EAGAIN on a socket that holds data
+# is a lie no kernel tells. So hard errors: ECONNRESET on sockets, ECONNABORTED (a peer gone
+# before accept) for accept, EIO for opens and file reads, and short preads ("reduce").
+# Left out on purpose: read() and write(). In this server they are the internal wake-up channels
+# (the work pool's eventfd, the self-pipes of signals and child exits), whose kernel calls cannot
+# fail as injected; failing them loses wake-ups (a WorkRequest's answer never reaches the loop:
+# poll, epoll-et and reactors then hang a LIST), which tests libfiu, not the server. Data moves
+# by recv/send and by splice/sendfile (the latter are not libc calls libfiu wraps).
+FAILPOINTS = [("posix/io/net/recv", 104), ("posix/io/net/send", 104),
+              ("posix/io/net/accept", 103), ("posix/io/oc/open", 5), ("posix/io/rw/pread", 5),
+              ("posix/io/rw/pread/reduce", 0)]
 MODEL_ARGS = {"thread-pool": ["--workers", "8", "--queue", "64"], "prefork": ["--workers", "8"]}
 
 
@@ -62,8 +73,8 @@ def sanitized(binary):
 class FaultyServer:
     def __init__(self, fiu_run, binary, model, root, log_path):
         args = [fiu_run, "-x"]
-        for point in FAILPOINTS:
-            args += ["-c", f"enable_random name={point},probability={PROBABILITY}"]
+        for point, errno in FAILPOINTS:
+            args += ["-c", f"enable_random name={point},probability={PROBABILITY},failinfo={errno}"]
         args += [binary, "serve", "--service", "ftp", "--model", model, "--listen",
                  "127.0.0.1:0", "--root", root, "--user", f"{USER}:{PASSWORD}",
                  "--idle-timeout", "20", "--data-timeout", "5", "--log-level", "warn",
