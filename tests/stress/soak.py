@@ -134,6 +134,19 @@ def snapshot(pid):
     return {"fds": fd_count(pids), "procs": len(pids), "rss": rss_kib(pids)}
 
 
+def steady_snapshot(pid, timeout=15):
+    """A snapshot once processes and descriptors stop changing (prefork's workers start up)."""
+    last = snapshot(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = snapshot(pid)
+        if now["procs"] == last["procs"] and now["fds"] == last["fds"]:
+            return now
+        last = now
+    return last
+
+
 def wait_until(predicate, timeout, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -595,8 +608,9 @@ class Soak:
                 for p in left:
                     os.unlink(p)
             else:
-                self.xfails.append("unexpected pass: no temporary file left on SIGTERM; remove "
-                                   f"{self.model} from XFAIL_TEMP_ON_SIGTERM")
+                # The defect depends on timing: a clean run alone does not prove it fixed.
+                self.xfails.append("unexpected pass: no temporary file left on SIGTERM this time; "
+                                   f"remove {self.model} from XFAIL_TEMP_ON_SIGTERM once fixed")
         elif left:
             raise Failure(f"temporary files left after SIGTERM: {left}")
         self.note("sigterm: exit 0 with 4 transfers in flight")
@@ -610,7 +624,7 @@ class Soak:
         server = Server(a.bin, self.model, self.root)
         try:
             self.check_served(server, "at start")  # warm-up: lazy allocations settle
-            base = snapshot(server.pid)
+            base = steady_snapshot(server.pid)
             self.load(server, seconds, clients)
             self.check_alive(server, "after the load")
             self.settled(server, base, "after load", 1.5 if a.quick else 1.3)
