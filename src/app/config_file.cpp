@@ -1,7 +1,6 @@
 #include "app/config_file.hpp"
 
 #include <toml++/toml.h>
-#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,7 +15,8 @@ bool scalar_word(const toml::node& node, std::string* word) {
     // toml++'s value<int64_t>() casts a float to int64 before it checks the range (undefined
     // behaviour for 1e30): the same answer, whole numbers as integers, decided here.
     double d = *node.value<double>();
-    bool whole = d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d);
+    bool whole = d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+                 d == static_cast<double>(static_cast<int64_t>(d));
     *word = whole ? std::to_string(static_cast<int64_t>(d)) : std::to_string(d);
   } else if (auto i = node.value<int64_t>()) {
     *word = std::to_string(*i);
@@ -28,7 +28,15 @@ bool scalar_word(const toml::node& node, std::string* word) {
   return true;
 }
 
-std::vector<std::string> table_arguments(const toml::table& table, const std::string& path) {
+}  // namespace
+
+std::vector<std::string> config_file_arguments(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("config " + path + ": " + std::string(e.description()));
+  }
   std::vector<std::string> args;
   for (auto&& [key, node] : table) {
     std::string option = "--" + std::string(key.str());
@@ -54,28 +62,6 @@ std::vector<std::string> table_arguments(const toml::table& table, const std::st
     }
   }
   return args;
-}
-
-}  // namespace
-
-std::vector<std::string> config_file_arguments(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error("config " + path + ": " + std::string(e.description()));
-  }
-  return table_arguments(table, path);
-}
-
-std::vector<std::string> config_text_arguments(std::string_view text, const std::string& origin) {
-  toml::table table;
-  try {
-    table = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error("config " + origin + ": " + std::string(e.description()));
-  }
-  return table_arguments(table, origin);
 }
 
 std::string find_config_argument(int argc, char** argv) {

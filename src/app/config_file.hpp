@@ -1,7 +1,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace nm {
@@ -11,9 +10,6 @@ namespace nm {
 // arguments so that flags given on the command line win. Throws std::runtime_error on a file
 // that is not valid TOML.
 std::vector<std::string> config_file_arguments(const std::string& path);
-
-// The same for TOML text already read; `origin` names it in messages.
-std::vector<std::string> config_text_arguments(std::string_view text, const std::string& origin);
 
 // The value of "--config FILE" / "--config=FILE" in argv, or empty.
 std::string find_config_argument(int argc, char** argv);
