@@ -15,6 +15,8 @@ packages=(
   # installing and running as a service: sd_notify, man pages from --help (help2man) rendered
   # with man-db, systemd-analyze verify, fail2ban-regex, cpack's .deb (dpkg-shlibdeps, file)
   libsystemd-dev help2man man-db systemd fail2ban dpkg-dev file git
+  # fuzzing (scripts/fuzz.sh: clang 14's libFuzzer) and fault injection (tests/stress/faults.py)
+  clang-14 libclang-rt-14-dev fiu-utils
 )
 
 missing=()

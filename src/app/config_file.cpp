@@ -12,6 +12,13 @@ namespace {
 bool scalar_word(const toml::node& node, std::string* word) {
   if (auto s = node.value<std::string>()) {
     *word = *s;
+  } else if (node.is_floating_point()) {
+    // toml++'s value<int64_t>() casts a float to int64 before it checks the range (undefined
+    // behaviour for 1e30): the same answer, whole numbers as integers, decided here.
+    double d = *node.value<double>();
+    bool whole = d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+                 d == static_cast<double>(static_cast<int64_t>(d));
+    *word = whole ? std::to_string(static_cast<int64_t>(d)) : std::to_string(d);
   } else if (auto i = node.value<int64_t>()) {
     *word = std::to_string(*i);
   } else if (auto d = node.value<double>()) {

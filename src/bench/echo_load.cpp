@@ -36,7 +36,6 @@ class EchoWorker {
  public:
   EchoWorker(const Target& target, const EchoOptions& options, int connections, Window window)
       : target_(target),
-        options_(options),
         count_(connections),
         window_(window),
         payload_(options.size, 'x'),
@@ -152,7 +151,6 @@ class EchoWorker {
   }
 
   const Target& target_;
-  const EchoOptions& options_;
   int count_;
   Window window_;
   std::string payload_;

@@ -38,6 +38,9 @@ std::optional<Reply> ReplyParser::next(const std::function<void(std::string_view
       if (view.size() > kMaxLine) throw ProtocolError("reply line too long");
       return std::nullopt;
     }
+    // The same limit as for a line still arriving, so that how the bytes were split never
+    // decides whether a reply is taken.
+    if (nl > kMaxLine) throw ProtocolError("reply line too long");
     auto line = view.substr(0, nl);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (on_line) on_line(line);

@@ -50,6 +50,10 @@ FtpRights parse_rights(const std::string& text, const std::string& where) {
 std::vector<FtpUser> load_users_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read users file " + path.string());
+  return parse_users_file(in, path);
+}
+
+std::vector<FtpUser> parse_users_file(std::istream& in, const std::filesystem::path& path) {
   std::vector<FtpUser> users;
   std::set<std::string> names;
   std::string line;
