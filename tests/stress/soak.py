@@ -18,10 +18,10 @@ It fails on a corrupted file, a leak, a hang (every socket has a time-out), a le
 .nm-upload-* temporary file, a crash, or a non-zero exit. Exit status: 0 passed, 1 failed,
 77 nothing could run (no binary).
 
-Known defects, marked as expected failures so that the script passes today (it reports
-"unexpected pass" once one is fixed: then remove the mark): fork and prefork leave .nm-upload-*
-files behind on SIGTERM (XFAIL_TEMP_ON_SIGTERM, another engineer's fix); prefork does not enforce
---max-clients across its workers (XFAIL_MAX_CLIENTS).
+Known defects can be marked as expected failures (XFAIL_TEMP_ON_SIGTERM, XFAIL_MAX_CLIENTS) so
+the script passes while one is being fixed; it reports "unexpected pass" once the fix is in. Both
+marks are empty now: fork and prefork stop cleanly on SIGTERM, and prefork enforces --max-clients
+across its workers (issue 16).
 """
 
 import argparse
@@ -50,10 +50,8 @@ MODEL_ARGS = {"thread-pool": ["--workers", "8", "--queue", "64"], "prefork": ["-
 # One connection at a time: a slow client holds the server by design, so the slowloris check,
 # which asks that others are served meanwhile, does not apply.
 ONE_AT_A_TIME = {"iterative"}
-XFAIL_TEMP_ON_SIGTERM = {"fork", "prefork"}
-# Found by this script: prefork's workers each admit --max-clients on their own, so the limit is
-# not the server's. Marked like the above until it is fixed.
-XFAIL_MAX_CLIENTS = {"prefork"}
+XFAIL_TEMP_ON_SIGTERM: set[str] = set()
+XFAIL_MAX_CLIENTS: set[str] = set()
 FD_TOLERANCE = 6
 PROC_TOLERANCE = 1
 
