@@ -649,7 +649,7 @@ class OwnServerTest(unittest.TestCase):
             self.assertEqual(left, [])
             # Every session said how it ended: no line lost to a killed process.
             ended = [line for line in log.splitlines()
-                     if "ftp event=session " in line and f"user={USER}" in line]
+                     if " event=session " in line and f"user={USER}" in line]
             self.assertEqual(len(ended), 10, log[-3000:])
 
     # -- admission limits and the adaptive pools -------------------------------------------------
