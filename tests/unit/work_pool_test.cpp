@@ -13,6 +13,8 @@
 namespace nm {
 namespace {
 
+using namespace std::chrono_literals;
+
 // Waits for the inbox's eventfd, then drains it on this (the "loop's") thread.
 void wait_and_drain(WorkInbox& inbox) {
   pollfd p{inbox.fd(), POLLIN, 0};
@@ -70,22 +72,30 @@ TEST(WorkPool, AStormRunsOnTheFixedThreadsAndEveryJobIsAnswered) {
 }
 
 TEST(WorkPool, AnAnswerOutlivesItsLoop) {
-  // The loop (and its reference to the inbox) is gone before the job ends: the answer goes into
-  // the inbox the job still holds, and nothing touches freed memory.
+  // The loop (and its reference to the inbox) is gone before the job ends: the job's item keeps
+  // the inbox alive until its answer is posted there, then lets it go; nothing touches freed
+  // memory (ASan) and nothing leaks.
   std::atomic<bool> release{false};
+  std::atomic<bool> answered{false};
+  std::weak_ptr<WorkInbox> kept;
   {
     WorkPool pool(1);
     {
       auto inbox = std::make_shared<WorkInbox>();
+      kept = inbox;
       pool.submit(
           [&] {
             while (!release) std::this_thread::yield();
           },
-          inbox, [] {});
+          inbox, [&] { answered = true; });
     }
+    EXPECT_FALSE(kept.expired()) << "the job in flight holds the inbox";
     release = true;
+    // The answer is posted into the inbox nobody reads, then the pool lets the inbox go.
+    for (int i = 0; i < 5000 && !kept.expired(); ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_TRUE(kept.expired()) << "the answered job still holds the inbox";
   }
-  SUCCEED();
+  EXPECT_FALSE(answered) << "an answer must not run without its loop draining it";
 }
 
 }  // namespace
