@@ -58,6 +58,13 @@ void EventConnection::close() {
 void EventConnection::on_ready(unsigned events) {
   if (events & kWritable) flush();
   if (closed_) return;
+  if ((events & kHangup) && !reading_) {
+    // An error or a hang-up both ways (a reset) while input is off (a login delay, a slow
+    // reader): nothing can be read or sent any more, and a level-triggered loop would report it
+    // again at once until the delay ended, spinning a core.
+    close();
+    return;
+  }
   if (events & (kReadable | kHangup)) read_control();
   after();
 }

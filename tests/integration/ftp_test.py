@@ -15,6 +15,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -618,6 +619,36 @@ class OwnServerTest(unittest.TestCase):
 
     def temp_files(self, root):
         return [n for n in os.listdir(root) if n.startswith(".nm-upload-")]
+
+    def test_peer_reset_during_login_delay_costs_no_cpu(self):
+        # A client that fails a login and resets the connection while its failed-login delay
+        # runs: the server must drop it, not poll the dead socket until the delay ends (a CPU
+        # lever: a spinning second per such connection). Server CPU, from /proc, stays low.
+        srv = self.start()
+
+        def cpu():
+            with open(f"/proc/{srv.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        before = cpu()
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as s:
+                f = s.makefile("rb")
+                self.assertTrue(f.readline().startswith(b"220"))
+                s.sendall(b"USER alice\r\n")
+                self.assertTrue(f.readline().startswith(b"331"))
+                s.sendall(b"PASS wrong\r\n")
+                time.sleep(0.05)  # the PASS is read and the 1 s delay runs
+                f.close()
+                # Hang up hard (RST): the socket then reports an error/hang-up until closed.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        time.sleep(1.2)  # every delay has ended
+        spent = cpu() - before
+        self.assertLess(spent, 0.3, f"{spent:.2f} s of server CPU")
+        # The server still serves.
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as s:
+            self.assertTrue(s.makefile("rb").readline().startswith(b"220"))
 
     def test_sigterm_with_uploads_in_flight_leaves_no_temp_file(self):
         if MODEL == "iterative":
