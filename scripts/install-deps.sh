@@ -7,7 +7,7 @@ packages=(
   # build
   cmake g++ make pkg-config clang-format
   libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
-  liburing-dev libedit-dev libcrypt-dev libasio-dev
+  liburing-dev libedit-dev libcrypt-dev libasio-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests: ftplib (python3), curl, lftp, tnftp (Telnet ABOR through a pty) and rclone as FTP
   # clients, vsftpd as a reference server
