@@ -34,13 +34,25 @@ class TlsFilter {
     kFailed,  // a protocol or certificate error: error() says which; send cipher(), then close
   };
 
-  // `context` outlives the filter. `session_id_context`: see TlsContext::new_server.
+  // A server end made from `context`'s current certificate; the context outlives the filter.
   static std::unique_ptr<TlsFilter> server(const TlsContext& context);
+  // A server end that shares `ctx` (a data connection uses its control connection's, so it
+  // resumes that session even after a reload changed the context's certificate).
+  static std::unique_ptr<TlsFilter> server(SSL_CTX* ctx);
   static std::unique_ptr<TlsFilter> client(SSL_CTX* ctx, const std::string& host,
                                            SSL_SESSION* resume = nullptr);
   ~TlsFilter();
   TlsFilter(const TlsFilter&) = delete;
   TlsFilter& operator=(const TlsFilter&) = delete;
+
+  // A control connection, before its handshake: the sessions it makes carry a new random token
+  // (see tls_owner in tls/context.hpp), which its data connections must show.
+  const std::string& mark_owner();
+  // A data connection: issues no TLS 1.3 tickets. A ticket the client never reads makes its
+  // kernel reset the connection at close, which can cost the end of an upload.
+  void no_tickets();
+  // The handshake resumed a session of the control connection that holds `token`.
+  bool resumed_from(const std::string& token) const;
 
   // Ciphertext from the peer, in order.
   void feed(std::string_view cipher);
@@ -51,7 +63,7 @@ class TlsFilter {
   // Runs the engine as far as it goes; returns the state after.
   State advance();
 
-  // Plaintext the peer sent, appended to `out` by advance().
+  // Plaintext the peer sent, appended by advance().
   Buffer& plain() { return plain_in_; }
   // Records to send.
   Buffer& cipher() { return cipher_out_; }
@@ -86,6 +98,7 @@ class TlsFilter {
   bool close_sent_ = false;
   bool peer_closed_ = false;
   std::string error_;
+  std::string owner_token_;
 };
 
 }  // namespace nm
