@@ -322,6 +322,11 @@ class Model {
     delay_ = true;
     if (!(input_.decide() & 0x40)) elapse();
   }
+  // AUTH TLS: the host would run TLS from here on; a session asks for it at most once.
+  void take(nm::StartTlsRequest&) {
+    NM_FUZZ_CHECK(!tls_, "a second StartTlsRequest");
+    tls_ = true;
+  }
   void take(nm::WorkRequest& r) {
     NM_FUZZ_CHECK(!work_, "a second WorkRequest before the first was done");
     NM_FUZZ_CHECK(static_cast<bool>(r.job), "a WorkRequest without a job");
@@ -400,6 +405,7 @@ class Model {
   std::optional<nm::PassiveRequest> passive_;
   std::optional<nm::TransferRequest> transfer_;
   bool delay_ = false;
+  bool tls_ = false;
   std::optional<nm::WorkRequest> work_;
   size_t line_ends_ = 0;
   size_t answers_ = 0;
@@ -414,6 +420,8 @@ nm::FtpConfig make_config(uint8_t setup) {
   config.show_hidden = setup & 2;
   if (setup & 4) config.pasv_address = nm::Address::from("192.0.2.7", 0);
   config.login_failure_delay_ms = (setup & 16) ? 0 : 1000;
+  // The FTPS levels: AUTH TLS, PBSZ, PROT and the refusals of USER and transfers they bring.
+  config.tls = static_cast<nm::TlsLevel>((setup >> 5) & 3);
   nm::FtpUser alice;
   alice.name = "alice";
   alice.plain_password = "secret";

@@ -19,6 +19,7 @@
 #include "net/socket.hpp"
 #include "services/ftp/users_file.hpp"
 #include "services/registry.hpp"
+#include "tls/context.hpp"
 
 namespace nm {
 namespace {
@@ -48,6 +49,14 @@ struct ServeArgs {
   std::string run_as;
   bool sandbox = false;
   bool check_config = false;
+  // FTPS.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_level;  // empty: optional with a certificate, off without
+  bool tls_anonymous_plain = false;
+  bool tls_no_reuse = false;
+  double tls_handshake_timeout = 10;
+  std::string implicit_tls;
   ServerOptions server;
 };
 
@@ -84,12 +93,35 @@ bool parse_port_range(const std::string& text, uint16_t* low, uint16_t* high) {
   return true;
 }
 
+TlsLevel tls_level(const ServeArgs& args) {
+  if (args.tls_level.empty()) return args.tls_cert.empty() ? TlsLevel::kOff : TlsLevel::kOptional;
+  static const std::pair<const char*, TlsLevel> kLevels[] = {
+      {"off", TlsLevel::kOff},
+      {"optional", TlsLevel::kOptional},
+      {"required", TlsLevel::kRequired},
+      {"required-data", TlsLevel::kRequiredData}};
+  for (const auto& [name, level] : kLevels) {
+    if (args.tls_level != name) continue;
+    if (level != TlsLevel::kOff && args.tls_cert.empty()) {
+      throw std::runtime_error("--tls " + args.tls_level + " needs --tls-cert FILE");
+    }
+    return level;
+  }
+  throw std::runtime_error("--tls wants off, optional, required or required-data, got '" +
+                           args.tls_level + "'");
+}
+
 FtpConfig ftp_config(const ServeArgs& args) {
   // Checked here too (the service checks every root) to name the option.
   if (std::error_code ec; !std::filesystem::is_directory(args.root, ec)) {
     throw std::runtime_error("--root: " + args.root + " is not a folder");
   }
   FtpConfig ftp;
+  ftp.tls = tls_level(args);
+  ftp.tls_anonymous_plain = args.tls_anonymous_plain;
+  if (!args.implicit_tls.empty() && args.tls_cert.empty()) {
+    throw std::runtime_error("--implicit-tls needs --tls-cert FILE");
+  }
   ftp.root = args.root;
   ftp.anonymous = !args.no_anonymous;
   ftp.anonymous_write = args.anonymous_write;
@@ -157,6 +189,10 @@ SandboxRules sandbox_rules(const ServeArgs& args, const ServiceOptions& options)
     for (const auto& user : options.ftp.users) rules.read_write_dirs.push_back(user.root);
   }
   if (!args.users_file.empty()) rules.read_files.push_back(args.users_file);
+  // A certificate rotated in place is read again on SIGHUP; one replaced by a new file (a
+  // rename, certbot's links) is a new inode the sandbox does not cover: restart instead.
+  if (!args.tls_cert.empty()) rules.read_files.push_back(args.tls_cert);
+  if (!args.tls_key.empty()) rules.read_files.push_back(args.tls_key);
   if (!args.log_file.empty()) rules.log_files.push_back(args.log_file);
   if (!args.xferlog.empty()) rules.log_files.push_back(args.xferlog);
   return rules;
@@ -225,13 +261,23 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   }
   if (args.check_config) return check_config(cmd);
 
+  // Before any fork or thread: prefork's processes and the reactors share it, ticket keys too.
+  std::unique_ptr<TlsContext> tls;
+  if (!args.tls_cert.empty()) {
+    if (args.service != "ftp") throw std::runtime_error("--tls-cert: only the ftp service has TLS");
+    tls = std::make_unique<TlsContext>(args.tls_cert, args.tls_key);
+  }
+
   ServerContext context;
   context.service = service.get();
+  context.tls = tls.get();
   context.options = args.server;
   context.options.idle_timeout = seconds_to_ms(args.idle_timeout);
   context.options.data_timeout = seconds_to_ms(args.data_timeout);
   context.options.command_timeout = seconds_to_ms(args.command_timeout);
   context.options.login_timeout = seconds_to_ms(args.login_timeout);
+  context.options.tls_handshake_timeout = seconds_to_ms(args.tls_handshake_timeout);
+  context.options.tls_require_reuse = !args.tls_no_reuse;
   try {
     context.listener = listen_on(*address, ListenOptions{args.server.backlog, true, false});
   } catch (const std::exception& e) {
@@ -253,6 +299,11 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   std::fflush(stdout);
   spdlog::info("event=start service={} model={} listen={}", args.service, args.model,
                local_address(context.listener.get()).to_string());
+  if (tls) {
+    spdlog::info("event=tls-ready level={} reuse={} {}",
+                 args.tls_level.empty() ? "optional" : args.tls_level,
+                 args.tls_no_reuse ? "off" : "required", tls->describe());
+  }
   notify_ready();
   try {
     model->run(context);
@@ -344,6 +395,26 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--xferlog", args->xferlog,
                   "Append every RETR / STOR to FILE in the standard xferlog format")
       ->group(ftp);
+  auto tls = "FTPS";
+  cmd->add_option("--tls-cert", args->tls_cert,
+                  "PEM certificate (chain) for AUTH TLS; may hold the key too; reread on SIGHUP")
+      ->group(tls);
+  cmd->add_option("--tls-key", args->tls_key, "PEM private key, if not in --tls-cert")->group(tls);
+  cmd->add_option("--tls", args->tls_level,
+                  "off, optional (the default with a certificate), required (USER needs AUTH "
+                  "TLS first) or required-data (transfers need PROT P too)")
+      ->group(tls);
+  cmd->add_flag("--tls-anonymous-plain", args->tls_anonymous_plain,
+                "Let anonymous sessions skip --tls required / required-data")
+      ->group(tls);
+  cmd->add_flag("--tls-no-reuse", args->tls_no_reuse,
+                "Accept PROT P data connections that do not resume the control connection's "
+                "TLS session (Python's stock ftplib); weaker: see README")
+      ->group(tls);
+  cmd->add_option("--tls-handshake-timeout", args->tls_handshake_timeout,
+                  "Seconds a TLS handshake (control or data) may take; 0: no limit")
+      ->capture_default_str()
+      ->group(tls);
   cmd->callback([args, exit_code, cmd] { *exit_code = serve(*args, *cmd); });
 }
 

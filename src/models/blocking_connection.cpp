@@ -212,14 +212,14 @@ class BlockingConnection final : private SessionHost::Driver {
       return {aborted ? Status::kAborted : Status::kNoConnection, 0, 0};
     }
     DataPump pump(std::move(request));
-    short want = pump.sending() ? POLLOUT : POLLIN;
     for (;;) {
       auto outcome = pump.step(data.get(), kPumpBudget);
       if (outcome != DataPump::Outcome::kWouldBlock && outcome != DataPump::Outcome::kBudgetSpent) {
         return pump.result(outcome);
       }
-      host_.data_progress();
+      host_.data_progress(pump.handshaking());
       bool more = outcome == DataPump::Outcome::kBudgetSpent;
+      short want = pump.waits_for_write() ? POLLOUT : POLLIN;
       int ready = wait_for(data.get(), want, host_.deadline(), true, more);
       if (more && ready == kTimeout) continue;
       if (ready == kStop) return {Status::kTimeout, pump.bytes(), 0};

@@ -214,10 +214,10 @@ void EventConnection::on_passive_ready(unsigned) {
 void EventConnection::start_pump() {
   pump_ = std::make_unique<DataPump>(std::move(*pending_));
   pending_.reset();
-  unsigned want = pump_->sending() ? kWritable : kReadable;
-  loop_.change(data_.get(), want);
+  data_interest_ = pump_->waits_for_write() ? kWritable : kReadable;
+  loop_.change(data_.get(), data_interest_);
   // The socket may be ready already; an edge-triggered loop would not say so again.
-  on_data_ready(want);
+  on_data_ready(data_interest_);
 }
 
 void EventConnection::on_data_ready(unsigned events) {
@@ -238,7 +238,14 @@ void EventConnection::on_data_ready(unsigned events) {
   size_t budget = loop_.edge_triggered() ? SIZE_MAX : kPumpBudget;
   auto outcome = pump_->step(data_.get(), budget);
   if (outcome == DataPump::Outcome::kWouldBlock || outcome == DataPump::Outcome::kBudgetSpent) {
-    host_.data_progress();
+    host_.data_progress(pump_->handshaking());
+    // A TLS handshake or close turns the direction around: wait for exactly what it needs.
+    unsigned want = pump_->waits_for_write() ? kWritable : kReadable;
+    if (want != data_interest_) {
+      data_interest_ = want;
+      loop_.change(data_.get(), want);
+      // Changing the interest re-arms an edge-triggered watch with the current readiness.
+    }
     return;
   }
   finish_transfer(pump_->result(outcome));

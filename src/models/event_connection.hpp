@@ -78,6 +78,7 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   bool connecting_ = false;
   std::unique_ptr<TransferRequest> pending_;  // waiting for its data connection
   std::unique_ptr<DataPump> pump_;
+  unsigned data_interest_ = 0;  // what the data socket is watched for while the pump runs
   DataHandler passive_handler_{this, &EventConnection::on_passive_ready};
   DataHandler data_handler_{this, &EventConnection::on_data_ready};
 };

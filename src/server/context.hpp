@@ -23,7 +23,13 @@ struct ServerOptions {
   // by max_clients when that is set).
   size_t max_workers = 256;
   size_t queue_capacity = 0;  // thread-pool's queue of accepted connections; 0: 4 x workers
+  // FTPS: a TLS handshake (control or data) must end within this long; 0: never.
+  std::chrono::milliseconds tls_handshake_timeout{std::chrono::seconds(10)};
+  // A PROT P data connection must resume its control connection's TLS session (--tls-no-reuse).
+  bool tls_require_reuse = true;
 };
+
+class TlsContext;
 
 // Everything a model needs to serve: the bound listener, the protocol, the limits, and a
 // descriptor that becomes readable when the server must stop (SIGINT / SIGTERM).
@@ -31,6 +37,8 @@ struct ServerContext {
   Fd listener;  // blocking, bound and listening
   Service* service = nullptr;
   ServerOptions options;
+  // The certificate for AUTH TLS and implicit TLS; null: no TLS. Outlives the model.
+  const TlsContext* tls = nullptr;
   int stop_fd = -1;
 };
 

@@ -5,6 +5,11 @@
 #include <atomic>
 #include <variant>
 
+#include "net/logfmt.hpp"
+#include "tls/context.hpp"
+#include "tls/data_params.hpp"
+#include "tls/filter.hpp"
+
 namespace nm {
 namespace {
 
@@ -19,25 +24,41 @@ SessionHost::SessionHost(Driver& driver, const ServerContext& context)
 
 SessionHost::~SessionHost() = default;
 
-void SessionHost::open(const Address& local, const Address& peer) {
+void SessionHost::open(const Address& local, const Address& peer, bool implicit_tls) {
   peer_ = peer;
   id_ = g_next_id++;
-  session_ = context_.service->open(ConnectionInfo{local, peer, id_});
+  session_ = context_.service->open(ConnectionInfo{local, peer, id_, implicit_tls});
   last_active_ = Clock::now();
   opened_ = last_active_;
-  session_->start(out_);
+  if (implicit_tls) start_tls();
+  session_->start(session_out());
   settle();
 }
 
 void SessionHost::received(std::string_view bytes) {
   last_active_ = Clock::now();
+  if (!tls_) {
+    deliver(bytes);
+    return;
+  }
+  tls_->feed(bytes);
+  seal();
+  if (tls_->plain().empty()) return;
+  Buffer plain = std::move(tls_->plain());
+  tls_->plain() = Buffer();
+  deliver(plain.view());
+  // close_notify: the peer's clean end of input.
+  if (tls_->peer_closed()) input_ended();
+}
+
+void SessionHost::deliver(std::string_view bytes) {
   if (delayed_) {
     // The driver stops reading during a delay, but bytes already under way still arrive.
     held_.append(bytes);
     return;
   }
   bool had_partial = session_->partial_input();
-  session_->receive(bytes, out_);
+  session_->receive(bytes, session_out());
   if (!session_->partial_input()) {
     partial_since_ = Clock::time_point::max();
   } else if (!had_partial || partial_since_ == Clock::time_point::max() ||
@@ -62,18 +83,18 @@ void SessionHost::transfer_finished(const TransferResult& result) {
   last_active_ = Clock::now();
   // A line begun during the transfer gets its whole time from now, as the idle clock does.
   if (partial_since_ != Clock::time_point::max()) partial_since_ = last_active_;
-  session_->transfer_finished(result, out_);
+  session_->transfer_finished(result, session_out());
   settle();
 }
 
 void SessionHost::delay_elapsed() {
   if (!delayed_) return;
   delayed_ = false;
-  session_->delay_elapsed(out_);
+  session_->delay_elapsed(session_out());
   if (!held_.empty()) {
     Buffer input = std::move(held_);
     held_ = Buffer();
-    session_->receive(input.view(), out_);
+    session_->receive(input.view(), session_out());
   }
   settle();
 }
@@ -81,13 +102,20 @@ void SessionHost::delay_elapsed() {
 void SessionHost::work_done() {
   if (!working_) return;
   working_ = false;
-  session_->work_done(out_);
+  session_->work_done(session_out());
   settle();
 }
 
 SessionHost::Clock::time_point SessionHost::deadline() const {
   auto due = Clock::time_point::max();
   if (draining_) return drain_until_;
+  auto handshake = context_.options.tls_handshake_timeout;
+  if (handshake.count() > 0) {
+    if (tls_ && !tls_->handshake_done()) due = tls_started_ + handshake;
+    if (transfer_active_ && data_handshake_ && !stopping_transfer_) {
+      due = std::min(due, transfer_started_ + handshake);
+    }
+  }
   auto idle = context_.options.idle_timeout;
   if (idle.count() > 0 && !transfer_active_) due = last_active_ + idle;
   auto command = context_.options.command_timeout;
@@ -108,6 +136,21 @@ SessionHost::Clock::time_point SessionHost::deadline() const {
 void SessionHost::tick(Clock::time_point now) {
   if (draining_) {
     if (now >= drain_until_) drain_expired_ = true;
+    return;
+  }
+  auto handshake = context_.options.tls_handshake_timeout;
+  if (handshake.count() > 0 && tls_ && !tls_->handshake_done() && now - tls_started_ >= handshake) {
+    spdlog::info("event=tls-handshake-timeout id={} peer={}", id_, peer_.to_string());
+    tls_dead_ = true;
+    draining_ = true;
+    drain_until_ = now;  // nothing can be said without TLS: close now
+    drain_expired_ = true;
+    return;
+  }
+  if (transfer_active_ && data_handshake_ && !stopping_transfer_ && handshake.count() > 0 &&
+      now - transfer_started_ >= handshake) {
+    spdlog::info("event=tls-data-handshake-timeout id={} peer={}", id_, peer_.to_string());
+    stop_transfer(TransferResult::Status::kTlsFailed);
     return;
   }
   if (transfer_active_) {
@@ -142,7 +185,8 @@ void SessionHost::expire(Clock::time_point now, const char* event,
                          std::chrono::milliseconds limit) {
   spdlog::info("event={} id={} peer={} seconds={}", event, id_, peer_.to_string(),
                std::chrono::duration_cast<std::chrono::seconds>(limit).count());
-  session_->timed_out(out_);
+  session_->timed_out(session_out());
+  seal();
   draining_ = true;
   drain_until_ = now + kDrainGrace;
 }
@@ -177,21 +221,25 @@ void SessionHost::settle() {
   }
   if (session_->done() && transfer_active_) stop_transfer(TransferResult::Status::kAborted);
   settling_ = false;
+  seal();
 }
 
 void SessionHost::execute(PassiveRequest& request) {
-  session_->passive_opened(driver_.open_passive(request), out_);
+  session_->passive_opened(driver_.open_passive(request), session_out());
 }
 
 void SessionHost::execute(TransferRequest& request) {
   if (transfer_active_) {
     // The session sends one transfer at a time; a second is a bug there, not a reason to crash.
     spdlog::error("event=transfer-overlap id={} peer={}", id_, peer_.to_string());
-    session_->transfer_finished({TransferResult::Status::kNoConnection, 0, 0}, out_);
+    session_->transfer_finished({TransferResult::Status::kNoConnection, 0, 0}, session_out());
     return;
   }
   transfer_active_ = true;
   last_data_ = Clock::now();
+  transfer_started_ = last_data_;
+  data_handshake_ = request.protect && data_tls_;
+  if (data_handshake_) request.tls = data_tls_;
   driver_.start_transfer(std::move(request));
 }
 
@@ -222,6 +270,65 @@ void SessionHost::stop_transfer(TransferResult::Status status) {
   if (stopping_transfer_) return;
   stopping_transfer_ = true;
   driver_.stop_transfer(status);
+}
+
+}  // namespace nm
+
+namespace nm {
+
+void SessionHost::execute(StartTlsRequest&) {
+  if (!tls_) start_tls();
+}
+
+void SessionHost::start_tls() {
+  if (!context_.tls) {
+    // The session offered AUTH TLS without a certificate: a configuration bug, not the peer's.
+    spdlog::error("event=tls-unavailable id={} peer={}", id_, peer_.to_string());
+    tls_dead_ = true;
+    draining_ = true;
+    drain_until_ = Clock::now() + kDrainGrace;
+    return;
+  }
+  tls_ = TlsFilter::server(*context_.tls);
+  auto params = std::make_shared<TlsDataParams>();
+  params->owner_token = tls_->mark_owner();
+  SSL_CTX* ctx = SSL_get_SSL_CTX(tls_->ssl());
+  SSL_CTX_up_ref(ctx);
+  params->ctx.reset(ctx, SSL_CTX_free);
+  params->require_reuse = context_.options.tls_require_reuse;
+  data_tls_ = std::move(params);
+  tls_started_ = Clock::now();
+}
+
+void SessionHost::seal() {
+  if (!tls_ || tls_dead_) return;
+  bool was_handshaking = !tls_->handshake_done();
+  if (!plain_.empty()) {
+    tls_->write(plain_.view());
+    plain_.clear();
+  }
+  auto state = tls_->advance();
+  Buffer& cipher = tls_->cipher();
+  if (!cipher.empty()) {
+    if (out_.empty()) {
+      std::swap(out_, cipher);
+    } else {
+      out_.append(cipher.view());
+      cipher.clear();
+    }
+  }
+  if (state == TlsFilter::State::kFailed) {
+    // The alert (in output() now) is all the peer gets; then the connection closes.
+    spdlog::info("event=tls-failed id={} peer={} error={}", id_, peer_.to_string(),
+                 logfmt_value(tls_->error()));
+    tls_dead_ = true;
+    draining_ = true;
+    drain_until_ = Clock::now() + kDrainGrace;
+  } else if (was_handshaking && tls_->handshake_done()) {
+    spdlog::info("event=tls id={} peer={} version={} cipher={} resumed={}", id_, peer_.to_string(),
+                 SSL_get_version(tls_->ssl()), SSL_get_cipher_name(tls_->ssl()),
+                 tls_->resumed() ? "yes" : "no");
+  }
 }
 
 }  // namespace nm

@@ -13,6 +13,8 @@
 
 namespace nm {
 
+class TlsFilter;
+
 // What a connection does with its session, written once for the three drivers (blocking, event
 // loop, io_uring), which keep only their I/O. It owns the session and its output; it never
 // touches a descriptor, so unit tests drive it with a scripted session and a fake driver.
@@ -35,8 +37,16 @@ namespace nm {
 // the data time-out (a transfer that moves nothing); the command time-out (a line must end within
 // --command-timeout of its first byte, however slowly its bytes trickle in, so a slowloris peer
 // cannot hold a connection or a worker) and the login time-out (from connect to login); the
-// connection id. Once the session is done, its queued requests are not run and a running
-// transfer is stopped: nothing follows its last words.
+// connection id; TLS on the control connection (below). Once the session is done, its queued
+// requests are not run and a running transfer is stopped: nothing follows its last words.
+//
+// TLS. After the session's StartTlsRequest (AUTH TLS; its 234 already in output()), or from the
+// start on the implicit-TLS listener, the host runs a TlsFilter between the driver and the
+// session: received() bytes are records, decrypted before the session sees them; the session's
+// replies go to plain_ and are sealed into output() as records. The drivers see only bytes and
+// never know. The handshake must end within --tls-handshake-timeout; a failed one closes the
+// connection once its alert is sent; the peer's close_notify is its end of input. A protected
+// transfer gets the TlsDataParams (this connection's context and owner token) in its request.
 class SessionHost {
  public:
   using Clock = std::chrono::steady_clock;
@@ -73,15 +83,21 @@ class SessionHost {
   SessionHost(const SessionHost&) = delete;
   SessionHost& operator=(const SessionHost&) = delete;
 
-  // Opens the session and runs its greeting.
-  void open(const Address& local, const Address& peer);
+  // Opens the session and runs its greeting; `implicit_tls`: the connection came through the
+  // implicit-TLS listener, so the TLS handshake comes before the greeting.
+  void open(const Address& local, const Address& peer, bool implicit_tls = false);
 
   void received(std::string_view bytes);
   void input_ended();
   void transfer_finished(const TransferResult& result);
   void delay_elapsed();
   void work_done();
-  void data_progress() { last_data_ = Clock::now(); }
+  // The transfer moved bytes; `handshaking`: only its TLS handshake did, so the handshake's own
+  // deadline still runs.
+  void data_progress(bool handshaking = false) {
+    last_data_ = Clock::now();
+    if (!handshaking) data_handshake_ = false;
+  }
   // When tick() next has something to decide (Clock::time_point::max(): nothing).
   Clock::time_point deadline() const;
   void tick(Clock::time_point now);
@@ -105,6 +121,14 @@ class SessionHost {
   void execute(ClosePassiveRequest& request);
   void execute(DelayRequest& request);
   void execute(WorkRequest& request);
+  void execute(StartTlsRequest& request);
+  void start_tls();
+  // Where the session writes: output() itself, or plain_ while TLS is on.
+  Buffer& session_out() { return tls_ ? plain_ : out_; }
+  // TLS: runs the filter and moves its records to output(); false once it failed.
+  void seal();
+  // The session's part of received(): `bytes` is plaintext.
+  void deliver(std::string_view bytes);
   void stop_transfer(TransferResult::Status status);
   void expire(Clock::time_point now, const char* event, std::chrono::milliseconds limit);
 
@@ -112,13 +136,20 @@ class SessionHost {
   const ServerContext& context_;
   std::unique_ptr<Session> session_;
   Buffer out_;
-  Buffer held_;  // input that arrived while a delay holds the session's input
+  Buffer plain_;  // TLS: the session's replies before sealing
+  std::unique_ptr<TlsFilter> tls_;
+  std::shared_ptr<const TlsDataParams> data_tls_;
+  Clock::time_point tls_started_;
+  bool tls_dead_ = false;        // handshake failed or timed out: close once the alert is out
+  bool data_handshake_ = false;  // a protected transfer has moved no data yet
+  Buffer held_;                  // input that arrived while a delay holds the session's input
   Address peer_;
   uint64_t id_ = 0;
   Clock::time_point last_active_;
   Clock::time_point last_data_;
   Clock::time_point drain_until_;
   Clock::time_point opened_;
+  Clock::time_point transfer_started_;
   // When the line now buffered began; max(): no partial line.
   Clock::time_point partial_since_ = Clock::time_point::max();
   bool settling_ = false;

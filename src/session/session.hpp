@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,14 @@ struct ConnectionInfo {
   Address local;  // our end of the control connection
   Address peer;
   uint64_t id = 0;
+  // It came through the implicit-TLS listener: the handshake came first and every byte the
+  // session sees or sends crosses TLS (FTPS on port 990).
+  bool implicit_tls = false;
 };
+
+// What the host adds to a protected transfer (its definition is the server layer's business:
+// the TLS context and the control connection's session to resume). Opaque to sessions.
+struct TlsDataParams;
 
 // PASV / EPSV: open a listener for the next data connection, replacing any earlier one.
 struct PassiveRequest {
@@ -50,6 +58,10 @@ struct TransferRequest {
   uint64_t offset = 0;
   bool ascii = false;  // TYPE A: LF -> CRLF when sending, CRLF -> LF when receiving
   std::optional<Address> active_target;  // PORT / EPRT; nullopt: use the passive listener
+  // PROT P: the data connection is TLS, this end the server of its handshake (RFC 4217). The
+  // session sets `protect`; the host fills `tls` from the control connection's TLS.
+  bool protect = false;
+  std::shared_ptr<const TlsDataParams> tls;
 };
 struct TransferResult {
   enum class Status {
@@ -59,11 +71,18 @@ struct TransferResult {
     kConnectionLost,  // the data connection failed midway (426)
     kTimeout,         // the data connection stalled past --data-timeout (426)
     kFileError,       // reading or writing the file failed, `error` says why (451, 452 on ENOSPC)
+    kTlsFailed,       // PROT P: the data connection's TLS handshake failed or timed out (522)
+    kTlsNotResumed,   // PROT P: it did not resume the control connection's session (522)
   };
   Status status = Status::kOk;
   uint64_t bytes = 0;  // bytes moved on the wire
   int error = 0;
 };
+
+// AUTH TLS was accepted and its 234 is in `out`: everything after it, both ways, is TLS on the
+// control connection. The session has dropped every byte that came after the AUTH line, so no
+// plaintext sent ahead of the handshake can pass for a command sent under TLS (CVE-2011-0411).
+struct StartTlsRequest {};
 
 // ABOR: stop the running transfer (it then finishes with kAborted) and drop the passive listener.
 struct AbortRequest {};
@@ -86,7 +105,7 @@ struct WorkRequest {
 };
 
 using DataRequest = std::variant<PassiveRequest, TransferRequest, AbortRequest, ClosePassiveRequest,
-                                 DelayRequest, WorkRequest>;
+                                 DelayRequest, WorkRequest, StartTlsRequest>;
 
 class Session {
  public:

@@ -99,7 +99,19 @@ void TlsFilter::feed(std::string_view cipher) {
 
 void TlsFilter::write(std::string_view plain) {
   if (closing_ || state_ == State::kFailed || state_ == State::kClosed) return;
-  plain_out_.append(plain);
+  // Straight into records when nothing waits before it: a bulk transfer skips one copy.
+  while (state_ == State::kOpen && plain_out_.empty() && !plain.empty()) {
+    size_t size = std::min(plain.size(), kWriteStep);
+    ERR_clear_error();
+    int n = SSL_write(ssl_, plain.data(), static_cast<int>(size));
+    if (n <= 0) {
+      int err = SSL_get_error(ssl_, n);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) fail(err);
+      break;
+    }
+    plain.remove_prefix(static_cast<size_t>(n));
+  }
+  if (state_ != State::kFailed) plain_out_.append(plain);
 }
 
 void TlsFilter::close() {

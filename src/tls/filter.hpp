@@ -15,7 +15,7 @@ class TlsContext;
 
 // One TLS connection without a socket: OpenSSL over two memory BIOs. The driver feeds it the
 // ciphertext the peer sent and sends what cipher() holds; the protocol reads plaintext from
-// read() and hands its own to write(). Blocking, event-loop and io_uring drivers all run this one
+// plain() and hands its own to write(). Blocking, event-loop and io_uring drivers all run this one
 // engine, so none of them calls SSL_read on a socket, and unit tests run two of them against each
 // other in memory. Owned by one connection; called only from that connection's thread.
 //
@@ -56,7 +56,7 @@ class TlsFilter {
 
   // Ciphertext from the peer, in order.
   void feed(std::string_view cipher);
-  // Plaintext to send: held until the handshake ends.
+  // Plaintext to send: held until the handshake ends; advance() then makes the records.
   void write(std::string_view plain);
   // Queues our close_notify once the plaintext queued before it has gone.
   void close();

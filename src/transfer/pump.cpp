@@ -5,8 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cerrno>
+
+#include "net/logfmt.hpp"
+#include "tls/data_params.hpp"
 
 namespace nm {
 namespace {
@@ -34,7 +39,15 @@ bool write_all(int fd, const char* data, size_t size) {
 }  // namespace
 
 DataPump::DataPump(TransferRequest request)
-    : request_(std::move(request)), file_offset_(request_.offset) {}
+    : request_(std::move(request)), file_offset_(request_.offset) {
+  if (request_.tls) {
+    tls_ = TlsFilter::server(request_.tls->ctx.get());
+    tls_->no_tickets();
+    tls_waits_write_ = false;  // the client speaks first: its ClientHello
+  }
+}
+
+DataPump::~DataPump() = default;
 
 DataPump::Outcome DataPump::fail(Outcome outcome, int error) {
   error_ = error;
@@ -42,7 +55,139 @@ DataPump::Outcome DataPump::fail(Outcome outcome, int error) {
 }
 
 DataPump::Outcome DataPump::step(int socket, size_t budget) {
+  if (tls_) return tls_step(socket, budget);
   return sending() ? send_step(socket, budget) : receive_step(socket, budget);
+}
+
+// Sends the records the filter holds; false with *blocked set when the socket took not all.
+bool DataPump::tls_flush(int socket, Outcome* blocked) {
+  Buffer& cipher = tls_->cipher();
+  while (!cipher.empty()) {
+    ssize_t n = ::send(socket, cipher.data(), cipher.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (would_block(errno)) {
+        tls_waits_write_ = true;
+        *blocked = Outcome::kWouldBlock;
+      } else {
+        *blocked = fail(Outcome::kNetworkError, errno);
+      }
+      return false;
+    }
+    cipher.consume(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Writes what the filter decrypted to the file (converted for TYPE A).
+DataPump::Outcome DataPump::tls_receive_plain(size_t* moved) {
+  Buffer& plain = tls_->plain();
+  if (plain.empty()) return Outcome::kBudgetSpent;
+  bytes_ += plain.size();
+  *moved += plain.size();
+  bool ok;
+  if (request_.ascii) {
+    pending_.clear();
+    from_ascii_.convert(plain.view(), pending_);
+    ok = write_all(request_.file.get(), pending_.data(), pending_.size());
+  } else {
+    ok = write_all(request_.file.get(), plain.data(), plain.size());
+  }
+  plain.clear();
+  return ok ? Outcome::kBudgetSpent : fail(Outcome::kFileError, errno);
+}
+
+DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
+  size_t moved = 0;
+  for (;;) {
+    Outcome blocked;
+    if (!tls_flush(socket, &blocked)) return blocked;
+    auto state = tls_->state();
+    if (state == TlsFilter::State::kFailed) {
+      spdlog::info("event=tls-data-failed error={}", logfmt_value(tls_->error()));
+      return fail(Outcome::kTlsFailed, 0);
+    }
+    if (state != TlsFilter::State::kHandshaking && !tls_checked_) {
+      tls_checked_ = true;
+      if (request_.tls->require_reuse && !tls_->resumed_from(request_.tls->owner_token)) {
+        spdlog::info("event=tls-data-refused reason={}",
+                     tls_->resumed() ? "foreign-session" : "not-resumed");
+        return fail(Outcome::kTlsNotResumed, 0);
+      }
+    }
+    if (state == TlsFilter::State::kHandshaking || !sending()) {
+      // The handshake, or an upload: everything comes from the peer.
+      if (state == TlsFilter::State::kClosed) {
+        // The client's close_notify: the upload is whole; ours has been sent (flushed above).
+        if (request_.ascii) {
+          pending_.clear();
+          from_ascii_.finish(pending_);
+          if (!write_all(request_.file.get(), pending_.data(), pending_.size())) {
+            return fail(Outcome::kFileError, errno);
+          }
+        }
+        return Outcome::kDone;
+      }
+      if (moved >= budget) {
+        tls_waits_write_ = false;
+        return Outcome::kBudgetSpent;
+      }
+      if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+      ssize_t n = ::recv(socket, chunk_.get(), kChunk, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (would_block(errno)) {
+          tls_waits_write_ = false;
+          return Outcome::kWouldBlock;
+        }
+        return fail(Outcome::kNetworkError, errno);
+      }
+      if (n == 0) {
+        // No close_notify: during the handshake a failed one, later a truncated upload, which
+        // is not kept (vsftpd keeps it; a half file is worse than none).
+        if (state == TlsFilter::State::kHandshaking) return fail(Outcome::kTlsFailed, 0);
+        spdlog::info("event=tls-data-truncated bytes={}", bytes_);
+        return fail(Outcome::kNetworkError, 0);
+      }
+      tls_->feed({chunk_.get(), static_cast<size_t>(n)});
+      tls_->advance();
+      if (tls_->state() != TlsFilter::State::kHandshaking && !sending()) {
+        auto outcome = tls_receive_plain(&moved);
+        if (outcome != Outcome::kBudgetSpent) return outcome;
+      }
+      continue;
+    }
+    // A download: the file (or listing) as records, then close_notify.
+    if (tls_->close_sent()) return Outcome::kDone;  // and flushed: see above
+    if (moved >= budget) {
+      tls_waits_write_ = true;  // more to send: the next step is due when the socket takes it
+      return Outcome::kBudgetSpent;
+    }
+    if (source_done_) {
+      tls_->close();
+      tls_->advance();
+      continue;
+    }
+    std::string_view plain;
+    if (request_.file && !request_.ascii) {
+      // Binary: straight from the file into records, no conversion buffer.
+      if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+      ssize_t n =
+          ::pread(request_.file.get(), chunk_.get(), kChunk, static_cast<off_t>(file_offset_));
+      if (n < 0) return fail(Outcome::kFileError, errno);
+      source_done_ = n == 0;
+      file_offset_ += static_cast<uint64_t>(n);
+      plain = {chunk_.get(), static_cast<size_t>(n)};
+    } else {
+      if (!refill()) return fail(Outcome::kFileError, errno);
+      plain = pending_;
+    }
+    tls_->write(plain);
+    bytes_ += plain.size();
+    moved += plain.size();
+    pending_.clear();
+    tls_->advance();
+  }
 }
 
 bool DataPump::refill() {
@@ -225,6 +370,10 @@ TransferResult DataPump::result(Outcome outcome) const {
       return {Status::kConnectionLost, bytes_, error_};
     case Outcome::kFileError:
       return {Status::kFileError, bytes_, error_};
+    case Outcome::kTlsFailed:
+      return {Status::kTlsFailed, bytes_, 0};
+    case Outcome::kTlsNotResumed:
+      return {Status::kTlsNotResumed, bytes_, 0};
     case Outcome::kWouldBlock:
     case Outcome::kBudgetSpent:
       break;

@@ -6,13 +6,24 @@
 
 #include "net/fd.hpp"
 #include "session/session.hpp"
+#include "tls/filter.hpp"
 #include "transfer/ascii.hpp"
 
 namespace nm {
 
 // Moves one FTP transfer's bytes between a non-blocking data socket and a file (or a listing in
 // memory). Every model runs transfers through it: the blocking models call step() when poll says
-// the socket is ready, the event models when their reactor does.
+// the socket is ready, the event models when their reactor does, io_uring on a poll completion.
+// Owned by the connection that runs the transfer, on that connection's thread.
+//
+// A protected transfer (PROT P, request.tls set) runs through a TlsFilter: the server side of the
+// handshake first, then the data as records, then close_notify. Its theory of operation: every
+// step() first sends the records the filter holds; while records wait for the socket nothing
+// more is read from the file, so memory stays at one chunk. The handshake must resume the
+// control connection's session unless --tls-no-reuse (kTlsNotResumed otherwise). A download
+// ends once our close_notify is sent (the client's, if it sends one, is not waited for: the data
+// is all out). An upload ends at the client's close_notify, which proves the stream complete; an
+// end of stream without it is a truncation (kNetworkError: the upload is not kept).
 class DataPump {
  public:
   enum class Outcome {
@@ -21,11 +32,19 @@ class DataPump {
     kDone,
     kNetworkError,
     kFileError,
+    kTlsFailed,      // the data connection's handshake failed
+    kTlsNotResumed,  // it did not resume the control connection's TLS session
   };
 
   explicit DataPump(TransferRequest request);
+  ~DataPump();
 
   bool sending() const { return request_.direction == TransferRequest::Direction::kSend; }
+  // After kWouldBlock: true to wait until the socket is writable, false until it is readable.
+  // The direction of the transfer, except that a TLS handshake and close need both.
+  bool waits_for_write() const { return tls_ ? tls_waits_write_ : sending(); }
+  // A protected transfer still in its TLS handshake (--tls-handshake-timeout runs).
+  bool handshaking() const { return tls_ && !tls_->handshake_done(); }
   // Moves bytes until the socket would block, the transfer ends, or `budget` bytes have gone.
   Outcome step(int socket, size_t budget);
   uint64_t bytes() const { return bytes_; }
@@ -44,6 +63,10 @@ class DataPump {
   // Fills pending_ from the memory listing or, in ASCII mode, the converted file.
   bool refill();
   Outcome fail(Outcome outcome, int error);
+  // PROT P.
+  Outcome tls_step(int socket, size_t budget);
+  bool tls_flush(int socket, Outcome* blocked);
+  Outcome tls_receive_plain(size_t* moved);
 
   TransferRequest request_;
   uint64_t file_offset_;
@@ -61,6 +84,9 @@ class DataPump {
   size_t pipe_capacity_ = 0;
   uint64_t bytes_ = 0;
   int error_ = 0;
+  std::unique_ptr<TlsFilter> tls_;
+  bool tls_waits_write_ = false;
+  bool tls_checked_ = false;  // the handshake's reuse check has run
 };
 
 }  // namespace nm

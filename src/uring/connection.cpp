@@ -246,7 +246,8 @@ void Connection::start_transfer(TransferRequest request) {
   transfer_ = std::make_unique<Transfer>(
       ring_, std::move(request), std::move(passive), peer_, server_.context().options.data_timeout,
       [this](const TransferResult& result) { on_transfer_done(result); },
-      [this] { server_.check_later(this); }, [this] { host_.data_progress(); });
+      [this] { server_.check_later(this); },
+      [this](bool handshaking) { host_.data_progress(handshaking); });
   transfer_->start();
 }
 

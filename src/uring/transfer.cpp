@@ -1,5 +1,6 @@
 #include "uring/transfer.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -40,7 +41,7 @@ bool Transfer::idle() const {
 }
 
 void Transfer::start() {
-  progress();
+  progress(request_.tls != nullptr);
   arm_timer();
   if (request_.active_target) {
     const Address& target = *request_.active_target;
@@ -74,6 +75,10 @@ void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
       on_connect(cqe.res);
       break;
     case kNet:
+      if (pump_) {
+        on_polled(cqe.res);
+        break;
+      }
       request_.direction == TransferRequest::Direction::kSend ? on_sent(cqe.res)
                                                               : on_received(cqe.res);
       break;
@@ -122,6 +127,12 @@ void Transfer::on_connect(int res) {
 }
 
 void Transfer::begin_moving() {
+  if (request_.tls) {
+    set_nonblocking(data_.get(), true);
+    pump_ = std::make_unique<DataPump>(std::move(request_));
+    pump_step();
+    return;
+  }
   progress();
   chunk_ = std::make_unique<char[]>(kChunk);
   if (request_.direction == TransferRequest::Direction::kSend) {
@@ -260,6 +271,30 @@ void Transfer::on_written(int res) {
   write_pending();
 }
 
+void Transfer::pump_step() {
+  // A bounded step, then back to the ring: other connections' completions get their turn.
+  constexpr size_t kBudget = 1024 * 1024;
+  auto outcome = pump_->step(data_.get(), kBudget);
+  if (outcome != DataPump::Outcome::kWouldBlock && outcome != DataPump::Outcome::kBudgetSpent) {
+    auto result = pump_->result(outcome);
+    bytes_ = result.bytes;
+    finish(result.status, result.error);
+    return;
+  }
+  progress(pump_->handshaking());
+  bytes_ = pump_->bytes();
+  unsigned events = pump_->waits_for_write() ? POLLOUT : POLLIN;
+  io_uring_prep_poll_add(ring_.prepare(net_op_), data_.get(), events);
+}
+
+void Transfer::on_polled(int res) {
+  if (res < 0) {
+    finish(Status::kConnectionLost, -res);
+    return;
+  }
+  pump_step();  // POLLERR / POLLHUP included: the pump's own send or recv says what happened
+}
+
 void Transfer::finish(Status status, int error) {
   if (finished_) return;
   finished_ = true;
@@ -279,6 +314,7 @@ void Transfer::finish(Status status, int error) {
   // The file is complete (or abandoned) before the session replies; an operation still reading
   // or writing it keeps its own reference.
   if (!file_op_.busy) request_.file.reset();
+  pump_.reset();  // its file too; a poll in flight holds no buffer of it
   // Reading the result before `done_` runs: the owner may retire this object from it.
   TransferResult result{status, bytes_, error};
   auto done = std::move(done_);

@@ -9,6 +9,7 @@
 #include "net/fd.hpp"
 #include "session/session.hpp"
 #include "transfer/ascii.hpp"
+#include "transfer/pump.hpp"
 #include "uring/ring.hpp"
 
 namespace nm::uring {
@@ -18,6 +19,10 @@ namespace nm::uring {
 // moves the bytes. Sending: the file is read into a chunk (IORING_OP_READ), converted for TYPE A,
 // and sent; a listing is sent from memory. Receiving: recv into a chunk, converted for TYPE A,
 // written at the file's current offset. A timer stops a transfer that makes no progress.
+//
+// A protected transfer (PROT P) runs the shared DataPump, whose TLS filter every model uses: the
+// data socket turns non-blocking and the ring only polls it for the readiness the pump asks
+// for (IORING_OP_POLL_ADD), so the handshake, records and close_notify are written once.
 //
 // Why read + send rather than IORING_OP_SPLICE file -> pipe -> socket for binary files: the
 // kernel always hands splice requests to its io-wq worker threads, two per chunk, while a read
@@ -31,7 +36,8 @@ class Transfer final : public Completion {
  public:
   using Done = std::function<void(const TransferResult&)>;
   using Settled = std::function<void()>;
-  using Progress = std::function<void()>;
+  // `handshaking`: only a TLS handshake moved (its own deadline runs).
+  using Progress = std::function<void(bool handshaking)>;
 
   // `moved`, if given, hears of every completion that moved bytes (the owner's data time-out).
   Transfer(Ring& ring, TransferRequest request, Fd passive, const Address& control_peer,
@@ -54,10 +60,13 @@ class Transfer final : public Completion {
   void on_accept(int res);
   void on_connect(int res);
   void begin_moving();
-  void progress() {
+  void progress(bool handshaking = false) {
     last_progress_ = std::chrono::steady_clock::now();
-    if (moved_) moved_();
+    if (moved_) moved_(handshaking);
   }
+  // PROT P: one step of the pump, then a poll for what it waits on.
+  void pump_step();
+  void on_polled(int res);
   void arm_timer();
   void on_timer();
 
@@ -102,6 +111,7 @@ class Transfer final : public Completion {
   FromNetworkAscii from_ascii_;
   uint64_t bytes_ = 0;
   bool finished_ = false;
+  std::unique_ptr<DataPump> pump_;
   std::chrono::steady_clock::time_point last_progress_;
 };
 

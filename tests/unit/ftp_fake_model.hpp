@@ -142,8 +142,9 @@ class FakeModel {
   std::optional<PassiveRequest> last_passive;
   std::optional<DelayRequest> pending_delay;
   std::optional<WorkRequest> pending_work;
-  int works = 0;  // WorkRequests asked for (run inline, as a blocking model runs them, when
-                  // auto_work)
+  int start_tls = 0;  // StartTlsRequests (AUTH TLS accepted)
+  int works = 0;      // WorkRequests asked for (run inline, as a blocking model runs them, when
+                      // auto_work)
   std::optional<Address> last_target;
   bool last_ascii = false;
   int aborts = 0;
@@ -192,6 +193,8 @@ class FakeModel {
         }
       } else if (std::get_if<ClosePassiveRequest>(&*request)) {
         ++close_passive;
+      } else if (std::get_if<StartTlsRequest>(&*request)) {
+        ++start_tls;
       } else if (auto* w = std::get_if<WorkRequest>(&*request)) {
         ++works;
         if (auto_work) {

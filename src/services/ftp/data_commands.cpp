@@ -46,6 +46,10 @@ const char* status_name(TransferResult::Status s) {
       return "timeout";
     case TransferResult::Status::kFileError:
       return "file-error";
+    case TransferResult::Status::kTlsFailed:
+      return "tls-failed";
+    case TransferResult::Status::kTlsNotResumed:
+      return "tls-not-resumed";
   }
   return "unknown";
 }
@@ -67,6 +71,15 @@ void reply_transfer_status(TransferResult::Status status, uint64_t bytes, int er
     case TransferResult::Status::kTimeout:
       reply(out, 426, "Data connection timed out; transfer aborted.");
       break;
+    case TransferResult::Status::kTlsFailed:
+      reply(out, 522, "TLS handshake on the data connection failed; transfer aborted.");
+      break;
+    case TransferResult::Status::kTlsNotResumed:
+      // Named so that whoever runs a client without reuse (Python's stock ftplib) finds the way.
+      reply(out, 522,
+            "The data connection must resume the control connection's TLS session (the server "
+            "can turn this off with --tls-no-reuse).");
+      break;
     case TransferResult::Status::kFileError:
       if (error == ENOSPC || error == EDQUOT) {
         reply(out, 452, "Insufficient storage space; transfer aborted.");
@@ -80,15 +93,18 @@ void reply_transfer_status(TransferResult::Status status, uint64_t bytes, int er
 }  // namespace
 
 bool FtpSession::data_ready(Buffer& out) {
-  if (passive_open_ || active_target_) return true;
-  reply(out, 425, "Use PORT, EPRT, PASV or EPSV first.");
-  return false;
+  if (!passive_open_ && !active_target_) {
+    reply(out, 425, "Use PORT, EPRT, PASV or EPSV first.");
+    return false;
+  }
+  return tls_allows_transfer(out);
 }
 
 void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
                                 std::string_view message, Buffer& out) {
   request.ascii = ascii_ && request.memory.empty();
   request.active_target = active_target_;
+  request.protect = prot_private_;
   active_target_.reset();
   passive_open_ = false;
   rest_ = 0;

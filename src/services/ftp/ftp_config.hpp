@@ -28,6 +28,15 @@ struct FtpUser {
   FtpRights rights;
 };
 
+// --tls: what the server demands of a client (pure-ftpd's levels). kOff also when no
+// certificate is configured.
+enum class TlsLevel {
+  kOff,           // AUTH TLS is refused (502)
+  kOptional,      // offered; plaintext sessions still work
+  kRequired,      // USER before AUTH TLS gets 530
+  kRequiredData,  // kRequired, and transfers under PROT C get 521
+};
+
 struct FtpConfig {
   std::filesystem::path root = ".";  // anonymous users' root and --user users' root
   bool anonymous = true;
@@ -40,6 +49,8 @@ struct FtpConfig {
   int max_login_failures = 3;           // then the connection is closed
   int login_failure_delay_ms = 1000;
   std::shared_ptr<XferLog> xferlog;  // --xferlog: one line per RETR / STOR; null: none
+  TlsLevel tls = TlsLevel::kOff;
+  bool tls_anonymous_plain = false;  // --tls-anonymous-plain: anonymous is exempt from kRequired*
 };
 
 }  // namespace nm

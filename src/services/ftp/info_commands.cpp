@@ -2,6 +2,7 @@
 // ALLO, REST, and the verbs this server knows but does not do. Nothing here touches a file but
 // STAT with a path, which is a listing (file_commands.cpp).
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ void FtpSession::cmd_syst(const std::string&, Buffer& out) {
 
 void FtpSession::cmd_feat(const std::string&, Buffer& out) {
   std::vector<std::string> lines(std::begin(kFeatures), std::end(kFeatures));
+  if (config_.tls != TlsLevel::kOff) {
+    // What FileZilla, curl and lftp look for before they try AUTH TLS (RFC 4217 section 6).
+    for (const char* feature : {"AUTH TLS", "PBSZ", "PROT"}) lines.emplace_back(feature);
+    std::sort(lines.begin(), lines.end());
+  }
   reply_lines(out, 211, "Features:", lines, "End");
 }
 
@@ -47,9 +53,10 @@ void FtpSession::cmd_opts(const std::string& arg, Buffer& out) {
 
 void FtpSession::cmd_help(const std::string&, Buffer& out) {
   std::vector<std::string> lines = {
-      "ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD",
-      "MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST",
-      "RETR RMD  RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP", "XCWD XMKD XPWD XRMD"};
+      "ABOR ALLO APPE AUTH CCC  CDUP CWD  DELE EPRT EPSV FEAT HELP LIST",
+      "MDTM MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT",
+      "PWD  QUIT REIN REST RETR RMD  RNFR RNTO SIZE STAT STOR STOU STRU",
+      "SYST TYPE USER XCUP XCWD XMKD XPWD XRMD"};
   reply_lines(out, 214, "The following commands are recognized.", lines, "Help OK.");
 }
 

@@ -1,4 +1,4 @@
-// Login and the session's life: USER, PASS, QUIT, REIN, AUTH. A crypt(3) password check is slow
+// Login and the session's life: USER, PASS, QUIT, REIN. A crypt(3) password check is slow
 // (yescrypt: ~25-30 ms of CPU), so PASS hands it to the model as a WorkRequest and finishes the
 // login in work_done(); plain passwords and anonymous logins are cheap and answered at once.
 
@@ -35,6 +35,7 @@ void FtpSession::cmd_user(const std::string& arg, Buffer& out) {
     reply(out, 501, "USER needs a name.");
     return;
   }
+  if (!tls_allows_login(arg, out)) return;
   pending_user_ = arg;
   // The same answer for every name: whether a user exists is nobody's business before PASS.
   if (is_anonymous_name(arg)) {
@@ -143,12 +144,12 @@ void FtpSession::cmd_quit(const std::string&, Buffer& out) {
 
 void FtpSession::cmd_rein(const std::string&, Buffer& out) {
   reset_login();
+  // The data protection goes back to what a new connection has; the control connection's TLS
+  // stays (dropping it would be CCC, which is refused: see tls_commands.cpp).
+  pbsz_ = info_.implicit_tls;
+  prot_private_ = info_.implicit_tls;
   requests_.emplace_back(ClosePassiveRequest{});
   reply(out, 220, "Service ready for new user.");
-}
-
-void FtpSession::cmd_auth(const std::string&, Buffer& out) {
-  reply(out, 502, "TLS is not supported.");
 }
 
 }  // namespace nm::ftp

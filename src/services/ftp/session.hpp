@@ -92,7 +92,16 @@ class FtpSession final : public Session {
   void cmd_pass(const std::string& arg, Buffer& out);
   void cmd_quit(const std::string& arg, Buffer& out);
   void cmd_rein(const std::string& arg, Buffer& out);
+
+  // FTPS (tls_commands.cpp): AUTH, PBSZ, PROT, CCC, and the levels of --tls.
   void cmd_auth(const std::string& arg, Buffer& out);
+  void cmd_pbsz(const std::string& arg, Buffer& out);
+  void cmd_prot(const std::string& arg, Buffer& out);
+  void cmd_ccc(const std::string& arg, Buffer& out);
+  // False once a 530 says this USER must come under TLS.
+  bool tls_allows_login(const std::string& name, Buffer& out);
+  // False once a 521 says this transfer must be protected (PROT P).
+  bool tls_allows_transfer(Buffer& out);
 
   // The data connection and transfers (data_commands.cpp).
   bool data_ready(Buffer& out);
@@ -173,6 +182,12 @@ class FtpSession final : public Session {
   int failures_ = 0;
   PathJail jail_;
   std::string cwd_ = "/";
+
+  // FTPS: the control connection is under TLS (AUTH TLS or the implicit listener); PBSZ seen;
+  // PROT P in force for data connections.
+  bool tls_control_ = false;
+  bool pbsz_ = false;
+  bool prot_private_ = false;
 
   // Transfer parameters.
   bool ascii_ = false;

@@ -97,9 +97,9 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
       {"ACCT", {&FtpSession::cmd_unimplemented, false}},
       {"SMNT", {&FtpSession::cmd_unimplemented, false}},
       {"SITE", {&FtpSession::cmd_unimplemented, false}},
-      {"PBSZ", {&FtpSession::cmd_unimplemented, false}},
-      {"PROT", {&FtpSession::cmd_unimplemented, false}},
-      {"CCC", {&FtpSession::cmd_unimplemented, false}},
+      {"PBSZ", {&FtpSession::cmd_pbsz, false}},
+      {"PROT", {&FtpSession::cmd_prot, false}},
+      {"CCC", {&FtpSession::cmd_ccc, false}},
       {"ADAT", {&FtpSession::cmd_unimplemented, false}},
       {"LPRT", {&FtpSession::cmd_unimplemented, false}},
       {"LPSV", {&FtpSession::cmd_unimplemented, false}},
@@ -119,7 +119,14 @@ int64_t FtpSession::elapsed_ms(std::chrono::steady_clock::time_point since) {
 }
 
 FtpSession::FtpSession(const FtpConfig& config, const ConnectionInfo& info)
-    : config_(config), info_(info), opened_(std::chrono::steady_clock::now()) {}
+    : config_(config), info_(info), opened_(std::chrono::steady_clock::now()) {
+  // Implicit FTPS: TLS from the first byte, and data protected unless the client says PROT C.
+  if (info_.implicit_tls) {
+    tls_control_ = true;
+    pbsz_ = true;
+    prot_private_ = true;
+  }
+}
 
 FtpSession::~FtpSession() {
   // The connection went away mid-upload: the temporary file must not stay behind.
