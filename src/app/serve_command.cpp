@@ -280,6 +280,20 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   context.options.tls_require_reuse = !args.tls_no_reuse;
   try {
     context.listener = listen_on(*address, ListenOptions{args.server.backlog, true, false});
+    if (!args.implicit_tls.empty()) {
+      auto implicit = Address::parse(args.implicit_tls);
+      if (!implicit) {
+        throw std::runtime_error("--implicit-tls wants HOST:PORT or [V6]:PORT, got '" +
+                                 args.implicit_tls + "'");
+      }
+      context.implicit_listener =
+          listen_on(*implicit, ListenOptions{args.server.backlog, true, false});
+      context.implicit_tls_port = local_address(context.implicit_listener.get()).port();
+      // Connections tell which listener they came through by their local port.
+      if (context.implicit_tls_port == local_address(context.listener.get()).port()) {
+        throw std::runtime_error("--implicit-tls needs a port of its own, not --listen's");
+      }
+    }
   } catch (const std::exception& e) {
     std::cerr << "netmodels serve: " << e.what() << "\n";
     return 1;
@@ -296,13 +310,21 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
 
   // The one line on stdout: scripts and tests read the real port from it.
   std::printf("listening on %s\n", local_address(context.listener.get()).to_string().c_str());
+  if (context.implicit_listener) {
+    std::printf("implicit TLS on %s\n",
+                local_address(context.implicit_listener.get()).to_string().c_str());
+  }
   std::fflush(stdout);
   spdlog::info("event=start service={} model={} listen={}", args.service, args.model,
                local_address(context.listener.get()).to_string());
   if (tls) {
-    spdlog::info("event=tls-ready level={} reuse={} {}",
+    spdlog::info("event=tls-ready level={} reuse={} implicit={} {}",
                  args.tls_level.empty() ? "optional" : args.tls_level,
-                 args.tls_no_reuse ? "off" : "required", tls->describe());
+                 args.tls_no_reuse ? "off" : "required",
+                 context.implicit_listener
+                     ? local_address(context.implicit_listener.get()).to_string()
+                     : std::string("off"),
+                 tls->describe());
   }
   notify_ready();
   try {
@@ -410,6 +432,10 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("--tls-no-reuse", args->tls_no_reuse,
                 "Accept PROT P data connections that do not resume the control connection's "
                 "TLS session (Python's stock ftplib); weaker: see README")
+      ->group(tls);
+  cmd->add_option("--implicit-tls", args->implicit_tls,
+                  "HOST:PORT of a second listener where TLS comes first (FTPS, 990 by "
+                  "convention), PROT P implied")
       ->group(tls);
   cmd->add_option("--tls-handshake-timeout", args->tls_handshake_timeout,
                   "Seconds a TLS handshake (control or data) may take; 0: no limit")

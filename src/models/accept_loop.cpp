@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
+#include <vector>
+
 #include "net/socket.hpp"
 #include "server/acceptor.hpp"
 
@@ -11,31 +13,37 @@ namespace nm {
 void accept_loop(ServerContext& context, Admission& admission,
                  const std::function<void(Fd, const Address&)>& serve, int wake_fd,
                  const std::function<void()>& on_wake) {
-  Acceptor acceptor(context.listener.get());
+  // pollfd order: the stop pipe, the wake descriptor (or an ignored -1), then the listeners.
+  std::vector<pollfd> fds{{context.stop_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  std::vector<Acceptor> acceptors;
+  for (int listener : listeners(context)) {
+    fds.push_back({listener, POLLIN, 0});
+    acceptors.emplace_back(listener);
+  }
   for (;;) {
-    pollfd fds[3] = {
-        {context.stop_fd, POLLIN, 0}, {context.listener.get(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    int n = ::poll(fds, wake_fd >= 0 ? 3 : 2, -1);
+    int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) continue;  // EINTR
     if (fds[0].revents) return;
-    if (wake_fd >= 0 && fds[2].revents && on_wake) on_wake();
-    if (!fds[1].revents) continue;
-    Address peer;
-    int fd = acceptor.accept(&peer, false);
-    if (fd < 0) {
-      if (is_descriptor_shortage(errno)) {
-        // Out of descriptors: the listener stays readable, so wait a moment (or for a stop)
-        // rather than spin on it.
-        ::poll(fds, 1, 100);
+    if (wake_fd >= 0 && fds[1].revents && on_wake) on_wake();
+    for (size_t i = 0; i < acceptors.size(); ++i) {
+      if (!fds[i + 2].revents) continue;
+      Address peer;
+      int fd = acceptors[i].accept(&peer, false);
+      if (fd < 0) {
+        if (is_descriptor_shortage(errno)) {
+          // Out of descriptors: the listener stays readable, so wait a moment (or for a stop)
+          // rather than spin on it.
+          ::poll(fds.data(), 1, 100);
+        }
+        continue;
       }
-      continue;
+      if (!admission.admit(peer)) {
+        spdlog::warn("event=refused peer={} reason=limit", peer.to_string());
+        refuse_connection(fd, context.service->refusal());
+        continue;
+      }
+      serve(Fd(fd), peer);
     }
-    if (!admission.admit(peer)) {
-      spdlog::warn("event=refused peer={} reason=limit", peer.to_string());
-      refuse_connection(fd, context.service->refusal());
-      continue;
-    }
-    serve(Fd(fd), peer);
   }
 }
 

@@ -6,11 +6,12 @@
 namespace nm {
 
 void EventModel::run(ServerContext& context) {
-  set_nonblocking(context.listener.get(), true);
+  auto fds = listeners(context);
+  for (int fd : fds) set_nonblocking(fd, true);
   EventLoop loop(make_poller_());
   Admission admission(context.options.max_clients, context.options.max_per_ip);
   WorkPool pool;
-  EventServer server(loop, context.listener.get(), context, admission, pool);
+  EventServer server(loop, fds, context, admission, pool);
   server.run();
 }
 

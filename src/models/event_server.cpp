@@ -11,11 +11,12 @@ namespace nm {
 
 class EventServer::ListenHandler final : public Handler {
  public:
-  explicit ListenHandler(EventServer& server) : server_(server) {}
-  void on_ready(unsigned) override { server_.accept_ready(); }
+  ListenHandler(EventServer& server, size_t index) : server_(server), index_(index) {}
+  void on_ready(unsigned) override { server_.accept_ready(server_.listening_[index_]); }
 
  private:
   EventServer& server_;
+  size_t index_;
 };
 
 class EventServer::StopHandler final : public Handler {
@@ -36,29 +37,31 @@ class EventServer::InboxHandler final : public Handler {
   WorkInbox& inbox_;
 };
 
-EventServer::EventServer(EventLoop& loop, int listener, const ServerContext& context,
-                         Admission& admission, WorkPool& pool)
+EventServer::EventServer(EventLoop& loop, const std::vector<int>& listeners,
+                         const ServerContext& context, Admission& admission, WorkPool& pool)
     : loop_(loop),
-      listener_(listener),
-      acceptor_(listener),
       context_(context),
       admission_(admission),
-      listen_handler_(std::make_unique<ListenHandler>(*this)),
       stop_handler_(std::make_unique<StopHandler>(loop)),
       pool_(pool),
       inbox_handler_(std::make_unique<InboxHandler>(*inbox_)),
-      scratch_(std::make_unique<char[]>(kScratchSize)) {}
+      scratch_(std::make_unique<char[]>(kScratchSize)) {
+  listening_.reserve(listeners.size());
+  for (int fd : listeners) {
+    listening_.push_back(
+        {fd, Acceptor(fd), std::make_unique<ListenHandler>(*this, listening_.size())});
+  }
+}
 
 EventServer::~EventServer() = default;
 
 void EventServer::run() {
-  if (!loop_.watch(context_.stop_fd, kReadable, stop_handler_.get()) ||
-      !loop_.watch(listener_, kReadable, listen_handler_.get()) ||
-      !loop_.watch(inbox_->fd(), kReadable, inbox_handler_.get())) {
-    throw std::runtime_error("cannot watch the listening socket");
-  }
+  bool watched = loop_.watch(context_.stop_fd, kReadable, stop_handler_.get()) &&
+                 loop_.watch(inbox_->fd(), kReadable, inbox_handler_.get());
+  for (auto& l : listening_) watched = watched && loop_.watch(l.fd, kReadable, l.handler.get());
+  if (!watched) throw std::runtime_error("cannot watch the listening socket");
   loop_.run();
-  loop_.unwatch(listener_);
+  for (auto& l : listening_) loop_.unwatch(l.fd);
   loop_.unwatch(context_.stop_fd);
   loop_.unwatch(inbox_->fd());
   for (auto& [raw, connection] : connections_) {
@@ -69,13 +72,13 @@ void EventServer::run() {
   closed_.clear();
 }
 
-void EventServer::accept_ready() {
+void EventServer::accept_ready(Listening& listening) {
   // Edge-triggered loops must take every pending connection now; level-triggered ones take a
   // batch and come back, so a flood of connects does not starve the clients already in.
   int budget = loop_.edge_triggered() ? INT32_MAX : 64;
   for (int i = 0; i < budget; ++i) {
     Address peer;
-    int fd = acceptor_.accept(&peer, true);
+    int fd = listening.acceptor.accept(&peer, true);
     if (fd < 0) {
       if (is_descriptor_shortage(errno)) pause_accepting();
       return;
@@ -105,9 +108,10 @@ void EventServer::accept_ready() {
 }
 
 void EventServer::pause_accepting() {
-  loop_.unwatch(listener_);
-  loop_.run_after(std::chrono::milliseconds(100),
-                  [this] { loop_.watch(listener_, kReadable, listen_handler_.get()); });
+  for (auto& l : listening_) loop_.unwatch(l.fd);
+  loop_.run_after(std::chrono::milliseconds(100), [this] {
+    for (auto& l : listening_) loop_.watch(l.fd, kReadable, l.handler.get());
+  });
 }
 
 void EventServer::close(EventConnection* connection) {

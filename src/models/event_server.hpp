@@ -21,9 +21,10 @@ class EventConnection;
 // bounded under a slow reader.
 class EventServer {
  public:
-  // `listener` must be non-blocking; it and `pool` stay owned by the caller, and outlive this.
-  EventServer(EventLoop& loop, int listener, const ServerContext& context, Admission& admission,
-              WorkPool& pool);
+  // `listeners` (the plain one, then the implicit-TLS one, if any) must be non-blocking; they
+  // and `pool` stay owned by the caller, and outlive this.
+  EventServer(EventLoop& loop, const std::vector<int>& listeners, const ServerContext& context,
+              Admission& admission, WorkPool& pool);
   ~EventServer();
 
   // Until context.stop_fd becomes readable; then every connection is closed.
@@ -44,16 +45,21 @@ class EventServer {
   class ListenHandler;
   class StopHandler;
   class InboxHandler;
-  void accept_ready();
-  // Out of descriptors: stop watching the listener for a moment instead of spinning on it.
+  // One listening socket, its acceptor (which holds its spare descriptor from the start, before
+  // any shortage) and its handler.
+  struct Listening {
+    int fd;
+    Acceptor acceptor;
+    std::unique_ptr<Handler> handler;
+  };
+  void accept_ready(Listening& listening);
+  // Out of descriptors: stop watching the listeners for a moment instead of spinning on them.
   void pause_accepting();
 
   EventLoop& loop_;
-  int listener_;
-  Acceptor acceptor_;  // holds its spare descriptor from the start, before any shortage
+  std::vector<Listening> listening_;
   const ServerContext& context_;
   Admission& admission_;
-  std::unique_ptr<Handler> listen_handler_;
   std::unique_ptr<Handler> stop_handler_;
   WorkPool& pool_;
   std::shared_ptr<WorkInbox> inbox_ = std::make_shared<WorkInbox>();

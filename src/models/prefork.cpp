@@ -50,7 +50,7 @@ class PreforkModel final : public Model {
     if (options.max_clients) ceiling = std::min(ceiling, options.max_clients + kMinSpare);
     size_t start = std::min<size_t>(worker_count(options), ceiling);
     // Non-blocking: the workers race for each connection and the losers must not block.
-    set_nonblocking(context.listener.get(), true);
+    for (int listener : listeners(context)) set_nonblocking(listener, true);
     WorkerTable table(ceiling, options.max_clients, options.max_per_ip);
     // Workers write a byte here when they take a connection, so the parent adds a spare at once.
     int wake[2];
@@ -114,10 +114,14 @@ class PreforkModel final : public Model {
   // retires.
   static void worker(ServerContext& context, WorkerTable& table, size_t slot, int wake_fd,
                      size_t keep) {
-    Acceptor acceptor(context.listener.get());
+    std::vector<pollfd> fds{{context.stop_fd, POLLIN, 0}};
+    std::vector<Acceptor> acceptors;
+    for (int listener : listeners(context)) {
+      fds.push_back({listener, POLLIN, 0});
+      acceptors.emplace_back(listener);
+    }
     for (;;) {
-      pollfd fds[2] = {{context.stop_fd, POLLIN, 0}, {context.listener.get(), POLLIN, 0}};
-      int n = ::poll(fds, 2, kRetireAfterMs);
+      int n = ::poll(fds.data(), fds.size(), kRetireAfterMs);
       if (n == 0) {
         if (table.retire(slot, kMaxSpare, keep)) {
           spdlog::info("event=worker-retired model=prefork pid={}", ::getpid());
@@ -127,11 +131,15 @@ class PreforkModel final : public Model {
       }
       if (n < 0) continue;
       if (fds[0].revents) return;
+      // The first listener with a client (another worker may have taken it meanwhile).
+      size_t ready = 1;
+      while (ready < fds.size() && !fds[ready].revents) ++ready;
+      if (ready == fds.size()) continue;
       Address peer;
-      int fd = acceptor.accept(&peer, false);
+      int fd = acceptors[ready - 1].accept(&peer, false);
       if (fd < 0) {
         // Out of descriptors the listener stays readable: wait a moment instead of spinning.
-        if (is_descriptor_shortage(errno)) ::poll(fds, 1, 100);
+        if (is_descriptor_shortage(errno)) ::poll(fds.data(), 1, 100);
         continue;
       }
       if (!table.admit(slot, peer)) {

@@ -33,21 +33,26 @@ class ReactorsModel final : public Model {
 
   void run(ServerContext& context) override {
     unsigned loops = worker_count(context.options);
-    Address address = local_address(context.listener.get());
-    std::vector<Fd> listeners;
-    set_nonblocking(context.listener.get(), true);
+    // Loop 0 takes the context's listeners; every other loop gets its own copies on the same
+    // addresses (the plain one, then the implicit-TLS one).
+    std::vector<std::vector<int>> per_loop(loops, listeners(context));
+    std::vector<Fd> copies;
+    for (int fd : per_loop[0]) set_nonblocking(fd, true);
     for (unsigned i = 1; i < loops; ++i) {
-      listeners.push_back(listen_on(address, ListenOptions{context.options.backlog, true, true}));
+      for (auto& fd : per_loop[i]) {
+        Address address = local_address(fd);
+        copies.push_back(listen_on(address, ListenOptions{context.options.backlog, true, true}));
+        fd = copies.back().get();
+      }
     }
     Admission admission(context.options.max_clients, context.options.max_per_ip);
     WorkPool pool;  // one for every loop: blocking work is rare, threads are not free
     std::vector<std::thread> threads;
     for (unsigned i = 0; i < loops; ++i) {
-      int listener = i == 0 ? context.listener.get() : listeners[i - 1].get();
-      threads.emplace_back([&context, &admission, &pool, listener] {
+      threads.emplace_back([&context, &admission, &pool, fds = per_loop[i]] {
         try {
           EventLoop loop(make_epoll_poller(false));
-          EventServer server(loop, listener, context, admission, pool);
+          EventServer server(loop, fds, context, admission, pool);
           server.run();
         } catch (const std::exception& e) {
           spdlog::error("event=loop-failed error={}", logfmt_value(e.what()));

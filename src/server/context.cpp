@@ -9,4 +9,10 @@ unsigned worker_count(const ServerOptions& options) {
   return options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
 }
 
+std::vector<int> listeners(const ServerContext& context) {
+  std::vector<int> fds{context.listener.get()};
+  if (context.implicit_listener) fds.push_back(context.implicit_listener.get());
+  return fds;
+}
+
 }  // namespace nm

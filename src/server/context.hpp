@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "net/fd.hpp"
 #include "session/service.hpp"
@@ -39,11 +41,19 @@ struct ServerContext {
   ServerOptions options;
   // The certificate for AUTH TLS and implicit TLS; null: no TLS. Outlives the model.
   const TlsContext* tls = nullptr;
+  // --implicit-tls: a second listener (blocking, bound and listening, like `listener`) whose
+  // connections start with the TLS handshake. Every model accepts on both; a connection knows
+  // which it came through by its local port.
+  Fd implicit_listener;
+  uint16_t implicit_tls_port = 0;
   int stop_fd = -1;
 };
 
 // The number of workers a model with --workers runs (thread-pool, prefork, reactors): the
 // option's value, or the number of cores when it is 0.
 unsigned worker_count(const ServerOptions& options);
+
+// The sockets a model accepts on: `listener`, then `implicit_listener` when there is one.
+std::vector<int> listeners(const ServerContext& context);
 
 }  // namespace nm

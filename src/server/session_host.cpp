@@ -24,7 +24,8 @@ SessionHost::SessionHost(Driver& driver, const ServerContext& context)
 
 SessionHost::~SessionHost() = default;
 
-void SessionHost::open(const Address& local, const Address& peer, bool implicit_tls) {
+void SessionHost::open(const Address& local, const Address& peer) {
+  bool implicit_tls = context_.implicit_tls_port != 0 && local.port() == context_.implicit_tls_port;
   peer_ = peer;
   id_ = g_next_id++;
   session_ = context_.service->open(ConnectionInfo{local, peer, id_, implicit_tls});
@@ -117,7 +118,7 @@ SessionHost::Clock::time_point SessionHost::deadline() const {
     }
   }
   auto idle = context_.options.idle_timeout;
-  if (idle.count() > 0 && !transfer_active_) due = last_active_ + idle;
+  if (idle.count() > 0 && !transfer_active_) due = std::min(due, last_active_ + idle);
   auto command = context_.options.command_timeout;
   if (command.count() > 0 && !transfer_active_ && partial_since_ != Clock::time_point::max()) {
     due = std::min(due, partial_since_ + command);

@@ -83,9 +83,9 @@ class SessionHost {
   SessionHost(const SessionHost&) = delete;
   SessionHost& operator=(const SessionHost&) = delete;
 
-  // Opens the session and runs its greeting; `implicit_tls`: the connection came through the
-  // implicit-TLS listener, so the TLS handshake comes before the greeting.
-  void open(const Address& local, const Address& peer, bool implicit_tls = false);
+  // Opens the session and runs its greeting. A connection to the implicit-TLS port (`local`)
+  // has its TLS handshake before the greeting.
+  void open(const Address& local, const Address& peer);
 
   void received(std::string_view bytes);
   void input_ended();

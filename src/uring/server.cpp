@@ -29,19 +29,22 @@ Server::Server(const ServerContext& context)
     : ring_(kRingEntries),
       buffers_(ring_, kPoolBuffers, kPoolBufferSize, kPoolGroup),
       context_(context),
-      listener_(context.listener.get()),
-      admission_(context.options.max_clients, context.options.max_per_ip),
-      acceptor_(listener_) {}
+      admission_(context.options.max_clients, context.options.max_per_ip) {
+  for (int fd : listeners(context)) {
+    listeners_.push_back(std::make_unique<Listener>(
+        ring_, fd, [this](int accepted, Address peer) { admit(accepted, peer); }));
+  }
+}
 
 Server::~Server() = default;
 
 void Server::run() {
   // Non-blocking for the one synchronous accept the descriptor-exhaustion case needs; io_uring
   // itself waits for readiness either way.
-  set_nonblocking(listener_, true);
+  for (int fd : listeners(context_)) set_nonblocking(fd, true);
   io_uring_prep_poll_add(ring_.prepare(stop_op_), context_.stop_fd, POLLIN);
   arm_inbox();
-  arm_accept();
+  for (auto& listener : listeners_) listener->start();
   while (!stopping_) {
     ring_.run_once(std::chrono::milliseconds(-1));
     after_batch();
@@ -50,34 +53,25 @@ void Server::run() {
 }
 
 void Server::shut_down() {
-  ring_.cancel(accept_op_);
+  for (auto& listener : listeners_) listener->stop();
   ring_.cancel(stop_op_);
-  ring_.cancel(listener_ready_);
   ring_.cancel(inbox_op_);
   for (auto& [raw, connection] : connections_) connection->close();
   after_batch();
   auto deadline = std::chrono::steady_clock::now() + kShutdownWait;
-  while (!connections_.empty() || accept_op_.busy || stop_op_.busy || listener_ready_.busy ||
-         inbox_op_.busy) {
+  auto listeners_busy = [this] {
+    for (auto& listener : listeners_) {
+      if (!listener->idle()) return true;
+    }
+    return false;
+  };
+  while (!connections_.empty() || listeners_busy() || stop_op_.busy || inbox_op_.busy) {
     if (std::chrono::steady_clock::now() > deadline) {
       spdlog::warn("event=shutdown-incomplete model=uring connections={}", connections_.size());
       break;
     }
     ring_.run_once(std::chrono::milliseconds(100));
     after_batch();
-  }
-}
-
-void Server::arm_accept() {
-  io_uring_sqe* sqe = ring_.prepare(accept_op_);
-  if (multishot_) {
-    // One request accepts until cancelled; the peer is asked of each socket, since one shared
-    // address buffer would be overwritten by the next accept before its CQE is read.
-    io_uring_prep_multishot_accept(sqe, listener_, nullptr, nullptr, SOCK_CLOEXEC);
-  } else {
-    accept_peer_ = Address();
-    *accept_peer_.len_ptr() = accept_peer_.capacity();
-    io_uring_prep_accept(sqe, listener_, accept_peer_.sa(), accept_peer_.len_ptr(), SOCK_CLOEXEC);
   }
 }
 
@@ -95,48 +89,7 @@ void Server::complete(Operation& op, const io_uring_cqe& cqe) {
     case kStop:
       if (cqe.res != -ECANCELED) stopping_ = true;
       break;
-    case kAccept:
-      on_accept(cqe);
-      break;
-    case kListenerReady:
-      if (cqe.res >= 0 && !stopping_) on_listener_ready();
-      break;
   }
-}
-
-void Server::on_accept(const io_uring_cqe& cqe) {
-  int res = cqe.res;
-  bool rearm = !(cqe.flags & IORING_CQE_F_MORE);
-  if (res >= 0) {
-    admit(res, multishot_ ? peer_address(res) : accept_peer_);
-  } else if (res == -EINVAL && multishot_) {
-    spdlog::warn("event=uring-fallback feature=multishot-accept needs=5.19");
-    multishot_ = false;
-  } else if (res == -EINVAL) {
-    // Not even single-shot accept (before 5.5): retrying would spin on the same answer.
-    throw std::runtime_error("io_uring is not available here: this kernel cannot accept with it");
-  } else if (is_descriptor_shortage(-res)) {
-    // io_uring takes the descriptor before it waits for a client, so this comes back at once
-    // even with nobody in the backlog: re-arming now would spin. Wait for a client instead.
-    if (rearm && !stopping_ && !listener_ready_.busy) {
-      io_uring_prep_poll_add(ring_.prepare(listener_ready_), listener_, POLLIN);
-    }
-    return;
-  } else if (res == -ECANCELED || stopping_) {
-    return;
-  } else if (!is_transient_accept_error(-res) && res != -EAGAIN) {
-    spdlog::error("event=accept-failed error={}", logfmt_value(errno_text(-res)));
-  }
-  if (rearm && !stopping_) arm_accept();
-}
-
-void Server::on_listener_ready() {
-  // A client waits. With a descriptor free again it is served; without, the acceptor's spare
-  // descriptor lets it be taken and closed (a clean refusal) rather than left in the backlog.
-  Address peer;
-  int fd = acceptor_.accept(&peer, true);
-  if (fd >= 0) admit(fd, peer);
-  if (!accept_op_.busy) arm_accept();
 }
 
 void Server::admit(int fd, Address peer) {

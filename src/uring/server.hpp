@@ -8,6 +8,7 @@
 #include "server/admission.hpp"
 #include "server/context.hpp"
 #include "server/work_pool.hpp"
+#include "uring/listener.hpp"
 #include "uring/recv_buffers.hpp"
 #include "uring/ring.hpp"
 
@@ -15,8 +16,8 @@ namespace nm::uring {
 
 class Connection;
 
-// The uring model's one thread: one ring for every connection, the listener's accept (multishot
-// where the kernel has it) and the stop descriptor's poll.
+// The uring model's one thread: one ring for every connection, the listeners' accepts (see
+// uring/listener.hpp) and the stop descriptor's poll.
 class Server final : public Completion {
  public:
   explicit Server(const ServerContext& context);
@@ -46,12 +47,9 @@ class Server final : public Completion {
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kAccept, kStop, kListenerReady, kInbox };
+  enum Kind : uint8_t { kStop, kInbox };
 
-  void arm_accept();
   void arm_inbox();
-  void on_accept(const io_uring_cqe& cqe);
-  void on_listener_ready();
   void admit(int fd, Address peer);
   void after_batch();
   void shut_down();
@@ -59,16 +57,11 @@ class Server final : public Completion {
   Ring ring_;
   RecvBuffers buffers_;
   const ServerContext& context_;
-  int listener_;
   Admission admission_;
-  Acceptor acceptor_;  // its spare descriptor answers EMFILE
-  bool multishot_ = true;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // the plain one, then implicit TLS
   bool multishot_recv_ = true;
   bool stopping_ = false;
-  Address accept_peer_;  // single-shot accept only: multishot ones would overwrite it
-  Operation accept_op_{this, kAccept};
   Operation stop_op_{this, kStop};
-  Operation listener_ready_{this, kListenerReady};  // out of descriptors: wait for a client
   WorkPool pool_;
   std::shared_ptr<WorkInbox> inbox_ = std::make_shared<WorkInbox>();
   Operation inbox_op_{this, kInbox};

@@ -58,8 +58,10 @@ void FtpSession::cmd_pbsz(const std::string& arg, Buffer& out) {
 }
 
 void FtpSession::cmd_prot(const std::string& arg, Buffer& out) {
-  if (!tls_control_ || !pbsz_) {
-    reply(out, 503, "PROT needs AUTH TLS and PBSZ first.");
+  // RFC 4217 puts PBSZ first; it changes nothing under TLS, and clients that skip it before
+  // PROT C (Python's ftplib) are served rather than refused.
+  if (!tls_control_) {
+    reply(out, 503, "PROT needs AUTH TLS first.");
     return;
   }
   auto level = to_upper(arg);
