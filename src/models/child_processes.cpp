@@ -29,7 +29,7 @@ void on_child_exit(int) {
 
 }  // namespace
 
-ChildProcesses::ChildProcesses() {
+ChildProcesses::ChildProcesses() : reload_seen_(reload_generation()) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::system_error(errno, std::generic_category(), "pipe2");
@@ -41,6 +41,14 @@ ChildProcesses::ChildProcesses() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, nullptr);
+}
+
+void ChildProcesses::forward_reload() {
+  unsigned now = reload_generation();
+  if (now == reload_seen_) return;
+  reload_seen_ = now;
+  for (pid_t pid : pids_) ::kill(pid, SIGHUP);
+  spdlog::info("event=reload-forwarded children={}", pids_.size());
 }
 
 ChildProcesses::~ChildProcesses() {

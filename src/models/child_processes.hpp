@@ -30,6 +30,10 @@ class ChildProcesses {
   // Collects every exited child; returns their pids.
   std::vector<pid_t> reap();
   size_t count() const { return pids_.size(); }
+  // SIGHUP reached this process (systemctl reload signals the main pid only): pass it on to
+  // every child, so long-lived workers reopen their logs and reload the TLS certificate too.
+  // Call it after every wake-up; it does something only when a new SIGHUP came.
+  void forward_reload();
   // SIGTERM to every child, then waits; SIGKILL, the last resort, for any still there after
   // kStopGrace.
   void stop_all();
@@ -38,6 +42,7 @@ class ChildProcesses {
  private:
   Fd exit_read_;
   std::set<pid_t> pids_;
+  unsigned reload_seen_;
 };
 
 }  // namespace nm

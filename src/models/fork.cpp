@@ -51,6 +51,7 @@ class ForkModel final : public Model {
         [&](Fd fd, const Address& peer) {
           pid_t pid = children.spawn([&](int stop_fd) {
             context.listener.reset();
+            context.implicit_listener.reset();
             context.stop_fd = stop_fd;
             serve_blocking(std::move(fd), peer, context);
           });
@@ -63,6 +64,7 @@ class ForkModel final : public Model {
         },
         children.exit_fd(), reap);
     context.listener.reset();
+    context.implicit_listener.reset();
     children.stop_all();
   }
 };

@@ -91,7 +91,9 @@ class PreforkModel final : public Model {
       pollfd fds[3] = {{context.stop_fd, POLLIN, 0},
                        {children.exit_fd(), POLLIN, 0},
                        {wake_read.get(), POLLIN, 0}};
-      if (::poll(fds, 3, -1) < 0) continue;
+      int ready = ::poll(fds, 3, -1);
+      children.forward_reload();  // a SIGHUP interrupts the poll
+      if (ready < 0) continue;
       if (fds[0].revents) break;
       if (fds[1].revents) {
         for (pid_t pid : children.reap()) {
