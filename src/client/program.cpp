@@ -28,6 +28,22 @@ std::string ask_password(const FtpTarget& target) {
   return *password;
 }
 
+// The scheme says what TLS to use; --tls and --no-tls may strengthen or drop the default.
+TlsMode tls_mode(const FtpTarget& target, const ClientOptions& args) {
+  if (args.tls && args.no_tls) throw std::invalid_argument("--tls and --no-tls contradict");
+  if (args.insecure && !args.ca_file.empty()) {
+    throw std::invalid_argument("--ca-file and --insecure contradict");
+  }
+  if (args.no_tls) {
+    if (target.tls != TlsMode::kOptional) {
+      throw std::invalid_argument("--no-tls contradicts an ftps:// or ftpes:// URL");
+    }
+    return TlsMode::kOff;
+  }
+  if (args.tls && target.tls == TlsMode::kOptional) return TlsMode::kExplicit;
+  return target.tls;
+}
+
 // `target` is updated with a password typed at the prompt, so that a reconnection does not ask
 // it again.
 std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const ClientOptions& args,
@@ -35,6 +51,8 @@ std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const ClientOptio
   ConnectionOptions options;
   options.timeout = Millis(static_cast<int64_t>(args.timeout * 1000));
   options.passive = !args.active;
+  options.tls = tls_mode(target, args);
+  options.tls_options = TlsOptions{.ca_file = args.ca_file, .insecure = args.insecure};
   if (args.verbose) {
     options.trace = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
   }
@@ -52,9 +70,11 @@ std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const ClientOptio
     throw std::runtime_error(fmt::format("login failed: {}", e.what()));
   }
   if (chatty) {
-    fmt::print("{}\nLogged in as {}. Type help for the commands.\n", reply.text(),
-               target.user.empty() ? "anonymous" : target.user);
+    fmt::print("{}\n{}\nLogged in as {}. Type help for the commands.\n", reply.text(),
+               conn->security(), target.user.empty() ? "anonymous" : target.user);
     std::fflush(stdout);
+  } else if (args.verbose) {
+    fmt::print(stderr, "{}\n", conn->security());
   }
   return conn;
 }
@@ -81,7 +101,7 @@ std::vector<std::string> read_lines(std::istream& in) {
 // ftp://... -> the target, or a usage error.
 FtpTarget url_target(const std::string& url) {
   auto target = parse_ftp_url(url);
-  if (!target) throw std::invalid_argument("not an ftp:// URL: " + url);
+  if (!target) throw std::invalid_argument("not an ftp:// URL (nor ftps://, ftpes://): " + url);
   return *target;
 }
 

@@ -131,28 +131,68 @@ check_shell=NO
             text = text.replace("listen=YES", "listen=NO").replace("listen_ipv6=NO", "listen_ipv6=YES")
             text = text.replace("listen_address=127.0.0.1", "listen_address6=::1")
         with open(config, "w") as f:
-            f.write(text)
+            f.write(self.config_text(text))
         self.proc = subprocess.Popen([exe, config], stdin=subprocess.DEVNULL)
         wait_for_port(self.host, self.port, self.proc)
         self.login = ""  # anonymous
         self.name = "vsftpd"
+
+    def config_text(self, text):
+        return text
 
     def stop(self):
         stop(self.proc)
         os.chmod(self.root, 0o755)
 
 
+def make_certificate(tmp):
+    """A self-signed certificate for localhost, as a test server has; returns (cert, key)."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-subj", "/CN=localhost", "-days", "2", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class TlsVsftpd(Vsftpd):
+    """vsftpd with TLS that it insists on (logins, data, and session reuse on data connections,
+    as servers hardened against data-connection theft are set up); `implicit` for ftps://.
+    Debian 12's vsftpd (3.0.3) has no ssl_tlsv1_2 option: it offers what OpenSSL offers (TLS
+    1.2 and 1.3), and its default cipher list (DES-CBC3-SHA) is one OpenSSL 3 refuses."""
+
+    TLS = """\
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=YES
+force_anon_data_ssl=YES
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+ssl_ciphers=HIGH
+rsa_cert_file={cert}
+rsa_private_key_file={key}
+"""
+
+    def __init__(self, tmp, cert, key, implicit=False):
+        self.extra = self.TLS.format(cert=cert, key=key) + ("implicit_ssl=YES\n" if implicit else "")
+        super().__init__(tmp)
+        self.name = "vsftpd with implicit TLS" if implicit else "vsftpd with TLS"
+
+    def config_text(self, text):
+        return text + self.extra
+
+
 class NetmodelsServer:
     """netmodels' own FTP server, user alice:secret."""
 
-    def __init__(self, tmp, model, ipv6=False):
+    def __init__(self, tmp, model, ipv6=False, extra_args=()):
         self.root = os.path.join(tmp, "root")
         os.mkdir(self.root)
         fill_root(self.root)
         listen = "[::1]:0" if ipv6 else "127.0.0.1:0"
         self.proc = subprocess.Popen(
             [BIN, "serve", "--service", "ftp", "--model", model, "--listen", listen,
-             "--root", self.root, "--user", "alice:secret"],
+             "--root", self.root, "--user", "alice:secret", *extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stderr_lines = []
         self._stderr_thread = threading.Thread(target=self._keep_stderr, daemon=True)
@@ -201,6 +241,44 @@ class NetmodelsServer:
 
     def stop(self):
         stop(self.proc)
+
+
+class TlsServers:
+    """The servers of a TLS run, with one self-signed certificate for localhost: `explicit`
+    (ftpes://, and ftp:// where the FEAT offers AUTH TLS) and `implicit` (ftps:// on
+    `implicit_port`). Both are vsftpd, or one netmodels server listening for both."""
+
+    def __init__(self, tmp, kind):
+        self.cert, key = make_certificate(tmp)
+        self.servers = []
+        try:
+            if kind == "vsftpd":
+                for name, implicit in (("explicit", False), ("implicit", True)):
+                    folder = os.path.join(tmp, name)
+                    os.mkdir(folder)
+                    self.servers.append(TlsVsftpd(folder, self.cert, key, implicit))
+                self.explicit, self.implicit = self.servers
+            else:
+                port = free_port()
+                server = NetmodelsServer(
+                    tmp, os.environ["NETMODELS_SERVER_MODEL"],
+                    extra_args=["--tls-cert", self.cert, "--tls-key", key, "--tls", "required",
+                                "--implicit-tls", f"127.0.0.1:{port}"])
+                self.servers.append(server)
+                server.port_implicit = port
+                wait_for_port("127.0.0.1", port, server.proc)
+                self.explicit = self.implicit = server
+        except BaseException:
+            self.stop()
+            raise
+        self.implicit_port = getattr(self.implicit, "port_implicit", self.implicit.port)
+        self.login = self.explicit.login
+        self.name = " and ".join(server.name for server in self.servers) + " (TLS)"
+        self.host, self.port = self.explicit.host, self.explicit.port
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
 
 
 class ModelUnavailable(Exception):
@@ -815,10 +893,196 @@ class FakeServerTest(unittest.TestCase):
         self.assertIn("no answer within 1 s", r.stderr)
         self.assertLess(time.monotonic() - started, 10)
 
+    def test_tls_follows_the_feat_the_scheme_and_the_flags(self):
+        def maybe_tls(server, f):
+            f.write(b"220 ready\r\n")
+            for line in f:
+                line = line.decode().strip()
+                server.seen.append(line)
+                verb = line.split(" ")[0]
+                if verb == "FEAT":
+                    feature = b" AUTH TLS\r\n" if server.offer else b" EPSV\r\n"
+                    f.write(b"211-Features:\r\n" + feature + b"211 End\r\n")
+                elif verb == "AUTH":
+                    f.write(b"504 not today\r\n")
+                elif verb == "USER":
+                    f.write(b"230 in\r\n")
+                elif verb == "TYPE":
+                    f.write(b"200 ok\r\n")
+                elif verb == "PWD":
+                    f.write(b'257 "/" is here\r\n')
+                elif verb == "QUIT":
+                    f.write(b"221 Bye\r\n")
+                    return
+                else:
+                    f.write(b"500 unknown\r\n")
+
+        server = FakeServer(maybe_tls, connections=5)
+        self.addCleanup(server.close)
+        host = f"127.0.0.1:{server.port}"
+
+        def session(*args, offer):
+            server.offer = offer
+            server.seen.clear()
+            return run(["-v", *args, "-c", "pwd"], self.local)
+
+        r = session(host, offer=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("No TLS: the server offers none", r.stderr)
+        self.assertNotIn("AUTH TLS", server.seen)
+        r = session(host, offer=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("No TLS: the server refused AUTH TLS: 504 not today", r.stderr)
+        for required in ([f"ftpes://{host}"], ["--tls", host]):
+            r = session(*required, offer=True)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("the server refuses TLS (AUTH TLS: 504 not today)", r.stderr)
+            self.assertFalse(any(line.startswith("USER") for line in server.seen), server.seen)
+        r = session("--no-tls", host, offer=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("No TLS (--no-tls)", r.stderr)
+        self.assertFalse({"FEAT", "AUTH TLS"} & set(server.seen), server.seen)
+        r = run(["--no-tls", f"ftpes://{host}", "-c", "pwd"], self.local)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--no-tls contradicts", r.stderr)
+
     def test_refused_connection(self):
         r = run([f"127.0.0.1:{free_port()}", "-c", "list"], self.local)
         self.assertEqual(r.returncode, 1)
         self.assertIn("refused", r.stderr)
+
+
+class TlsTest(unittest.TestCase):
+    """FTPS (RFC 4217): the certificate is checked, and files move intact over TLS, data
+    connections included. Runs only with --server vsftpd-tls or netmodels-tls."""
+
+    TLS = True
+
+    def setUp(self):
+        self.local = tempfile.mkdtemp(prefix="nm-client-local-")
+        self.addCleanup(shutil.rmtree, self.local, True)
+        self.cert = SERVER.cert
+        self.root = SERVER.explicit.root
+        # The certificate names localhost: that is the name the client must check.
+        self.ftpes = f"ftpes://{SERVER.login}localhost:{SERVER.port}"
+        self.ftps = f"ftps://{SERVER.login}localhost:{SERVER.implicit_port}"
+        self.ca = ["--ca-file", self.cert]
+
+    def tearDown(self):
+        for server in SERVER.servers:
+            pub = os.path.join(server.root, "pub")
+            for name in os.listdir(pub):
+                path = os.path.join(pub, name)
+                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+    def local_path(self, name):
+        return os.path.join(self.local, name)
+
+    def assert_same(self, local_name, *remote, root=None):
+        self.assertEqual(sha256(self.local_path(local_name)),
+                         sha256(os.path.join(root or self.root, *remote)))
+
+    def test_ls_get_put_over_ftpes(self):
+        r = run([*self.ca, "ls", f"{self.ftpes}/"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("hello.txt", "big.bin", "pub"):
+            self.assertIn(name, r.stdout)
+        r = run([*self.ca, "get", f"{self.ftpes}/big.bin", "big.bin"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_same("big.bin", "big.bin")
+        self.make_local("up.bin", os.urandom(3 * 1024 * 1024 + 17))
+        r = run([*self.ca, "put", self.local_path("up.bin"), f"{self.ftpes}/pub/"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_same("up.bin", "pub", "up.bin")
+
+    def test_one_session_resumes_the_tls_session_on_every_data_connection(self):
+        self.make_local("a.bin", os.urandom(500 * 1024))
+        r = run([*self.ca, "-v", self.ftpes, "-c", "get hello.txt", "-c", "list", "-c", "active",
+                 "-c", "get big.bin", "-c", "cd pub", "-c", "put a.bin"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"Explicit TLS \(TLSv1\.[23], [^)]+\): commands and data "
+                                   r"are encrypted")
+        self.assertEqual(r.stderr.count("data connection: TLS session resumed"), 4, r.stderr)
+        self.assertNotIn("not resumed", r.stderr)
+        self.assertIn("PROT P", r.stderr)
+        self.assert_same("hello.txt", "hello.txt")
+        self.assert_same("big.bin", "big.bin")
+        self.assert_same("a.bin", "pub", "a.bin")
+
+    def test_resume_over_tls(self):
+        with open(os.path.join(self.root, "big.bin"), "rb") as f:
+            data = f.read()
+        self.make_local(".big.bin.part", data[:2345678])
+        r = run([*self.ca, self.ftpes, "-c", "get -c big.bin"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("2345678 already there", r.stdout)
+        self.assert_same("big.bin", "big.bin")
+        self.assertFalse(os.path.exists(self.local_path(".big.bin.part")))
+
+        self.make_local("up.bin", data)
+        with open(os.path.join(self.root, "pub", "up.bin"), "wb") as f:
+            f.write(data[:999999])
+        os.chmod(os.path.join(self.root, "pub", "up.bin"), 0o666)
+        r = run([*self.ca, self.ftpes, "-c", "cd pub", "-c", "put -c up.bin"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("999999 already there", r.stdout)
+        self.assert_same("up.bin", "pub", "up.bin")
+
+    def test_an_untrusted_certificate_stops_before_any_transfer(self):
+        plain = f"ftp://{SERVER.login}localhost:{SERVER.port}"
+        for url in (self.ftpes, plain, self.ftps):
+            with self.subTest(url=url):
+                r = run(["get", f"{url}/hello.txt"], self.local)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertRegex(r.stderr, r"certificate is not accepted for localhost: "
+                                           r"self.signed certificate")
+                self.assertIn("--ca-file", r.stderr)
+                self.assertIn("--insecure", r.stderr)
+                self.assertEqual(os.listdir(self.local), [])
+
+    def test_the_host_name_is_checked(self):
+        # Trusted certificate, wrong name: it says localhost, the client asked for 127.0.0.1.
+        r = run([*self.ca, "get", f"ftpes://{SERVER.login}127.0.0.1:{SERVER.port}/hello.txt"],
+                self.local)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("not accepted for 127.0.0.1: IP address mismatch", r.stderr)
+        self.assertEqual(os.listdir(self.local), [])
+
+    def test_insecure_skips_the_check_and_says_so(self):
+        r = run(["--insecure", "-v", "get", f"{self.ftpes}/hello.txt", "h.txt"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("certificate was not checked (--insecure)", r.stderr)
+        self.assert_same("h.txt", "hello.txt")
+
+    def test_implicit_ftps(self):
+        self.make_local("i.bin", os.urandom(700 * 1024))
+        root = SERVER.implicit.root
+        r = run([*self.ca, "-v", self.ftps, "-c", "ls", "-c", "get big.bin", "-c", "cd pub",
+                 "-c", "put i.bin"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Implicit TLS (TLSv1.", r.stderr)
+        self.assertIn("hello.txt", r.stdout)
+        self.assertNotIn("AUTH TLS", r.stderr)
+        self.assert_same("big.bin", "big.bin", root=root)
+        self.assert_same("i.bin", "pub", "i.bin", root=root)
+
+    def test_the_prompt_says_tls_is_on(self):
+        term = Terminal([*self.ca, f"{SERVER.login}localhost:{SERVER.port}"], self.local)
+        self.addCleanup(term.close)
+        said = term.expect(r"Type help")
+        self.assertIn("Explicit TLS (TLSv1.", said)
+        self.assertIn("commands and data are encrypted", said)
+        term.expect(r"ftp> ")
+        term.line("get big.bin")
+        self.assertIn("100%", term.expect(r"ftp> ", timeout=30))
+        self.assert_same("big.bin", "big.bin")
+        term.line("quit")
+        term.expect("Goodbye")
+        self.assertEqual(term.wait(), 0)
+
+    def make_local(self, name, data):
+        with open(self.local_path(name), "wb") as f:
+            f.write(data)
 
 
 def start_server(tmp, ipv6=False):
@@ -832,29 +1096,52 @@ def start_server(tmp, ipv6=False):
 def main():
     global SERVER, ARGS
     parser = argparse.ArgumentParser()
-    parser.add_argument("--server", choices=["vsftpd", "netmodels"], default="vsftpd")
+    parser.add_argument("--server", default="vsftpd",
+                        choices=["vsftpd", "netmodels", "vsftpd-tls", "netmodels-tls"])
     ARGS, rest = parser.parse_known_args()
-    if ARGS.server == "vsftpd" and not os.path.exists(shutil.which("vsftpd") or "/usr/sbin/vsftpd"):
+    kind = ARGS.server.removesuffix("-tls")
+    if kind == "vsftpd" and not os.path.exists(shutil.which("vsftpd") or "/usr/sbin/vsftpd"):
         print("SKIP: vsftpd is not installed (apt-get install vsftpd)")
         return SKIP
-    if ARGS.server == "netmodels" and not os.environ.get("NETMODELS_SERVER_MODEL"):
+    if kind == "netmodels" and not os.environ.get("NETMODELS_SERVER_MODEL"):
         print("SKIP: set NETMODELS_SERVER_MODEL to test against netmodels' own server")
+        return SKIP
+    if ARGS.server.endswith("-tls") and not shutil.which("openssl"):
+        print("SKIP: the openssl command is needed to make a certificate")
+        return SKIP
+    if ARGS.server == "netmodels-tls" and not server_has_tls():
+        print("SKIP: this netmodels server has no TLS yet (no --tls-cert in `serve --help`)")
         return SKIP
     tmp = tempfile.mkdtemp(prefix="nm-client-server-")
     try:
         try:
-            SERVER = start_server(tmp)
+            SERVER = TlsServers(tmp, kind) if ARGS.server.endswith("-tls") else start_server(tmp)
         except ModelUnavailable as e:
             print(f"SKIP: {e}")
             return SKIP
         print(f"testing against {SERVER.name} on {SERVER.host}:{SERVER.port}", flush=True)
         try:
-            program = unittest.main(argv=[sys.argv[0], *rest], exit=False, verbosity=2)
+            program = unittest.main(argv=[sys.argv[0], *rest], exit=False, verbosity=2,
+                                    testLoader=ForThisServer())
         finally:
             SERVER.stop()
         return 0 if program.result.wasSuccessful() else 1
     finally:
         unlock_and_remove(tmp)
+
+
+class ForThisServer(unittest.TestLoader):
+    """A TLS run (--server ...-tls) runs the TLS tests only; the others run everything else."""
+
+    def getTestCaseNames(self, case):
+        if getattr(case, "TLS", False) != ARGS.server.endswith("-tls"):
+            return []
+        return super().getTestCaseNames(case)
+
+
+def server_has_tls():
+    r = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True, timeout=30)
+    return "--tls-cert" in r.stdout + r.stderr
 
 
 def unlock_and_remove(tmp):
