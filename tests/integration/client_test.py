@@ -185,11 +185,13 @@ rsa_private_key_file={key}
 class NetmodelsServer:
     """netmodels' own FTP server, user alice:secret."""
 
-    def __init__(self, tmp, model, ipv6=False, extra_args=()):
+    def __init__(self, tmp, model, ipv6=False, extra_args=(), port=0):
+        """`port` 0 lets the server choose one; a TLS run gives it, since the server may say
+        "listening on" for its implicit-TLS listener first."""
         self.root = os.path.join(tmp, "root")
         os.mkdir(self.root)
         fill_root(self.root)
-        listen = "[::1]:0" if ipv6 else "127.0.0.1:0"
+        listen = f"[::1]:{port}" if ipv6 else f"127.0.0.1:{port}"
         self.proc = subprocess.Popen(
             [BIN, "serve", "--service", "ftp", "--model", model, "--listen", listen,
              "--root", self.root, "--user", "alice:secret", *extra_args],
@@ -202,7 +204,7 @@ class NetmodelsServer:
         if not m:
             stop(self.proc)
             raise RuntimeError(f"unexpected first line from the server: {line!r}")
-        self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
+        self.host, self.port = m.group(1).strip("[]"), port or int(m.group(2))
         wait_for_port(self.host, self.port, self.proc)
         self.login = "alice:secret@"
         self.name = f"netmodels ({model})"
@@ -261,7 +263,7 @@ class TlsServers:
             else:
                 port = free_port()
                 server = NetmodelsServer(
-                    tmp, os.environ["NETMODELS_SERVER_MODEL"],
+                    tmp, os.environ["NETMODELS_SERVER_MODEL"], port=free_port(),
                     extra_args=["--tls-cert", self.cert, "--tls-key", key, "--tls", "required",
                                 "--implicit-tls", f"127.0.0.1:{port}"])
                 self.servers.append(server)
