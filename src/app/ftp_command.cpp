@@ -16,7 +16,8 @@ constexpr const char* kFooter = R"(Forms:
 URLs may be ftpes:// (TLS required, AUTH TLS) or ftps:// (implicit TLS, port 990); on ftp://
 and HOST, TLS is used when the server's FEAT offers AUTH TLS (--tls requires it, --no-tls
 refuses it). Certificates are checked against the system's CA store and the host name.
-Without USER the login is anonymous; with USER but no PASSWORD the password is asked.
+Without a PASSWORD, ~/.netrc (or --netrc-file) gives the login of the host's machine entry;
+failing that, without USER the login is anonymous, with USER the password is asked.
 The port defaults to 21; an IPv6 host goes in brackets: [::1]:2121.
 The exit status is 1 when any command failed, 2 for a usage error.)";
 
@@ -44,6 +45,10 @@ void add_ftp_command(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--insecure", args->insecure,
                 "accept any server certificate (self-signed test servers)");
+  cmd->add_option("--netrc-file", args->netrc_file,
+                  "take logins from FILE instead of ~/.netrc (machine/login/password/default; "
+                  "refused when group or others can read it)")
+      ->check(CLI::ExistingFile);
   cmd->footer(kFooter);
   cmd->callback([args, exit_code] { *exit_code = client::run_client(*args); });
 }

@@ -33,14 +33,10 @@ std::vector<std::string> split_lines(std::string_view text) {
 }
 
 // FEAT lists "AUTH TLS" (RFC 4217), sometimes with the other mechanisms: "AUTH TLS;TLS-C;SSL".
-bool offers_auth_tls(const Reply& feat) {
-  if (feat.code != 211) return false;
-  for (std::string line : feat.lines) {
-    std::transform(line.begin(), line.end(), line.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    auto start = line.find_first_not_of(' ');
-    if (start == std::string::npos || line.compare(start, 5, "AUTH ") != 0) continue;
-    std::string_view mechanisms = std::string_view(line).substr(start + 5);
+bool offers_auth_tls(const std::vector<std::string>& features) {
+  for (const auto& line : features) {
+    if (!line.starts_with("AUTH ")) continue;
+    std::string_view mechanisms = std::string_view(line).substr(5);
     while (!mechanisms.empty()) {
       auto end = mechanisms.find_first_of(" ;,");
       if (mechanisms.substr(0, end) == "TLS") return true;
@@ -78,7 +74,7 @@ FtpConnection::FtpConnection(const std::string& host, uint16_t port, ConnectionO
 void FtpConnection::secure_control() {
   if (options_.tls != TlsMode::kExplicit && options_.tls != TlsMode::kOptional) return;
   bool required = options_.tls == TlsMode::kExplicit;
-  if (!required && !offers_auth_tls(send("FEAT"))) {
+  if (!required && !offers_auth_tls(features())) {
     tls_refused_ = "the server offers none (no AUTH TLS in its FEAT)";
     return;
   }
@@ -93,6 +89,24 @@ void FtpConnection::secure_control() {
         "the server refuses TLS (AUTH TLS: {}); --no-tls would go on in clear text", reply.text()));
   }
   guarded([&] { control_.start_tls(*tls_, host_, nullptr, options_.timeout, "AUTH TLS"); });
+  // What was said in clear text may have been tampered with: ask again under TLS if need be.
+  features_.reset();
+}
+
+const std::vector<std::string>& FtpConnection::features() {
+  if (features_) return *features_;
+  Reply reply = send("FEAT");
+  features_.emplace();
+  if (reply.code != 211) return *features_;
+  // The first and last lines are "211-..." and "211 End"; features are the ones between.
+  for (size_t i = 1; i + 1 < reply.lines.size(); ++i) {
+    std::string line = reply.lines[i];
+    std::transform(line.begin(), line.end(), line.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    auto start = line.find_first_not_of(' ');
+    if (start != std::string::npos) features_->push_back(line.substr(start));
+  }
+  return *features_;
 }
 
 void FtpConnection::protect_data() {
@@ -396,6 +410,44 @@ std::vector<std::string> FtpConnection::name_list(const std::string& path) {
   std::string out;
   transfer(with_argument("NLST", path), 0, [&](Channel& data) { out = read_to_end(data); });
   return split_lines(out);
+}
+
+std::vector<RemoteEntry> FtpConnection::entries(const std::string& path) {
+  std::vector<RemoteEntry> found;
+  auto& features = this->features();
+  bool mlsd = std::any_of(features.begin(), features.end(),
+                          [](const std::string& f) { return f.starts_with("MLST"); });
+  if (mlsd) {
+    std::string out;
+    transfer(with_argument("MLSD", path), 0, [&](Channel& data) { out = read_to_end(data); });
+    for (const auto& line : split_lines(out)) {
+      if (auto entry = parse_mlsd_line(line)) found.push_back(std::move(*entry));
+    }
+    return found;
+  }
+  try {
+    for (const auto& name : name_list(path)) {
+      std::string base = base_name(name);
+      if (base != "." && base != "..") found.push_back({base, false});
+    }
+  } catch (const FtpError& e) {
+    // Some servers answer the listing of an empty folder with 450/550 "no files".
+    if (e.reply().code != 450 && e.reply().code != 550) throw;
+    return found;
+  }
+  std::string here = pwd();
+  for (auto& entry : found) entry.directory = enters(join_path(path, entry.name), here);
+  return found;
+}
+
+bool FtpConnection::enters(const std::string& path, const std::string& back) {
+  if (!send("CWD " + path).ok()) return false;
+  cwd(back);
+  return true;
+}
+
+bool FtpConnection::is_folder(const std::string& path) {
+  return enters(path, pwd());
 }
 
 void FtpConnection::quit() {

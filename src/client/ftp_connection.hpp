@@ -9,6 +9,7 @@
 
 #include "client/ftp_reply.hpp"
 #include "client/ftp_url.hpp"
+#include "client/remote_listing.hpp"
 #include "client/timed_io.hpp"
 #include "client/tls_channel.hpp"
 #include "net/address.hpp"
@@ -77,6 +78,14 @@ class FtpConnection {
   std::string list(const std::string& path);
   // NLST: the names in a folder.
   std::vector<std::string> name_list(const std::string& path);
+  // The names in a folder and which are folders: MLSD where the server has it, else NLST and a
+  // CWD into each name (what the server lets us enter is a folder). An empty folder is none.
+  std::vector<RemoteEntry> entries(const std::string& path);
+  // Whether `path` is a folder the server lets us enter (CWD there and back).
+  bool is_folder(const std::string& path);
+  // The server's FEAT lines, upper-cased and trimmed ("MLST TYPE*;SIZE*;", "AUTH TLS"); asked
+  // once. Empty when the server has no FEAT.
+  const std::vector<std::string>& features();
   // QUIT, without caring whether the server still answers.
   void quit();
 
@@ -93,6 +102,9 @@ class FtpConnection {
   Reply transfer(const std::string& command, uint64_t offset,
                  const std::function<void(Channel& data)>& body);
   std::string read_to_end(Channel& data);
+  // CWD `path`, and back to the absolute `back` when it worked.
+  bool enters(const std::string& path, const std::string& back);
+  std::optional<std::vector<std::string>> features_;
   // Closes the control connection when `action` breaks it, and rethrows.
   template <typename F>
   auto guarded(F&& action) -> decltype(action());

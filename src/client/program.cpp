@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "client/ftp_connection.hpp"
 #include "client/ftp_url.hpp"
 #include "client/line_editor.hpp"
+#include "client/netrc.hpp"
 #include "client/shell.hpp"
 #include "client/terminal.hpp"
 
@@ -44,10 +46,34 @@ TlsMode tls_mode(const FtpTarget& target, const ClientOptions& args) {
   return target.tls;
 }
 
+// A target without a password takes its login from --netrc-file or ~/.netrc. An unsafe
+// ~/.netrc is only warned about (the session may not need it); a file asked for by name must work.
+void apply_netrc(FtpTarget& target, const ClientOptions& args) {
+  if (target.password) return;
+  std::string path = args.netrc_file;
+  if (path.empty()) {
+    const char* home = std::getenv("HOME");
+    if (!home) return;
+    path = std::string(home) + "/.netrc";
+  }
+  std::optional<NetrcEntry> entry;
+  try {
+    entry = read_netrc(path, target.host, target.user);
+  } catch (const std::runtime_error& e) {
+    if (!args.netrc_file.empty()) throw;
+    fmt::print(stderr, "netmodels ftp: {}\n", e.what());
+    return;
+  }
+  if (!entry) return;
+  if (target.user.empty()) target.user = entry->login;
+  if (entry->password) target.password = entry->password;
+}
+
 // `target` is updated with a password typed at the prompt, so that a reconnection does not ask
 // it again.
 std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const ClientOptions& args,
                                             bool chatty) {
+  apply_netrc(target, args);
   ConnectionOptions options;
   options.timeout = Millis(static_cast<int64_t>(args.timeout * 1000));
   options.passive = !args.active;

@@ -17,6 +17,7 @@ struct ClientOptions {
   bool no_tls = false;                // --no-tls: clear text even if the server offers TLS
   std::string ca_file;                // trust these certificates instead of the system's
   bool insecure = false;              // accept any certificate
+  std::string netrc_file;             // logins to use instead of ~/.netrc
 };
 
 // Runs the client: a prompt, a script (the commands, or stdin when it is not a terminal) or a

@@ -287,9 +287,10 @@ class ModelUnavailable(Exception):
     """The server said its model cannot run on this machine (io_uring disabled, say)."""
 
 
-def run(args, cwd, stdin_text=None, timeout=RUN_TIMEOUT):
+def run(args, cwd, stdin_text=None, timeout=RUN_TIMEOUT, env=None):
     return subprocess.run([BIN, "ftp", *args], cwd=cwd, input=stdin_text or "",
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
 
 
 class Terminal:
@@ -496,6 +497,23 @@ class InteractiveTest(ClientTestCase):
         term.line("quit")
         self.assertEqual(term.wait(), 0)
 
+    def test_a_folder_gets_a_progress_bar_per_file_and_a_total(self):
+        tree = self.remote("pub", "tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        for name, size in (("one.bin", 2 * 1024 * 1024), ("sub/two.bin", 1024 * 1024)):
+            with open(os.path.join(tree, name), "wb") as f:
+                f.write(os.urandom(size))
+        term = self.start()
+        term.line("get -r pub/tree")
+        said = term.expect(r"ftp> ", timeout=30)
+        self.assertEqual(said.count("100%"), 2, said)
+        self.assertIn("Downloaded 2 files: 3.0 MiB", said)
+        for name in ("one.bin", "sub/two.bin"):
+            self.assertEqual(sha256(os.path.join(self.local, "tree", name)),
+                             sha256(os.path.join(tree, name)))
+        term.line("quit")
+        self.assertEqual(term.wait(), 0)
+
     def test_end_of_input_says_goodbye(self):
         term = self.start()
         term.type("\x04")
@@ -583,6 +601,166 @@ class ScriptedTest(ClientTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(self.local, "back.txt"), "rb") as f:
             self.assertEqual(f.read(), b"one\ntwo\n")
+
+
+class BatchTest(ClientTestCase):
+    """mget / mput with shell patterns, get -r / put -r for folders, -c across them."""
+
+    def remote_file(self, name, data):
+        path = self.remote("pub", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o666)
+        return path
+
+    def test_mget_matches_patterns_on_the_client(self):
+        for name in ("a.log", "b.log", "c.txt", ".hidden.log", "sub/d.log"):
+            self.remote_file(name, os.urandom(1000))
+        r = run([self.addr, "-c", "cd pub", "-c", "mget *.log"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Downloaded 2 files", r.stdout)
+        # Like a shell: no dotfiles for *, no folders, no descent.
+        self.assertEqual(sorted(os.listdir(self.local)), ["a.log", "b.log"])
+        for name in ("a.log", "b.log"):
+            self.assertEqual(sha256(os.path.join(self.local, name)), sha256(self.remote("pub", name)))
+        os.remove(os.path.join(self.local, "a.log"))
+        # The server is never sent a pattern: the listing is matched here.
+        r = run(["-v", self.addr, "-c", "mget pub/[ac].*"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sent = [line for line in r.stderr.splitlines() if line.startswith("-->")]
+        self.assertFalse([line for line in sent if "[" in line or "*" in line.replace("****", "")],
+                         sent)
+        self.assertTrue(os.path.exists(os.path.join(self.local, "a.log")))
+        self.assertTrue(os.path.exists(os.path.join(self.local, "c.txt")))
+        r = run([self.addr, "-c", "mget pub/*.zip"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no remote file matches pub/*.zip", r.stderr)
+
+    def test_mput_globs_local_files(self):
+        for name in ("x1.dat", "x2.dat", "y.txt"):
+            self.make_local(name, os.urandom(20000))
+        os.mkdir(os.path.join(self.local, "xdir.dat"))
+        r = run([self.addr, "-c", "cd pub", "-c", "mput x*.dat"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Uploaded 2 files", r.stdout)
+        self.assertEqual(sorted(os.listdir(self.remote("pub"))), ["x1.dat", "x2.dat"])
+        for name in ("x1.dat", "x2.dat"):
+            self.assertEqual(sha256(self.remote("pub", name)), sha256(os.path.join(self.local, name)))
+        r = run([self.addr, "-c", "cd pub", "-c", "mput *.none"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no local file matches *.none", r.stderr)
+
+    def test_folders_up_and_down_and_resumed(self):
+        files = {"a.bin": 300 * 1024, "sub/b.txt": 10, "sub/deeper/c.bin": 1024 * 1024}
+        for name, size in files.items():
+            path = os.path.join(self.local, "tree", name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(os.urandom(size))
+        r = run([self.addr, "-c", "put -r tree pub/tree"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Uploaded 3 files", r.stdout)
+        for name in files:
+            self.assertEqual(sha256(self.remote("pub", "tree", name)),
+                             sha256(os.path.join(self.local, "tree", name)))
+
+        r = run([self.addr, "-c", "get -r pub/tree back"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Downloaded 3 files", r.stdout)
+        for name in files:
+            self.assertEqual(sha256(os.path.join(self.local, "back", name)),
+                             sha256(os.path.join(self.local, "tree", name)))
+
+        # A cut download: one file partly there, the others whole.
+        deep = os.path.join(self.local, "back", "sub", "deeper")
+        with open(os.path.join(deep, "c.bin"), "rb") as f:
+            head = f.read(4096)
+        os.remove(os.path.join(deep, "c.bin"))
+        with open(os.path.join(deep, ".c.bin.part"), "wb") as f:
+            f.write(head)
+        r = run([self.addr, "-c", "get -rc pub/tree back"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("4096 already there", r.stdout)
+        self.assertIn("Downloaded 1 file:", r.stdout)
+        self.assertIn("2 already complete", r.stdout)
+        self.assertEqual(sha256(os.path.join(deep, "c.bin")),
+                         sha256(os.path.join(self.local, "tree", "sub", "deeper", "c.bin")))
+
+        # A cut upload.
+        with open(self.remote("pub", "tree", "a.bin"), "r+b") as f:
+            f.truncate(5000)
+        r = run([self.addr, "-c", "put -rc tree pub/tree"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("5000 already there", r.stdout)
+        self.assertEqual(sha256(self.remote("pub", "tree", "a.bin")),
+                         sha256(os.path.join(self.local, "tree", "a.bin")))
+
+        # A file is not a folder, on either side.
+        r = run([self.addr, "-c", "get -r hello.txt", "-c", "put -r tree/a.bin pub/x"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("hello.txt: not a remote folder", r.stderr)
+        self.assertIn("tree/a.bin: not a local folder", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.local, "hello.txt")))
+
+    def test_local_commands_and_quote(self):
+        self.make_local("mark.txt", b"x")
+        r = run([self.addr, "-c", "lls", "-c", "!echo shell-says-$((6*7))", "-c", "quote SYST",
+                 "-c", "quote NOOP", "-c", "hash"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("mark.txt", r.stdout)
+        self.assertIn("shell-says-42", r.stdout)
+        self.assertRegex(r.stdout, r"(?m)^215 ")
+        self.assertRegex(r.stdout, r"(?m)^200 ")
+        self.assertIn("progress bar", r.stdout)
+        r = run([self.addr, "-c", "quote LIST", "-c", "!exit 3"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("LIST needs a data connection", r.stderr)
+        r = run([self.addr, "-c", "quote FROB"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"(?m)^50\d ")
+
+
+class NetrcTest(ClientTestCase):
+    def write_netrc(self, text, mode, name="netrc"):
+        path = os.path.join(self.local, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def test_the_netrc_gives_the_login(self):
+        if not self.server.login:
+            self.skipTest("the server takes anonymous logins, whatever the password")
+        user, password = self.server.login.rstrip("@").split(":")
+        host = f"{self.server.host}:{self.server.port}"
+        netrc = (f"machine elsewhere login x password y\n"
+                 f"machine {self.server.host} login {user} password {password}\n")
+        path = self.write_netrc(netrc, 0o600)
+        r = run(["--netrc-file", path, host, "-c", "pwd"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # ~/.netrc by default; a wrong password there shows it was read.
+        self.write_netrc(netrc.replace(password, "wrong"), 0o600, ".netrc")
+        r = run([host, "-c", "pwd"], self.local, env={"HOME": self.local})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("login failed: 530", r.stderr)
+        # A password on the command line wins.
+        r = run([self.addr, "-c", "pwd"], self.local, env={"HOME": self.local})
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_a_netrc_others_can_read_is_refused(self):
+        path = self.write_netrc(f"machine {self.server.host} login a password b\n", 0o644)
+        r = run(["--netrc-file", path, f"{self.server.host}:{self.server.port}", "-c", "pwd"],
+                self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"{path} is not used: group or others may read it (mode 0644)", r.stderr)
+        self.assertIn("chmod 600", r.stderr)
+        # ~/.netrc: said, and left alone (the login goes on as if there were none).
+        self.write_netrc(f"machine {self.server.host} login a password b\n", 0o640, ".netrc")
+        r = run(["-v", f"{self.server.host}:{self.server.port}", "-c", "pwd"], self.local,
+                env={"HOME": self.local})
+        self.assertIn(".netrc is not used: group or others may read it (mode 0640)", r.stderr)
+        self.assertIn("--> USER anonymous", r.stderr)
 
 
 class UrlTest(ClientTestCase):
