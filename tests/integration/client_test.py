@@ -10,6 +10,7 @@ Exit status 77 means "skipped" (no vsftpd, or no model asked for).
 """
 
 import argparse
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -19,6 +20,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -847,6 +849,7 @@ class FakeServer:
                 return
             with conn, conn.makefile("rwb", buffering=0) as f:
                 conn.settimeout(20)
+                self.conn = conn  # for a handler that starts TLS on it
                 self.handler(self, f)
 
     def close(self):
@@ -1126,6 +1129,56 @@ class FakeServerTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--no-tls contradicts", r.stderr)
 
+    def test_a_server_refusing_prot_p(self):
+        """TLS on the control connection, but the server will not protect data connections:
+        ftpes:// stops there, ftp:// goes on and says the data is in clear text."""
+        if not shutil.which("openssl"):
+            self.skipTest("the openssl command is needed to make a certificate")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*make_certificate(self.local))
+
+        def no_prot(server, f):
+            with contextlib.ExitStack() as tls:
+                serve_no_prot(server, f, tls)
+
+        def serve_no_prot(server, f, tls):
+            f.write(b"220 ready\r\n")
+            while line := f.readline():
+                line = line.decode().strip()
+                server.seen.append(line)
+                verb = line.split(" ")[0]
+                if verb == "FEAT":
+                    f.write(b"211-Features:\r\n AUTH TLS\r\n211 End\r\n")
+                elif line == "AUTH TLS":
+                    f.write(b"234 go\r\n")
+                    wrapped = tls.enter_context(context.wrap_socket(server.conn, server_side=True))
+                    f = tls.enter_context(wrapped.makefile("rwb", buffering=0))
+                elif verb == "USER":
+                    f.write(b"230 in\r\n")
+                elif verb in ("TYPE", "PBSZ"):
+                    f.write(b"200 ok\r\n")
+                elif verb == "PROT":
+                    f.write(b"536 no protection here\r\n")
+                elif verb == "PWD":
+                    f.write(b'257 "/" is here\r\n')
+                elif verb == "QUIT":
+                    f.write(b"221 Bye\r\n")
+                    return
+                else:
+                    f.write(b"500 unknown\r\n")
+
+        server = FakeServer(no_prot, connections=2)
+        self.addCleanup(server.close)
+        r = run(["--insecure", f"ftpes://127.0.0.1:{server.port}", "-c", "pwd"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("the server refuses to encrypt the data connections "
+                      "(536 no protection here)", r.stderr)
+        self.assertNotIn("PWD", server.seen)
+        r = run(["--insecure", "-v", f"127.0.0.1:{server.port}", "-c", "pwd"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("commands are encrypted, data in clear text (the server refused PROT P: "
+                      "536 no protection here)", r.stderr)
+
     def test_refused_connection(self):
         r = run([f"127.0.0.1:{free_port()}", "-c", "list"], self.local)
         self.assertEqual(r.returncode, 1)
@@ -1245,6 +1298,20 @@ class TlsTest(unittest.TestCase):
         self.assertNotIn("AUTH TLS", r.stderr)
         self.assert_same("big.bin", "big.bin", root=root)
         self.assert_same("i.bin", "pub", "i.bin", root=root)
+
+    def test_patterns_and_folders_over_tls(self):
+        tree = os.path.join(self.local, "tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        for name in ("a.bin", "sub/b.bin"):
+            with open(os.path.join(tree, name), "wb") as f:
+                f.write(os.urandom(200 * 1024))
+        r = run([*self.ca, self.ftpes, "-c", "put -r tree pub/tree", "-c", "mget pub/tree/*.bin",
+                 "-c", "get -r pub/tree back"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("a.bin", "sub/b.bin"):
+            self.assert_same(os.path.join("tree", name), "pub", "tree", name)
+            self.assert_same(os.path.join("back", name), "pub", "tree", name)
+        self.assert_same("a.bin", "pub", "tree", "a.bin")
 
     def test_the_prompt_says_tls_is_on(self):
         term = Terminal([*self.ca, f"{SERVER.login}localhost:{SERVER.port}"], self.local)
