@@ -88,7 +88,14 @@ void FtpConnection::secure_control() {
     throw NetworkError(fmt::format(
         "the server refuses TLS (AUTH TLS: {}); --no-tls would go on in clear text", reply.text()));
   }
-  guarded([&] { control_.start_tls(*tls_, host_, nullptr, options_.timeout, "AUTH TLS"); });
+  try {
+    guarded([&] { control_.start_tls(*tls_, host_, nullptr, options_.timeout, "AUTH TLS"); });
+  } catch (const NetworkError& e) {
+    // No quiet fall back to clear text: whoever broke the handshake could be in the middle.
+    if (required) throw;
+    throw NetworkError(std::string(e.what()) +
+                       "; or, since TLS was not asked for, stay in clear text with --no-tls");
+  }
   // What was said in clear text may have been tampered with: ask again under TLS if need be.
   features_.reset();
 }

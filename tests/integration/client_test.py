@@ -1275,6 +1275,8 @@ class TlsTest(unittest.TestCase):
                                            r"self.signed certificate")
                 self.assertIn("--ca-file", r.stderr)
                 self.assertIn("--insecure", r.stderr)
+                if url == plain:  # TLS only because the server offered it
+                    self.assertIn("stay in clear text with --no-tls", r.stderr)
                 self.assertEqual(os.listdir(self.local), [])
 
     def test_the_host_name_is_checked(self):
