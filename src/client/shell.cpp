@@ -493,44 +493,34 @@ bool Shell::cmd_put(const std::vector<std::string>& arguments) {
 }
 
 bool Shell::cmd_mget(const std::vector<std::string>& arguments) {
-  auto args = arguments;
-  TransferOptions options{.resume = take_flags(&args, flags_of("mget")).resume,
-                          .progress = options_.progress};
-  std::vector<std::string> files;
-  bool ok = true;
-  for (const auto& pattern : args) {
-    auto found = remote_matches(*conn_, pattern);
-    if (found.empty()) {
-      fail("mget", fmt::format("no remote file matches {}", pattern));
-      ok = false;
-    }
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  if (files.empty()) return false;
-  return run_batch(
-             "get", "Downloaded",
-             [&](const FileDone& done) { return download_files(*conn_, files, options, done); }) &&
-         ok;
+  return run_patterns(arguments, true);
 }
 
 bool Shell::cmd_mput(const std::vector<std::string>& arguments) {
+  return run_patterns(arguments, false);
+}
+
+bool Shell::run_patterns(const std::vector<std::string>& arguments, bool download) {
+  std::string_view command = download ? "mget" : "mput";
   auto args = arguments;
-  TransferOptions options{.resume = take_flags(&args, flags_of("mput")).resume,
+  TransferOptions options{.resume = take_flags(&args, flags_of(command)).resume,
                           .progress = options_.progress};
   std::vector<std::string> files;
   bool ok = true;
   for (const auto& pattern : args) {
-    auto found = local_matches(pattern);
+    auto found = download ? remote_matches(*conn_, pattern) : local_matches(pattern);
     if (found.empty()) {
-      fail("mput", fmt::format("no local file matches {}", pattern));
+      fail(command, fmt::format("no {} file matches {}", download ? "remote" : "local", pattern));
       ok = false;
     }
     files.insert(files.end(), found.begin(), found.end());
   }
   if (files.empty()) return false;
-  return run_batch(
-             "put", "Uploaded",
-             [&](const FileDone& done) { return upload_files(*conn_, files, options, done); }) &&
+  return run_batch(download ? "get" : "put", download ? "Downloaded" : "Uploaded",
+                   [&](const FileDone& done) {
+                     return download ? download_files(*conn_, files, options, done)
+                                     : upload_files(*conn_, files, options, done);
+                   }) &&
          ok;
 }
 

@@ -89,6 +89,8 @@ class Shell {
   // Runs a many-file transfer and prints its total; false when any file failed.
   bool run_batch(std::string_view command, std::string_view verb,
                  const std::function<BatchReport(const FileDone&)>& batch);
+  // mget (`download`) or mput: the files the patterns name, in one batch.
+  bool run_patterns(const std::vector<std::string>& arguments, bool download);
   // `!command`: runs it with /bin/sh (an interactive $SHELL when empty).
   bool run_shell_escape(std::string_view command);
 

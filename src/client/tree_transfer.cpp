@@ -42,6 +42,18 @@ class Clock {
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
 };
 
+template <typename Move>
+BatchReport each_file(FtpConnection& conn, const std::vector<std::string>& files,
+                      const FileDone& done, Move&& move) {
+  BatchReport batch;
+  Clock clock;
+  for (const auto& file : files) {
+    one_file(conn, batch, done, [&](TransferReport& r) { move(file, r); });
+  }
+  batch.seconds = clock.seconds();
+  return batch;
+}
+
 void make_local_folder(const std::string& path) {
   std::error_code ec;
   fs::create_directories(path, ec);
@@ -119,24 +131,16 @@ std::vector<std::string> local_matches(const std::string& pattern) {
 
 BatchReport download_files(FtpConnection& conn, const std::vector<std::string>& files,
                            const TransferOptions& options, const FileDone& done) {
-  BatchReport batch;
-  Clock clock;
-  for (const auto& file : files) {
-    one_file(conn, batch, done, [&](TransferReport& r) { download(conn, file, "", options, &r); });
-  }
-  batch.seconds = clock.seconds();
-  return batch;
+  return each_file(conn, files, done, [&](const std::string& file, TransferReport& r) {
+    download(conn, file, "", options, &r);
+  });
 }
 
 BatchReport upload_files(FtpConnection& conn, const std::vector<std::string>& files,
                          const TransferOptions& options, const FileDone& done) {
-  BatchReport batch;
-  Clock clock;
-  for (const auto& file : files) {
-    one_file(conn, batch, done, [&](TransferReport& r) { upload(conn, file, "", options, &r); });
-  }
-  batch.seconds = clock.seconds();
-  return batch;
+  return each_file(conn, files, done, [&](const std::string& file, TransferReport& r) {
+    upload(conn, file, "", options, &r);
+  });
 }
 
 BatchReport download_tree(FtpConnection& conn, const std::string& remote, const std::string& local,
