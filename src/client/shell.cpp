@@ -423,32 +423,30 @@ void Shell::report_upload(const TransferReport& report, const std::exception* er
   }
 }
 
-bool Shell::run_batch(std::string_view command, std::string_view verb,
-                      const std::function<BatchReport(const FileDone&)>& batch) {
-  bool download = verb == "Downloaded";
+bool Shell::run_batch(bool download, const std::function<BatchReport(const FileDone&)>& batch) {
+  std::string_view command = download ? "get" : "put";
   FileDone done = [&](const TransferReport& report, const std::exception* error) {
     download ? report_download(report, error) : report_upload(report, error);
   };
+  remote_names_.reset();  // even a batch that stops may have changed the remote folder
   BatchReport total;
-  batch_ = true;
   try {
+    struct InBatch {
+      bool& flag;
+      explicit InBatch(bool& f) : flag(f) { flag = true; }
+      ~InBatch() { flag = false; }
+    } in_batch(batch_);
     total = batch(done);
   } catch (const BatchStopped& stopped) {
-    batch_ = false;
     fail(command, fmt::format("stopped after {}", files_text(stopped.so_far().files)));
     note_lost_connection(command);
     return false;
-  } catch (...) {
-    batch_ = false;
-    throw;
   }
-  batch_ = false;
-  remote_names_.reset();
   std::string extra;
   if (total.complete) extra += fmt::format(", {} already complete", total.complete);
   if (total.failed) extra += fmt::format(", {} failed", total.failed);
-  say("{} {}: {} in {:.2f} s{}{}.", verb, files_text(total.files), format_bytes(total.bytes),
-      total.seconds, rate_text(total.bytes, total.seconds), extra);
+  say("{} {}: {} in {:.2f} s{}{}.", download ? "Downloaded" : "Uploaded", files_text(total.files),
+      format_bytes(total.bytes), total.seconds, rate_text(total.bytes, total.seconds), extra);
   return total.failed == 0;
 }
 
@@ -458,7 +456,7 @@ bool Shell::cmd_get(const std::vector<std::string>& arguments) {
   TransferOptions options{.resume = flags.resume, .progress = options_.progress};
   std::string local = args.size() > 1 ? args[1] : "";
   if (flags.recursive) {
-    return run_batch("get", "Downloaded", [&](const FileDone& done) {
+    return run_batch(true, [&](const FileDone& done) {
       return download_tree(*conn_, args[0], local, options, done);
     });
   }
@@ -481,7 +479,7 @@ bool Shell::cmd_put(const std::vector<std::string>& arguments) {
   TransferOptions options{.resume = flags.resume, .progress = options_.progress};
   std::string remote = args.size() > 1 ? args[1] : "";
   if (flags.recursive) {
-    return run_batch("put", "Uploaded", [&](const FileDone& done) {
+    return run_batch(false, [&](const FileDone& done) {
       return upload_tree(*conn_, args[0], remote, options, done);
     });
   }
@@ -516,7 +514,7 @@ bool Shell::run_patterns(const std::vector<std::string>& arguments, bool downloa
     files.insert(files.end(), found.begin(), found.end());
   }
   if (files.empty()) return false;
-  return run_batch(download ? "get" : "put", download ? "Downloaded" : "Uploaded",
+  return run_batch(download,
                    [&](const FileDone& done) {
                      return download ? download_files(*conn_, files, options, done)
                                      : upload_files(*conn_, files, options, done);

@@ -86,9 +86,8 @@ class Shell {
   // One file's outcome, on stdout when it moved, on stderr (with any partial file kept) when not.
   void report_download(const TransferReport& report, const std::exception* error);
   void report_upload(const TransferReport& report, const std::exception* error);
-  // Runs a many-file transfer and prints its total; false when any file failed.
-  bool run_batch(std::string_view command, std::string_view verb,
-                 const std::function<BatchReport(const FileDone&)>& batch);
+  // Runs a many-file download (or upload) and prints its total; false when any file failed.
+  bool run_batch(bool download, const std::function<BatchReport(const FileDone&)>& batch);
   // mget (`download`) or mput: the files the patterns name, in one batch.
   bool run_patterns(const std::vector<std::string>& arguments, bool download);
   // `!command`: runs it with /bin/sh (an interactive $SHELL when empty).
