@@ -1287,6 +1287,18 @@ class TlsTest(unittest.TestCase):
         self.assertIn("not accepted for 127.0.0.1: IP address mismatch", r.stderr)
         self.assertEqual(os.listdir(self.local), [])
 
+    def test_a_ca_file_without_certificates_is_an_error(self):
+        not_pem = os.path.join(self.local, "notes.txt")
+        with open(not_pem, "w") as f:
+            f.write("not a certificate\n")
+        r = run(["--ca-file", not_pem, "get", f"{self.ftpes}/hello.txt"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"--ca-file {not_pem}: no certificate read", r.stderr)
+        self.assertEqual(os.listdir(self.local), ["notes.txt"])
+        r = run(["--ca-file", self.cert, "--insecure", "ls", f"{self.ftpes}/"], self.local)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--ca-file and --insecure contradict", r.stderr)
+
     def test_insecure_skips_the_check_and_says_so(self):
         r = run(["--insecure", "-v", "get", f"{self.ftpes}/hello.txt", "h.txt"], self.local)
         self.assertEqual(r.returncode, 0, r.stderr)
