@@ -13,7 +13,11 @@ constexpr const char* kFooter = R"(Forms:
   netmodels ftp get ftp://USER:PW@HOST:PORT/PATH [LOCAL]   (LOCAL "-": stdout)
   netmodels ftp put LOCAL ftp://USER:PW@HOST:PORT/PATH     (PATH ending in /: a folder)
   netmodels ftp ls ftp://HOST:PORT/DIR/
-Without USER the login is anonymous; with USER but no PASSWORD the password is asked.
+URLs may be ftpes:// (TLS required, AUTH TLS) or ftps:// (implicit TLS, port 990); on ftp://
+and HOST, TLS is used when the server's FEAT offers AUTH TLS (--tls requires it, --no-tls
+refuses it). Certificates are checked against the system's CA store and the host name.
+Without a PASSWORD, ~/.netrc (or --netrc-file) gives the login of the host's machine entry;
+failing that, without USER the login is anonymous, with USER the password is asked.
 The port defaults to 21; an IPv6 host goes in brackets: [::1]:2121.
 The exit status is 1 when any command failed, 2 for a usage error.)";
 
@@ -32,6 +36,19 @@ void add_ftp_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--active", args->active, "start in active mode (PORT/EPRT)");
   cmd->add_flag("-v,--verbose", args->verbose, "show the commands and replies on stderr");
+  cmd->add_flag("--tls", args->tls,
+                "require TLS (AUTH TLS) on ftp:// and HOST targets; without it, TLS is used "
+                "when the server offers it");
+  cmd->add_flag("--no-tls", args->no_tls, "stay in clear text even if the server offers TLS");
+  cmd->add_option("--ca-file", args->ca_file,
+                  "trust the certificates in FILE (PEM) instead of the system's CA store")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", args->insecure,
+                "accept any server certificate (self-signed test servers)");
+  cmd->add_option("--netrc-file", args->netrc_file,
+                  "take logins from FILE instead of ~/.netrc (machine/login/password/default; "
+                  "refused when group or others can read it)")
+      ->check(CLI::ExistingFile);
   cmd->footer(kFooter);
   cmd->callback([args, exit_code] { *exit_code = client::run_client(*args); });
 }

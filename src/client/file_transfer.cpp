@@ -71,12 +71,6 @@ void download_to_stdout(FtpConnection& conn, const std::string& remote, Transfer
 
 }  // namespace
 
-std::string base_name(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  auto slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
 std::string partial_name(const std::string& local) {
   auto slash = local.rfind('/');
   std::string dir = slash == std::string::npos ? "" : local.substr(0, slash + 1);

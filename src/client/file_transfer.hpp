@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "client/ftp_connection.hpp"
+#include "client/remote_listing.hpp"
 
 namespace nm::client {
 
@@ -30,8 +31,6 @@ struct TransferReport {
   std::string partial;            // on failure: where the bytes received so far were kept
 };
 
-// The last part of a path: "a/b.txt" -> "b.txt".
-std::string base_name(std::string_view path);
 // Where a download lands while it runs: "dir/b.txt" -> "dir/.b.txt.part".
 std::string partial_name(const std::string& local);
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <system_error>
 
 #include "client/data_address.hpp"
@@ -30,12 +32,35 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
+// FEAT lists "AUTH TLS" (RFC 4217), sometimes with the other mechanisms: "AUTH TLS;TLS-C;SSL".
+bool offers_auth_tls(const std::vector<std::string>& features) {
+  for (const auto& line : features) {
+    if (!line.starts_with("AUTH ")) continue;
+    std::string_view mechanisms = std::string_view(line).substr(5);
+    while (!mechanisms.empty()) {
+      auto end = mechanisms.find_first_of(" ;,");
+      if (mechanisms.substr(0, end) == "TLS") return true;
+      if (end == std::string_view::npos) break;
+      mechanisms.remove_prefix(end + 1);
+    }
+  }
+  return false;
+}
+
+struct SessionFree {
+  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+
 }  // namespace
 
 FtpConnection::FtpConnection(const std::string& host, uint16_t port, ConnectionOptions options)
-    : options_(std::move(options)) {
-  control_ = connect_host(host, port, options_.timeout);
-  peer_ = peer_address(control_.get());
+    : options_(std::move(options)), host_(host) {
+  if (options_.tls != TlsMode::kOff) tls_ = std::make_unique<TlsContext>(options_.tls_options);
+  control_ = Channel(connect_host(host, port, options_.timeout));
+  peer_ = peer_address(control_.fd());
+  if (options_.tls == TlsMode::kImplicit) {
+    guarded([&] { control_.start_tls(*tls_, host_, nullptr, options_.timeout, "implicit TLS"); });
+  }
   greeting_ = guarded([&] { return read_reply(); });
   // 120 says "ready in a while": the real greeting follows.
   while (greeting_.code == 120) greeting_ = guarded([&] { return read_reply(); });
@@ -43,11 +68,91 @@ FtpConnection::FtpConnection(const std::string& host, uint16_t port, ConnectionO
     control_.reset();
     throw FtpError(greeting_);
   }
+  secure_control();
+}
+
+void FtpConnection::secure_control() {
+  if (options_.tls != TlsMode::kExplicit && options_.tls != TlsMode::kOptional) return;
+  bool required = options_.tls == TlsMode::kExplicit;
+  if (!required && !offers_auth_tls(features())) {
+    tls_refused_ = "the server offers none (no AUTH TLS in its FEAT)";
+    return;
+  }
+  Reply reply = send("AUTH TLS");
+  if (reply.code != 234) {
+    if (!required) {
+      tls_refused_ = "the server refused AUTH TLS: " + reply.text();
+      return;
+    }
+    control_.reset();
+    throw NetworkError(fmt::format(
+        "the server refuses TLS (AUTH TLS: {}); --no-tls would go on in clear text", reply.text()));
+  }
+  try {
+    guarded([&] { control_.start_tls(*tls_, host_, nullptr, options_.timeout, "AUTH TLS"); });
+  } catch (const NetworkError& e) {
+    // No quiet fall back to clear text: whoever broke the handshake could be in the middle.
+    if (required) throw;
+    throw NetworkError(std::string(e.what()) +
+                       "; or, since TLS was not asked for, stay in clear text with --no-tls");
+  }
+  // What was said in clear text may have been tampered with: ask again under TLS if need be.
+  features_.reset();
+}
+
+const std::vector<std::string>& FtpConnection::features() {
+  if (features_) return *features_;
+  Reply reply = send("FEAT");
+  features_.emplace();
+  if (reply.code != 211) return *features_;
+  // The first and last lines are "211-..." and "211 End"; features are the ones between.
+  for (size_t i = 1; i + 1 < reply.lines.size(); ++i) {
+    std::string line = reply.lines[i];
+    std::transform(line.begin(), line.end(), line.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    auto start = line.find_first_not_of(' ');
+    if (start != std::string::npos) features_->push_back(line.substr(start));
+  }
+  return *features_;
+}
+
+void FtpConnection::protect_data() {
+  if (!control_.secure()) return;
+  // PBSZ 0 is a formality RFC 4217 requires before PROT: TLS has no buffer size to agree on.
+  Reply reply = send("PBSZ 0");
+  if (reply.ok()) reply = send("PROT P");
+  if (reply.ok()) {
+    protected_data_ = true;
+    return;
+  }
+  if (options_.tls == TlsMode::kOptional) {
+    tls_refused_ = "the server refused PROT P: " + reply.text();
+    return;
+  }
+  // Not an FtpError: the caller would take it for a refused login.
+  throw std::runtime_error(fmt::format(
+      "the server refuses to encrypt the data connections ({}); --no-tls would go on in clear "
+      "text",
+      reply.text()));
+}
+
+std::string FtpConnection::security() const {
+  if (!control_.secure()) {
+    if (options_.tls == TlsMode::kOff) return "No TLS (--no-tls): the session is in clear text.";
+    return fmt::format("No TLS: {}; the session is in clear text.", tls_refused_);
+  }
+  return fmt::format(
+      "{} TLS ({}): {}.{}", options_.tls == TlsMode::kImplicit ? "Implicit" : "Explicit",
+      control_.description(),
+      protected_data_
+          ? "commands and data are encrypted"
+          : fmt::format("commands are encrypted, data in clear text ({})", tls_refused_),
+      tls_->verifies() ? "" : " The server's certificate was not checked (--insecure).");
 }
 
 template <typename F>
 auto FtpConnection::guarded(F&& action) -> decltype(action()) {
-  if (!control_) throw NetworkError("not connected");
+  if (!control_.valid()) throw NetworkError("not connected");
   try {
     return action();
   } catch (const NetworkError&) {
@@ -72,7 +177,7 @@ Reply FtpConnection::read_reply() {
   for (;;) {
     if (auto reply = replies_.next(trace_line)) return std::move(*reply);
     char* room = replies_.reserve(4096);
-    size_t n = read_some(control_.get(), room, 4096, options_.timeout, "control connection");
+    size_t n = control_.read_some(room, 4096, options_.timeout, "control connection");
     if (n == 0) throw NetworkError("the server closed the connection");
     replies_.commit(n);
   }
@@ -83,7 +188,7 @@ void FtpConnection::send_line(std::string_view command) {
     throw std::invalid_argument("a name may not hold a line break");
   }
   trace("-->", command.starts_with("PASS ") ? "PASS ****" : command);
-  write_all(control_.get(), fmt::format("{}\r\n", command), options_.timeout, "control connection");
+  control_.write_all(fmt::format("{}\r\n", command), options_.timeout, "control connection");
 }
 
 Reply FtpConnection::send(std::string_view command) {
@@ -112,6 +217,7 @@ Reply FtpConnection::login(const std::string& user, const std::optional<std::str
     reply = send("PASS " + secret);
   }
   if (!reply.ok()) throw FtpError(std::move(reply));
+  protect_data();
   // Binary is what people mean by "a copy of the file".
   set_binary(true);
   return reply;
@@ -188,7 +294,7 @@ Fd FtpConnection::open_passive() {
 }
 
 Fd FtpConnection::open_active_listener() {
-  Address local = local_address(control_.get());
+  Address local = local_address(control_.fd());
   local.set_port(0);
   Fd listener;
   try {
@@ -206,19 +312,32 @@ Fd FtpConnection::open_active_listener() {
 }
 
 Reply FtpConnection::transfer(const std::string& command, uint64_t offset,
-                              const std::function<void(int)>& body) {
-  Fd data = options_.passive ? open_passive() : open_active_listener();
+                              const std::function<void(Channel&)>& body) {
+  Channel data(options_.passive ? open_passive() : open_active_listener());
   if (offset > 0) require(fmt::format("REST {}", offset), 3);
   Reply first = send(command);
   // Some servers answer an empty listing with a final reply and no data connection at all.
   if (first.ok()) return first;
   if (first.kind() != 1) throw FtpError(std::move(first));
   try {
-    if (!options_.passive) data = accept_from(data.get(), peer_, options_.timeout);
-    body(data.get());
+    if (!options_.passive) data = Channel(accept_from(data.fd(), peer_, options_.timeout));
+    if (protected_data_) {
+      // The server starts its side of the handshake only after its 1xx reply, so the handshake
+      // waits for it. A TLS 1.3 session comes in a ticket after the control handshake; by
+      // now (USER, PASS, PBSZ, PROT were answered) it has arrived.
+      std::unique_ptr<SSL_SESSION, SessionFree> session(control_.session());
+      data.start_tls(*tls_, host_, session.get(), options_.timeout, "data connection");
+      trace("---", data.resumed() ? "data connection: TLS session resumed"
+                                  : "data connection: new TLS session (not resumed)");
+    }
+    body(data);
+    // For an upload this is the end of the file: under TLS a close_notify, so that the server
+    // can tell it from a connection cut short.
+    data.finish(options_.timeout, "data connection");
   } catch (const std::exception&) {
     // Closing the data connection ends the transfer on the server's side too; its reply (426
-    // or 226) must be read, or it would be taken for the answer to the next command.
+    // or 226) must be read, or it would be taken for the answer to the next command. No
+    // close_notify: a cut upload must not look complete.
     data.reset();
     clear_interrupt();
     try {
@@ -227,20 +346,18 @@ Reply FtpConnection::transfer(const std::string& command, uint64_t offset,
     }
     throw;
   }
-  // For an upload, closing is the end of file.
-  data.reset();
   Reply last = guarded([&] { return read_reply(); });
   if (!last.ok()) throw FtpError(std::move(last));
   return last;
 }
 
 Reply FtpConnection::retrieve(const std::string& path, uint64_t offset, const Sink& sink) {
-  return transfer("RETR " + path, offset, [&](int fd) {
+  return transfer("RETR " + path, offset, [&](Channel& data) {
     std::string buf(kChunk, '\0');
     std::string converted;
     FromNetworkAscii text;
     for (;;) {
-      size_t n = read_some(fd, buf.data(), buf.size(), options_.timeout, "data connection");
+      size_t n = data.read_some(buf.data(), buf.size(), options_.timeout, "data connection");
       if (n == 0) break;
       std::string_view chunk(buf.data(), n);
       if (binary_) {
@@ -260,7 +377,7 @@ Reply FtpConnection::retrieve(const std::string& path, uint64_t offset, const Si
 }
 
 Reply FtpConnection::store(const std::string& path, bool append, const Source& source) {
-  return transfer((append ? "APPE " : "STOR ") + path, 0, [&](int fd) {
+  return transfer((append ? "APPE " : "STOR ") + path, 0, [&](Channel& data) {
     std::string buf(kChunk, '\0');
     std::string converted;
     ToNetworkAscii text;
@@ -269,24 +386,28 @@ Reply FtpConnection::store(const std::string& path, bool append, const Source& s
       if (n == 0) break;
       std::string_view chunk(buf.data(), n);
       if (binary_) {
-        write_all(fd, chunk, options_.timeout, "data connection");
+        data.write_all(chunk, options_.timeout, "data connection");
       } else {
         converted.clear();
         text.convert(chunk, converted);
-        write_all(fd, converted, options_.timeout, "data connection");
+        data.write_all(converted, options_.timeout, "data connection");
       }
     }
   });
 }
 
+std::string FtpConnection::read_to_end(Channel& data) {
+  std::string out;
+  char buf[16 * 1024];
+  while (size_t n = data.read_some(buf, sizeof(buf), options_.timeout, "data connection")) {
+    out.append(buf, n);
+  }
+  return out;
+}
+
 std::string FtpConnection::list(const std::string& path) {
   std::string out;
-  transfer(with_argument("LIST", path), 0, [&](int fd) {
-    char buf[16 * 1024];
-    while (size_t n = read_some(fd, buf, sizeof(buf), options_.timeout, "data connection")) {
-      out.append(buf, n);
-    }
-  });
+  transfer(with_argument("LIST", path), 0, [&](Channel& data) { out = read_to_end(data); });
   std::string text;
   for (const auto& line : split_lines(out)) text += line + "\n";
   return text;
@@ -294,17 +415,50 @@ std::string FtpConnection::list(const std::string& path) {
 
 std::vector<std::string> FtpConnection::name_list(const std::string& path) {
   std::string out;
-  transfer(with_argument("NLST", path), 0, [&](int fd) {
-    char buf[16 * 1024];
-    while (size_t n = read_some(fd, buf, sizeof(buf), options_.timeout, "data connection")) {
-      out.append(buf, n);
-    }
-  });
+  transfer(with_argument("NLST", path), 0, [&](Channel& data) { out = read_to_end(data); });
   return split_lines(out);
 }
 
+std::vector<RemoteEntry> FtpConnection::entries(const std::string& path) {
+  std::vector<RemoteEntry> found;
+  auto& features = this->features();
+  bool mlsd = std::any_of(features.begin(), features.end(),
+                          [](const std::string& f) { return f.starts_with("MLST"); });
+  if (mlsd) {
+    std::string out;
+    transfer(with_argument("MLSD", path), 0, [&](Channel& data) { out = read_to_end(data); });
+    for (const auto& line : split_lines(out)) {
+      if (auto entry = parse_mlsd_line(line)) found.push_back(std::move(*entry));
+    }
+    return found;
+  }
+  try {
+    for (const auto& name : name_list(path)) {
+      std::string base = base_name(name);
+      if (base != "." && base != "..") found.push_back({base, false});
+    }
+  } catch (const FtpError& e) {
+    // Some servers answer the listing of an empty folder with 450/550 "no files".
+    if (e.reply().code != 450 && e.reply().code != 550) throw;
+    return found;
+  }
+  std::string here = pwd();
+  for (auto& entry : found) entry.directory = enters(join_path(path, entry.name), here);
+  return found;
+}
+
+bool FtpConnection::enters(const std::string& path, const std::string& back) {
+  if (!send("CWD " + path).ok()) return false;
+  cwd(back);
+  return true;
+}
+
+bool FtpConnection::is_folder(const std::string& path) {
+  return enters(path, pwd());
+}
+
 void FtpConnection::quit() {
-  if (!control_) return;
+  if (!control_.valid()) return;
   try {
     send("QUIT");
   } catch (const std::exception&) {

@@ -55,6 +55,27 @@ bool parse_host_port(std::string_view text, FtpTarget* out) {
   return true;
 }
 
+struct Scheme {
+  std::string_view prefix;
+  TlsMode tls;
+  uint16_t port;
+};
+constexpr Scheme kSchemes[] = {{"ftp://", TlsMode::kOptional, 21},
+                               {"ftpes://", TlsMode::kExplicit, 21},
+                               {"ftps://", TlsMode::kImplicit, 990}};
+
+std::optional<Scheme> url_scheme(std::string_view text) {
+  for (const auto& scheme : kSchemes) {
+    if (text.size() < scheme.prefix.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < scheme.prefix.size(); ++i) {
+      same = same && std::tolower(static_cast<unsigned char>(text[i])) == scheme.prefix[i];
+    }
+    if (same) return scheme;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text) {
@@ -94,15 +115,13 @@ std::optional<FtpTarget> parse_target(std::string_view text) {
 }
 
 bool looks_like_ftp_url(std::string_view text) {
-  if (text.size() < 6) return false;
-  std::string scheme(text.substr(0, 6));
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return scheme == "ftp://";
+  return url_scheme(text).has_value();
 }
 
 std::optional<FtpTarget> parse_ftp_url(std::string_view url) {
-  if (!looks_like_ftp_url(url)) return std::nullopt;
-  auto rest = url.substr(6);
+  auto scheme = url_scheme(url);
+  if (!scheme) return std::nullopt;
+  auto rest = url.substr(scheme->prefix.size());
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
@@ -110,6 +129,8 @@ std::optional<FtpTarget> parse_ftp_url(std::string_view url) {
   if (auto semi = path.rfind(";type="); semi != std::string_view::npos) path = path.substr(0, semi);
 
   FtpTarget target;
+  target.tls = scheme->tls;
+  target.port = scheme->port;
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
     auto credentials = authority.substr(0, at);
     authority = authority.substr(at + 1);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "client/ftp_connection.hpp"
 #include "client/ftp_url.hpp"
 #include "client/line_editor.hpp"
+#include "client/netrc.hpp"
 #include "client/shell.hpp"
 #include "client/terminal.hpp"
 
@@ -28,13 +30,55 @@ std::string ask_password(const FtpTarget& target) {
   return *password;
 }
 
+// The scheme says what TLS to use; --tls and --no-tls may strengthen or drop the default.
+TlsMode tls_mode(const FtpTarget& target, const ClientOptions& args) {
+  if (args.tls && args.no_tls) throw std::invalid_argument("--tls and --no-tls contradict");
+  if (args.insecure && !args.ca_file.empty()) {
+    throw std::invalid_argument("--ca-file and --insecure contradict");
+  }
+  if (args.no_tls) {
+    if (target.tls != TlsMode::kOptional) {
+      throw std::invalid_argument("--no-tls contradicts an ftps:// or ftpes:// URL");
+    }
+    return TlsMode::kOff;
+  }
+  if (args.tls && target.tls == TlsMode::kOptional) return TlsMode::kExplicit;
+  return target.tls;
+}
+
+// A target without a password takes its login from --netrc-file or ~/.netrc. An unsafe
+// ~/.netrc is only warned about (the session may not need it); a file asked for by name must work.
+void apply_netrc(FtpTarget& target, const ClientOptions& args) {
+  if (target.password) return;
+  std::string path = args.netrc_file;
+  if (path.empty()) {
+    const char* home = std::getenv("HOME");
+    if (!home) return;
+    path = std::string(home) + "/.netrc";
+  }
+  std::optional<NetrcEntry> entry;
+  try {
+    entry = read_netrc(path, target.host, target.user);
+  } catch (const std::runtime_error& e) {
+    if (!args.netrc_file.empty()) throw;
+    fmt::print(stderr, "netmodels ftp: {}\n", e.what());
+    return;
+  }
+  if (!entry) return;
+  if (target.user.empty()) target.user = entry->login;
+  if (entry->password) target.password = entry->password;
+}
+
 // `target` is updated with a password typed at the prompt, so that a reconnection does not ask
 // it again.
 std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const ClientOptions& args,
                                             bool chatty) {
+  apply_netrc(target, args);
   ConnectionOptions options;
   options.timeout = Millis(static_cast<int64_t>(args.timeout * 1000));
   options.passive = !args.active;
+  options.tls = tls_mode(target, args);
+  options.tls_options = TlsOptions{.ca_file = args.ca_file, .insecure = args.insecure};
   if (args.verbose) {
     options.trace = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
   }
@@ -52,9 +96,11 @@ std::unique_ptr<FtpConnection> open_session(FtpTarget& target, const ClientOptio
     throw std::runtime_error(fmt::format("login failed: {}", e.what()));
   }
   if (chatty) {
-    fmt::print("{}\nLogged in as {}. Type help for the commands.\n", reply.text(),
-               target.user.empty() ? "anonymous" : target.user);
+    fmt::print("{}\n{}\nLogged in as {}. Type help for the commands.\n", reply.text(),
+               conn->security(), target.user.empty() ? "anonymous" : target.user);
     std::fflush(stdout);
+  } else if (args.verbose) {
+    fmt::print(stderr, "{}\n", conn->security());
   }
   return conn;
 }
@@ -81,7 +127,7 @@ std::vector<std::string> read_lines(std::istream& in) {
 // ftp://... -> the target, or a usage error.
 FtpTarget url_target(const std::string& url) {
   auto target = parse_ftp_url(url);
-  if (!target) throw std::invalid_argument("not an ftp:// URL: " + url);
+  if (!target) throw std::invalid_argument("not an ftp:// URL (nor ftps://, ftpes://): " + url);
   return *target;
 }
 

@@ -13,6 +13,11 @@ struct ClientOptions {
   double timeout = 30;                // seconds, for connecting and for every read
   bool active = false;                // start in active mode (PORT/EPRT)
   bool verbose = false;               // commands and replies on stderr
+  bool tls = false;                   // --tls: require AUTH TLS on an ftp:// target
+  bool no_tls = false;                // --no-tls: clear text even if the server offers TLS
+  std::string ca_file;                // trust these certificates instead of the system's
+  bool insecure = false;              // accept any certificate
+  std::string netrc_file;             // logins to use instead of ~/.netrc
 };
 
 // Runs the client: a prompt, a script (the commands, or stdin when it is not a terminal) or a

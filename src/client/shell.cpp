@@ -1,5 +1,7 @@
 #include "client/shell.hpp"
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,9 +10,10 @@
 #include <filesystem>
 
 #include "client/command_line.hpp"
-#include "client/file_transfer.hpp"
 #include "client/progress.hpp"
 #include "net/socket.hpp"
+
+extern char** environ;
 
 namespace nm::client {
 
@@ -36,15 +39,69 @@ constexpr Alias kAliases[] = {{"exit", "quit"}, {"bye", "quit"},  {"dir", "ls"},
                               {"?", "help"},    {"delete", "rm"}, {"mv", "rename"},
                               {"md", "mkdir"},  {"rd", "rmdir"},  {"bin", "binary"}};
 
-// get/put take "-c" (resume) before their names.
-bool has_resume_flag(const std::vector<std::string>& args) {
-  return !args.empty() && (args[0] == "-c" || args[0] == "--continue");
+struct Flags {
+  bool resume = false;     // -c, --continue
+  bool recursive = false;  // -r, --recursive
+};
+
+// The flags a command takes before its names: "c" (resume), "r" (recursive).
+std::string_view flags_of(std::string_view command) {
+  if (command == "get" || command == "put") return "cr";
+  if (command == "mget" || command == "mput") return "c";
+  return "";
 }
 
-bool take_resume_flag(std::vector<std::string>* args) {
-  if (!has_resume_flag(*args)) return false;
-  args->erase(args->begin());
+// "-c", "-r", "-cr", "--continue", "--recursive", if all are among `allowed`.
+bool read_flag(std::string_view word, std::string_view allowed, Flags* flags) {
+  if (word == "--continue") word = "-c";
+  if (word == "--recursive") word = "-r";
+  if (word.size() < 2 || word[0] != '-' || word[1] == '-') return false;
+  Flags read = *flags;
+  for (char c : word.substr(1)) {
+    if (allowed.find(c) == std::string_view::npos) return false;
+    (c == 'c' ? read.resume : read.recursive) = true;
+  }
+  *flags = read;
   return true;
+}
+
+size_t count_flags(const std::vector<std::string>& args, std::string_view allowed, Flags* flags) {
+  size_t n = 0;
+  while (n < args.size() && read_flag(args[n], allowed, flags)) ++n;
+  return n;
+}
+
+Flags take_flags(std::vector<std::string>* args, std::string_view allowed) {
+  Flags flags;
+  args->erase(args->begin(), args->begin() + count_flags(*args, allowed, &flags));
+  return flags;
+}
+
+// Commands that send a data connection's worth of bytes, which `quote` has no connection for.
+bool needs_data_connection(std::string verb) {
+  for (auto& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const char* data : {"RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"}) {
+    if (verb == data) return true;
+  }
+  return false;
+}
+
+// Runs argv[0] (looked up in PATH) with our terminal; its exit status, -1 when it could not run.
+int run_local(const std::vector<std::string>& words) {
+  std::fflush(stdout);
+  std::vector<char*> argv;
+  for (const auto& word : words) argv.push_back(const_cast<char*>(word.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string files_text(size_t n) {
+  return fmt::format("{} file{}", n, n == 1 ? "" : "s");
 }
 
 std::string rate_text(uint64_t bytes, double seconds) {
@@ -58,19 +115,33 @@ const std::vector<Shell::Command>& Shell::commands() {
   static const std::vector<Command> kCommands = {
       {"list", "list", "list the files in the remote folder", 0, 0, &Shell::cmd_list, {}},
       {"get",
-       "get [-c] FILE [LOCAL]",
-       "download FILE (-c: resume a partial download)",
+       "get [-c] [-r] FILE [LOCAL]",
+       "download FILE (-c: resume a partial download; -r: a whole folder)",
        1,
        2,
        &Shell::cmd_get,
        {K::kRemote, K::kLocal}},
       {"put",
-       "put [-c] FILE [REMOTE]",
-       "upload FILE (-c: resume a partial upload)",
+       "put [-c] [-r] FILE [REMOTE]",
+       "upload FILE (-c: resume a partial upload; -r: a whole folder)",
        1,
        2,
        &Shell::cmd_put,
        {K::kLocal, K::kRemote}},
+      {"mget",
+       "mget [-c] PATTERN...",
+       "download the remote files matching shell patterns (*.log)",
+       1,
+       1000,
+       &Shell::cmd_mget,
+       {K::kRemote}},
+      {"mput",
+       "mput [-c] PATTERN...",
+       "upload the local files matching shell patterns (*.log)",
+       1,
+       1000,
+       &Shell::cmd_mput,
+       {K::kLocal}},
       {"quit", "quit", "close the connection and leave", 0, 0, &Shell::cmd_quit, {}},
       {"ls",
        "ls [DIR]",
@@ -89,6 +160,27 @@ const std::vector<Shell::Command>& Shell::commands() {
        &Shell::cmd_lcd,
        {K::kLocal}},
       {"lpwd", "lpwd", "show the local folder", 0, 0, &Shell::cmd_lpwd, {}},
+      {"lls",
+       "lls [ARGS]",
+       "list the local folder (ls ARGS)",
+       0,
+       1000,
+       &Shell::cmd_lls,
+       {K::kLocal}},
+      {"quote",
+       "quote VERB [ARGS]",
+       "send a raw command to the server and show its reply",
+       1,
+       1000,
+       &Shell::cmd_quote,
+       {}},
+      {"hash",
+       "hash",
+       "BSD ftp's hash marks: the progress bar shows transfers instead",
+       0,
+       0,
+       &Shell::cmd_hash,
+       {}},
       {"mkdir", "mkdir DIR", "create a remote folder", 1, 1, &Shell::cmd_mkdir, {K::kRemote}},
       {"rmdir",
        "rmdir DIR",
@@ -200,7 +292,17 @@ void Shell::fail(std::string_view command, std::string_view message) {
   std::fflush(stderr);
 }
 
+void Shell::note_lost_connection(std::string_view command) {
+  if (conn_->connected()) return;
+  fail(command, reconnect_ ? "the connection to the server is lost; the next command reconnects"
+                           : "the connection to the server is lost");
+}
+
 bool Shell::execute(std::string_view line) {
+  auto start = line.find_first_not_of(" \t");
+  if (start != std::string_view::npos && line[start] == '!') {
+    return run_shell_escape(line.substr(start + 1));
+  }
   auto words = split_command_line(line);
   if (!words) {
     fail("error", "unterminated quote");
@@ -215,14 +317,14 @@ bool Shell::execute(std::string_view line) {
     return false;
   }
   std::vector<std::string> args = *words;
-  bool takes_flag = command->name == "get" || command->name == "put";
-  size_t count = args.size() - (takes_flag && has_resume_flag(args) ? 1 : 0);
+  Flags flags;
+  size_t count = args.size() - count_flags(args, flags_of(command->name), &flags);
   if (count < command->min_args || count > command->max_args) {
     fail(name, fmt::format("usage: {}", command->usage));
     return false;
   }
   bool local_only = command->name == "quit" || command->name == "help" || command->name == "lcd" ||
-                    command->name == "lpwd";
+                    command->name == "lpwd" || command->name == "lls" || command->name == "hash";
   if (!local_only && !ensure_connected(name)) return false;
   clear_interrupt();
   try {
@@ -231,11 +333,21 @@ bool Shell::execute(std::string_view line) {
     // A refusal's message is the server's reply itself.
     fail(name, e.what());
   }
-  if (!conn_->connected()) {
-    fail(name, reconnect_ ? "the connection to the server is lost; the next command reconnects"
-                          : "the connection to the server is lost");
-  }
+  note_lost_connection(name);
   return false;
+}
+
+bool Shell::run_shell_escape(std::string_view command) {
+  std::vector<std::string> words;
+  if (command.find_first_not_of(" \t") == std::string_view::npos) {
+    const char* shell = std::getenv("SHELL");
+    words = {shell && *shell ? shell : "/bin/sh"};
+  } else {
+    words = {"/bin/sh", "-c", std::string(command)};
+  }
+  int status = run_local(words);
+  if (status < 0) fail("!", fmt::format("{}: cannot run it", words[0]));
+  return status == 0;
 }
 
 void Shell::close() {
@@ -278,51 +390,163 @@ bool Shell::cmd_ls(const std::vector<std::string>& args) {
   return true;
 }
 
-bool Shell::cmd_get(const std::vector<std::string>& arguments) {
-  auto args = arguments;
-  TransferOptions options{.resume = take_resume_flag(&args), .progress = options_.progress};
-  TransferReport report;
-  try {
-    download(*conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
-  } catch (const FtpError& e) {
-    if (e.reply().code == 550) {
-      fail("get", fmt::format("{} does not exist on the server ({})", args[0], e.what()));
+void Shell::report_download(const TransferReport& report, const std::exception* error) {
+  if (error) {
+    auto* refusal = dynamic_cast<const FtpError*>(error);
+    if (refusal && refusal->reply().code == 550) {
+      fail("get",
+           fmt::format("{} does not exist on the server ({})", report.remote, error->what()));
     } else {
-      fail("get", e.what());
+      fail("get", batch_ ? fmt::format("{}: {}", report.remote, error->what()) : error->what());
     }
     if (!report.partial.empty()) {
       fail("get", fmt::format("the part received is kept in {}; `get -c` resumes", report.partial));
     }
-    return false;
-  } catch (const std::exception&) {
-    if (!report.partial.empty()) {
-      fail("get", fmt::format("the part received is kept in {}; `get -c` resumes", report.partial));
-    }
-    throw;
-  }
-  if (report.already_complete) {
+  } else if (report.already_complete) {
     say("{} is already complete ({} bytes).", report.local, report.offset);
   } else if (report.local != "-") {
     say("Downloaded {} to {}: {} bytes{} in {:.2f} s{}.", report.remote, report.local, report.bytes,
         report.offset ? fmt::format(" after {} already there", report.offset) : "", report.seconds,
         rate_text(report.bytes, report.seconds));
   }
-  return true;
 }
 
-bool Shell::cmd_put(const std::vector<std::string>& arguments) {
-  auto args = arguments;
-  TransferOptions options{.resume = take_resume_flag(&args), .progress = options_.progress};
-  TransferReport report;
-  upload(*conn_, args[0], args.size() > 1 ? args[1] : "", options, &report);
-  remote_names_.reset();
-  if (report.already_complete) {
+void Shell::report_upload(const TransferReport& report, const std::exception* error) {
+  if (error) {
+    fail("put", batch_ ? fmt::format("{}: {}", report.local, error->what()) : error->what());
+  } else if (report.already_complete) {
     say("{} is already complete on the server ({} bytes).", report.remote, report.offset);
   } else {
     say("Uploaded {} to {}: {} bytes{} in {:.2f} s{}.", report.local, report.remote, report.bytes,
         report.offset ? fmt::format(" after {} already there", report.offset) : "", report.seconds,
         rate_text(report.bytes, report.seconds));
   }
+}
+
+bool Shell::run_batch(bool download, const std::function<BatchReport(const FileDone&)>& batch) {
+  std::string_view command = download ? "get" : "put";
+  FileDone done = [&](const TransferReport& report, const std::exception* error) {
+    download ? report_download(report, error) : report_upload(report, error);
+  };
+  remote_names_.reset();  // even a batch that stops may have changed the remote folder
+  BatchReport total;
+  try {
+    struct InBatch {
+      bool& flag;
+      explicit InBatch(bool& f) : flag(f) { flag = true; }
+      ~InBatch() { flag = false; }
+    } in_batch(batch_);
+    total = batch(done);
+  } catch (const BatchStopped& stopped) {
+    fail(command, fmt::format("stopped after {}", files_text(stopped.so_far().files)));
+    note_lost_connection(command);
+    return false;
+  }
+  std::string extra;
+  if (total.complete) extra += fmt::format(", {} already complete", total.complete);
+  if (total.failed) extra += fmt::format(", {} failed", total.failed);
+  say("{} {}: {} in {:.2f} s{}{}.", download ? "Downloaded" : "Uploaded", files_text(total.files),
+      format_bytes(total.bytes), total.seconds, rate_text(total.bytes, total.seconds), extra);
+  return total.failed == 0;
+}
+
+bool Shell::cmd_get(const std::vector<std::string>& arguments) {
+  auto args = arguments;
+  Flags flags = take_flags(&args, flags_of("get"));
+  TransferOptions options{.resume = flags.resume, .progress = options_.progress};
+  std::string local = args.size() > 1 ? args[1] : "";
+  if (flags.recursive) {
+    return run_batch(true, [&](const FileDone& done) {
+      return download_tree(*conn_, args[0], local, options, done);
+    });
+  }
+  TransferReport report;
+  try {
+    download(*conn_, args[0], local, options, &report);
+  } catch (const std::exception& e) {
+    if (report.remote.empty()) report.remote = args[0];
+    report_download(report, &e);
+    note_lost_connection("get");
+    return false;
+  }
+  report_download(report, nullptr);
+  return true;
+}
+
+bool Shell::cmd_put(const std::vector<std::string>& arguments) {
+  auto args = arguments;
+  Flags flags = take_flags(&args, flags_of("put"));
+  TransferOptions options{.resume = flags.resume, .progress = options_.progress};
+  std::string remote = args.size() > 1 ? args[1] : "";
+  if (flags.recursive) {
+    return run_batch(false, [&](const FileDone& done) {
+      return upload_tree(*conn_, args[0], remote, options, done);
+    });
+  }
+  TransferReport report;
+  upload(*conn_, args[0], remote, options, &report);
+  remote_names_.reset();
+  report_upload(report, nullptr);
+  return true;
+}
+
+bool Shell::cmd_mget(const std::vector<std::string>& arguments) {
+  return run_patterns(arguments, true);
+}
+
+bool Shell::cmd_mput(const std::vector<std::string>& arguments) {
+  return run_patterns(arguments, false);
+}
+
+bool Shell::run_patterns(const std::vector<std::string>& arguments, bool download) {
+  std::string_view command = download ? "mget" : "mput";
+  auto args = arguments;
+  TransferOptions options{.resume = take_flags(&args, flags_of(command)).resume,
+                          .progress = options_.progress};
+  std::vector<std::string> files;
+  bool ok = true;
+  for (const auto& pattern : args) {
+    auto found = download ? remote_matches(*conn_, pattern) : local_matches(pattern);
+    if (found.empty()) {
+      fail(command, fmt::format("no {} file matches {}", download ? "remote" : "local", pattern));
+      ok = false;
+    }
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  if (files.empty()) return false;
+  return run_batch(download,
+                   [&](const FileDone& done) {
+                     return download ? download_files(*conn_, files, options, done)
+                                     : upload_files(*conn_, files, options, done);
+                   }) &&
+         ok;
+}
+
+bool Shell::cmd_lls(const std::vector<std::string>& args) {
+  std::vector<std::string> words = {"ls"};
+  words.insert(words.end(), args.begin(), args.end());
+  int status = run_local(words);
+  if (status < 0) fail("lls", "cannot run ls");
+  return status == 0;
+}
+
+bool Shell::cmd_quote(const std::vector<std::string>& args) {
+  if (needs_data_connection(args[0])) {
+    fail("quote", fmt::format("{} needs a data connection, which quote does not open: use get, "
+                              "put, ls or list",
+                              args[0]));
+    return false;
+  }
+  std::string line = args[0];
+  for (size_t i = 1; i < args.size(); ++i) line += " " + args[i];
+  Reply reply = conn_->send(line);
+  remote_names_.reset();
+  say("{}", reply.text());
+  return reply.kind() >= 1 && reply.kind() <= 3;
+}
+
+bool Shell::cmd_hash(const std::vector<std::string>&) {
+  say("No hash marks: on a terminal, get and put draw a progress bar instead.");
   return true;
 }
 
@@ -433,6 +657,7 @@ bool Shell::cmd_help(const std::vector<std::string>& args) {
   }
   say("Commands (quote names with spaces: get \"my file.txt\"):");
   for (const auto& command : commands()) say("  {:<24}{}", command.usage, command.summary);
+  say("  {:<24}{}", "!COMMAND", "run COMMAND in a local shell (! alone: an interactive one)");
   return true;
 }
 

@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "client/file_transfer.hpp"
 #include "client/ftp_connection.hpp"
+#include "client/tree_transfer.hpp"
 
 namespace nm::client {
 
@@ -55,6 +57,11 @@ class Shell {
   bool cmd_ls(const std::vector<std::string>& args);
   bool cmd_get(const std::vector<std::string>& args);
   bool cmd_put(const std::vector<std::string>& args);
+  bool cmd_mget(const std::vector<std::string>& args);
+  bool cmd_mput(const std::vector<std::string>& args);
+  bool cmd_lls(const std::vector<std::string>& args);
+  bool cmd_quote(const std::vector<std::string>& args);
+  bool cmd_hash(const std::vector<std::string>& args);
   bool cmd_cd(const std::vector<std::string>& args);
   bool cmd_pwd(const std::vector<std::string>& args);
   bool cmd_lcd(const std::vector<std::string>& args);
@@ -74,13 +81,24 @@ class Shell {
   template <typename... Args>
   void say(fmt::format_string<Args...> format, Args&&... args);
   void fail(std::string_view command, std::string_view message);
+  void note_lost_connection(std::string_view command);
   bool ensure_connected(std::string_view command);
+  // One file's outcome, on stdout when it moved, on stderr (with any partial file kept) when not.
+  void report_download(const TransferReport& report, const std::exception* error);
+  void report_upload(const TransferReport& report, const std::exception* error);
+  // Runs a many-file download (or upload) and prints its total; false when any file failed.
+  bool run_batch(bool download, const std::function<BatchReport(const FileDone&)>& batch);
+  // mget (`download`) or mput: the files the patterns name, in one batch.
+  bool run_patterns(const std::vector<std::string>& arguments, bool download);
+  // `!command`: runs it with /bin/sh (an interactive $SHELL when empty).
+  bool run_shell_escape(std::string_view command);
 
   std::unique_ptr<FtpConnection> conn_;
   Connector reconnect_;
   ShellOptions options_;
   std::string cwd_;  // the remote folder to come back to after a reconnection; empty: the login's
   bool finished_ = false;
+  bool batch_ = false;  // in a many-file transfer: errors name their file
   std::optional<std::vector<std::string>> remote_names_;  // invalidated by every change
 };
 

@@ -16,8 +16,19 @@ namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
 
-// Waits until `fd` is ready for `events`; throws when the time runs out or Ctrl-C is pressed.
-void wait_for(int fd, short events, Millis timeout, std::string_view what) {
+}  // namespace
+
+void request_interrupt() {
+  g_interrupted = 1;
+}
+void clear_interrupt() {
+  g_interrupted = 0;
+}
+bool interrupt_requested() {
+  return g_interrupted != 0;
+}
+
+void wait_ready(int fd, short events, Millis timeout, std::string_view what) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (g_interrupted) throw Interrupted();
@@ -33,22 +44,10 @@ void wait_for(int fd, short events, Millis timeout, std::string_view what) {
   }
 }
 
-}  // namespace
-
-void request_interrupt() {
-  g_interrupted = 1;
-}
-void clear_interrupt() {
-  g_interrupted = 0;
-}
-bool interrupt_requested() {
-  return g_interrupted != 0;
-}
-
 Fd connect_address(const Address& address, Millis timeout) {
   Fd fd = connect_to(address, true);
   if (!fd) throw NetworkError(fmt::format("connect to {}: {}", address.to_string(), errno_text()));
-  wait_for(fd.get(), POLLOUT, timeout, "connect to " + address.to_string());
+  wait_ready(fd.get(), POLLOUT, timeout, "connect to " + address.to_string());
   int err = 0;
   socklen_t len = sizeof(err);
   getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -86,7 +85,7 @@ size_t read_some(int fd, char* buf, size_t n, Millis timeout, std::string_view w
     ssize_t got = ::recv(fd, buf, n, 0);
     if (got >= 0) return static_cast<size_t>(got);
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      wait_for(fd, POLLIN, timeout, what);
+      wait_ready(fd, POLLIN, timeout, what);
       continue;
     }
     throw NetworkError(fmt::format("{}: {}", what, errno_text()));
@@ -99,7 +98,7 @@ void write_all(int fd, std::string_view data, Millis timeout, std::string_view w
     if (sent >= 0) {
       data.remove_prefix(static_cast<size_t>(sent));
     } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      wait_for(fd, POLLOUT, timeout, what);
+      wait_ready(fd, POLLOUT, timeout, what);
     } else {
       throw NetworkError(fmt::format("{}: {}", what, errno_text()));
     }
@@ -108,7 +107,7 @@ void write_all(int fd, std::string_view data, Millis timeout, std::string_view w
 
 Fd accept_from(int listener, const Address& expected_peer, Millis timeout) {
   for (;;) {
-    wait_for(listener, POLLIN, timeout, "waiting for the server's data connection");
+    wait_ready(listener, POLLIN, timeout, "waiting for the server's data connection");
     Address peer;
     Fd fd(accept_connection(listener, &peer, true));
     if (!fd) {

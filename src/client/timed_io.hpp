@@ -31,6 +31,10 @@ void request_interrupt();
 void clear_interrupt();
 bool interrupt_requested();
 
+// Waits until `fd` is ready for `events` (POLLIN, POLLOUT); throws NetworkError when the time
+// runs out, Interrupted when Ctrl-C is pressed.
+void wait_ready(int fd, short events, Millis timeout, std::string_view what);
+
 // Resolves `host` (a name or a numeric address) and connects to the first of its addresses that
 // answers within `timeout`. The socket is non-blocking; every later wait is bounded by a poll.
 Fd connect_host(const std::string& host, uint16_t port, Millis timeout);

@@ -89,6 +89,30 @@ TEST(ClientUrl, RejectsInjectionAndBadEscapes) {
   EXPECT_FALSE(parse_ftp_url("ftp:///a"));
 }
 
+TEST(ClientUrl, SchemesChooseTls) {
+  auto plain = parse_ftp_url("ftp://host/a");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->tls, TlsMode::kOptional);
+  EXPECT_EQ(plain->port, 21);
+  auto explicit_tls = parse_ftp_url("FTPES://bob@host/dir/");
+  ASSERT_TRUE(explicit_tls);
+  EXPECT_EQ(explicit_tls->tls, TlsMode::kExplicit);
+  EXPECT_EQ(explicit_tls->port, 21);
+  EXPECT_EQ(explicit_tls->user, "bob");
+  EXPECT_EQ(explicit_tls->path, "dir/");
+  auto implicit_tls = parse_ftp_url("ftps://host/a");
+  ASSERT_TRUE(implicit_tls);
+  EXPECT_EQ(implicit_tls->tls, TlsMode::kImplicit);
+  EXPECT_EQ(implicit_tls->port, 990);
+  auto other_port = parse_ftp_url("ftps://[::1]:9990/");
+  ASSERT_TRUE(other_port);
+  EXPECT_EQ(other_port->host, "::1");
+  EXPECT_EQ(other_port->port, 9990);
+  EXPECT_TRUE(looks_like_ftp_url("ftpes://h"));
+  EXPECT_FALSE(looks_like_ftp_url("ftpx://h"));
+  EXPECT_FALSE(parse_ftp_url("sftp://host/a"));
+}
+
 TEST(ClientUrl, PercentDecode) {
   EXPECT_EQ(percent_decode("a%20b%2fc"), "a b/c");
   EXPECT_EQ(percent_decode("plain"), "plain");
