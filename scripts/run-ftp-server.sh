@@ -40,7 +40,7 @@ netmodels FTP server on ftp://127.0.0.1:2121/ serving ./ftp-root (Ctrl-C stops i
                             -u demo,demo -p 2121 localhost
   FileZilla:              host localhost, port 2121, "Require explicit FTP over TLS",
                           user demo / demo; accept the self-signed certificate once
-  netmodels' own client:  build/netmodels ftp demo:demo@127.0.0.1:2121
+  netmodels' own client:  build/netmodels ftp --ca-file $tls/cert.pem demo:demo@localhost:2121
 
 TEXT
 exec build/netmodels serve --service ftp --model epoll --listen 127.0.0.1:2121 \
