@@ -156,11 +156,13 @@ TlsFilter::State TlsFilter::advance() {
   }
   // What the peer sent: SSL_read until OpenSSL needs more, which also drains SSL_pending.
   while (state_ == State::kOpen) {
-    char* room = plain_in_.reserve(kReadStep);
+    // Through the stack, not plain_in_'s own room: a buffer reserved at full size would stay
+    // allocated in every idle session.
+    char room[kReadStep];
     ERR_clear_error();
     int n = SSL_read(ssl_, room, static_cast<int>(kReadStep));
     if (n > 0) {
-      plain_in_.commit(static_cast<size_t>(n));
+      plain_in_.append(room, static_cast<size_t>(n));
       continue;
     }
     int err = SSL_get_error(ssl_, n);

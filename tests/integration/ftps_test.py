@@ -335,6 +335,28 @@ class FtpsTest(unittest.TestCase):
             self.assertIn("event=tls-handshake-timeout", server.log())
             for s in socks:
                 s.close()
+
+            # A data connection that never says ClientHello: the transfer fails within the
+            # handshake time-out, with the reply a client understands, and no spinning meanwhile.
+            with open(os.path.join(server.root, "stall.txt"), "wb") as f:
+                f.write(b"never sent\n")
+            ftp = ReusingFTP_TLS(context=self.context, timeout=TIMEOUT)
+            ftp.connect("localhost", server.port)
+            ftp.login(USER, PASSWORD)
+            ftp.prot_p()
+            host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+            with socket.create_connection((host, port), timeout=TIMEOUT):
+                ftp.putcmd("RETR stall.txt")
+                self.assertTrue(ftp.getresp().startswith("150"))
+                started = time.monotonic()
+                before = cpu_seconds(server.proc.pid)
+                with self.assertRaises(ftplib.error_perm) as e:
+                    ftp.getresp()
+                self.assertTrue(str(e.exception).startswith("522"), str(e.exception))
+                self.assertLess(time.monotonic() - started, 6.0)
+                self.assertLess(cpu_seconds(server.proc.pid) - before, 0.3)
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+            ftp.quit()
         finally:
             server.stop(check=True)
 
