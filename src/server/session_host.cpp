@@ -44,12 +44,13 @@ void SessionHost::received(std::string_view bytes) {
   }
   tls_->feed(bytes);
   seal();
-  if (tls_->plain().empty()) return;
-  Buffer plain = std::move(tls_->plain());
-  tls_->plain() = Buffer();
-  deliver(plain.view());
-  // close_notify: the peer's clean end of input.
-  if (tls_->peer_closed()) input_ended();
+  if (!tls_->plain().empty()) {
+    Buffer plain = std::move(tls_->plain());
+    tls_->plain() = Buffer();
+    deliver(plain.view());
+  }
+  // close_notify (ours went back in seal()): the peer's clean end of input.
+  if (tls_ && tls_->peer_closed()) input_ended();
 }
 
 void SessionHost::deliver(std::string_view bytes) {
