@@ -318,6 +318,17 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   spdlog::info("event=start service={} model={} listen={}", args.service, args.model,
                local_address(context.listener.get()).to_string());
   if (tls) {
+    // kTLS (the kernel encrypting sendfile's pages) needs the kernel's "tls" ULP and a socket
+    // BIO; the engine runs over memory BIOs on every model, so it is not used, and the log says
+    // whether this kernel could have.
+    std::string ulps;
+    if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r")) {
+      char line[256] = {};
+      if (std::fgets(line, sizeof line, f)) ulps = line;
+      std::fclose(f);
+    }
+    spdlog::info("event=ktls result=off kernel={}",
+                 ulps.find("tls") != std::string::npos ? "has-tls-ulp" : "no-tls-ulp");
     spdlog::info("event=tls-ready level={} reuse={} implicit={} {}",
                  args.tls_level.empty() ? "optional" : args.tls_level,
                  args.tls_no_reuse ? "off" : "required",
