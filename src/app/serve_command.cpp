@@ -1,5 +1,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -17,6 +18,7 @@
 #include "net/logfmt.hpp"
 #include "net/signals.hpp"
 #include "net/socket.hpp"
+#include "services/ftp/parameters.hpp"
 #include "services/ftp/users_file.hpp"
 #include "services/registry.hpp"
 
@@ -45,6 +47,7 @@ struct ServeArgs {
   std::string log_format = "logfmt";
   std::string log_file;
   std::string xferlog;
+  std::string umask = "022";
   std::string run_as;
   bool sandbox = false;
   bool check_config = false;
@@ -124,6 +127,11 @@ FtpConfig ftp_config(const ServeArgs& args) {
                                "'");
     }
   }
+  auto umask = ftp::parse_octal_mode(args.umask);
+  if (!umask || *umask > 0777) {
+    throw std::runtime_error("--umask wants an octal mask such as 022, got '" + args.umask + "'");
+  }
+  ftp.umask = *umask;
   try {
     if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
   } catch (const std::system_error& e) {
@@ -215,7 +223,10 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   service_options.quiet = args.quiet;
   std::unique_ptr<Service> service;
   std::optional<RunAs> run_as;
-  if (args.service == "ftp") service_options.ftp = ftp_config(args);
+  if (args.service == "ftp") {
+    service_options.ftp = ftp_config(args);
+    ::umask(service_options.ftp.umask);
+  }
   service = make_service(args.service, service_options);
   if (!args.run_as.empty()) run_as = resolve_run_as(args.run_as);
   auto model = make_model(args.model);
@@ -341,6 +352,10 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--pasv-address", args->pasv_address,
                   "IPv4 address announced in PASV replies (behind NAT)")
       ->group(ftp);
+  cmd->add_option("--umask", args->umask,
+                  "Octal mask for uploads (0666 & ~mask) and new folders (0777 & ~mask)")
+      ->group(ftp)
+      ->capture_default_str();
   cmd->add_option("--xferlog", args->xferlog,
                   "Append every RETR / STOR to FILE in the standard xferlog format")
       ->group(ftp);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -40,6 +42,9 @@ struct FtpConfig {
   int max_login_failures = 3;           // then the connection is closed
   int login_failure_delay_ms = 1000;
   std::shared_ptr<XferLog> xferlog;  // --xferlog: one line per RETR / STOR; null: none
+  // --umask: sessions create uploads 0666 & ~umask and folders 0777 & ~umask. serve also sets the
+  // process's umask to it, so the one the process inherited (a shell's, systemd's) adds nothing.
+  mode_t umask = 022;
 };
 
 }  // namespace nm

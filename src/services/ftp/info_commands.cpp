@@ -13,8 +13,13 @@ namespace nm::ftp {
 namespace {
 
 const char* const kFeatures[] = {
-    "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM",
-    "SIZE", "TVFS", "UTF8"};
+    "EPRT", "EPSV",
+    "MDTM", "MFF Modify;UNIX.mode;",
+    "MFMT", "MLST type*;size*;modify*;perm*;unique*;",
+    "PASV", "REST STREAM",
+    "SIZE", "TVFS",
+    "UTF8",
+};
 
 }  // namespace
 
@@ -47,9 +52,10 @@ void FtpSession::cmd_opts(const std::string& arg, Buffer& out) {
 
 void FtpSession::cmd_help(const std::string&, Buffer& out) {
   std::vector<std::string> lines = {
-      "ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD",
-      "MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST",
-      "RETR RMD  RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP", "XCWD XMKD XPWD XRMD"};
+      "ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MFF",
+      "MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT",
+      "REIN REST RETR RMD  RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST",
+      "TYPE USER XCUP XCWD XMKD XPWD XRMD"};
   reply_lines(out, 214, "The following commands are recognized.", lines, "Help OK.");
 }
 

@@ -118,6 +118,8 @@ class FtpSession final : public Session {
   void finish_listing(FolderListing& listing, Buffer& out);
   void start_upload(const std::string& arg, int kind, Buffer& out);
   int make_temp(const Fd& dir, std::string* name, Fd* file);
+  // What a new upload is created with: --umask applied here, not left to the process's umask.
+  mode_t file_mode() const { return 0666 & ~config_.umask; }
   void cmd_pwd(const std::string& arg, Buffer& out);
   void cmd_cwd(const std::string& arg, Buffer& out);
   void cmd_cdup(const std::string& arg, Buffer& out);
@@ -136,6 +138,15 @@ class FtpSession final : public Session {
   void cmd_rnto(const std::string& arg, Buffer& out);
   void cmd_mkd(const std::string& arg, Buffer& out);
   void cmd_rmd(const std::string& arg, Buffer& out);
+
+  // Attributes: modification time and mode (attribute_commands.cpp, site_commands.cpp).
+  bool resolve_existing_writable(std::string_view arg, std::string* vpath, Buffer& out);
+  std::optional<mode_t> allowed_mode(std::string_view vpath, std::string_view text, Buffer& out);
+  void cmd_mfmt(const std::string& arg, Buffer& out);
+  void cmd_mff(const std::string& arg, Buffer& out);
+  void cmd_site(const std::string& arg, Buffer& out);
+  void site_chmod(std::string_view arg, Buffer& out);
+  void site_help(Buffer& out);
 
   // Information and transfer parameters (info_commands.cpp).
   void cmd_noop(const std::string& arg, Buffer& out);

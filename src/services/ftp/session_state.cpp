@@ -96,7 +96,7 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
       {"REIN", {&FtpSession::cmd_rein, false}},
       {"ACCT", {&FtpSession::cmd_unimplemented, false}},
       {"SMNT", {&FtpSession::cmd_unimplemented, false}},
-      {"SITE", {&FtpSession::cmd_unimplemented, false}},
+      {"SITE", {&FtpSession::cmd_site, true}},
       {"PBSZ", {&FtpSession::cmd_unimplemented, false}},
       {"PROT", {&FtpSession::cmd_unimplemented, false}},
       {"CCC", {&FtpSession::cmd_unimplemented, false}},
@@ -105,7 +105,8 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
       {"LPSV", {&FtpSession::cmd_unimplemented, false}},
       {"LANG", {&FtpSession::cmd_unimplemented, false}},
       {"HOST", {&FtpSession::cmd_unimplemented, false}},
-      {"MFMT", {&FtpSession::cmd_unimplemented, false}},
+      {"MFMT", {&FtpSession::cmd_mfmt, true}},
+      {"MFF", {&FtpSession::cmd_mff, true}},
       {"AVBL", {&FtpSession::cmd_unimplemented, false}},
   };
   auto it = kCommands.find(verb);

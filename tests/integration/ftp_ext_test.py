@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""The FTP server's extensions beyond the RFCs (issue 15), driven by ftplib, rclone and lftp.
+
+MFMT / MFF, SITE CHMOD / SITE HELP, --umask, HASH / RANG / OPTS HASH, --user with a root and
+rights, and --users reloaded on SIGHUP. Same environment and server harness as ftp_test.py
+(NETMODELS_BIN, NETMODELS_MODEL; exits 77 when the model is not built).
+"""
+
+import calendar
+import datetime
+import ftplib
+import io
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server
+
+OLD = calendar.timegm((2002, 7, 17, 21, 7, 15))  # 20020717210715
+
+
+class ExtTest(unittest.TestCase):
+    def start(self, *extra):
+        srv = Server(extra=extra)
+        self.addCleanup(srv.stop, True)
+        return srv
+
+    def connect(self, srv, user=USER, password=PASSWORD):
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", srv.port)
+        ftp.login(user, password)
+        self.addCleanup(ftp.close)
+        return ftp
+
+    def tool_env(self, srv, tool):
+        path = shutil.which(tool)
+        if not path:
+            self.skipTest(f"{tool} is not installed (scripts/install-deps.sh installs it)")
+        if MODEL == "iterative":
+            self.skipTest(f"{tool} opens several connections at once; iterative serves one")
+        return path
+
+    # -- MFMT, MFF ---------------------------------------------------------------------------
+
+    def test_mfmt_and_mff_set_the_modification_time(self):
+        srv = self.start()
+        with open(os.path.join(srv.root, "a b.txt"), "wb") as f:
+            f.write(b"abc")
+        ftp = self.connect(srv)
+        self.assertIn("MFMT", ftp.sendcmd("FEAT"))
+        self.assertEqual(ftp.sendcmd("MFMT 20020717210715 a b.txt"),
+                         "213 Modify=20020717210715; a b.txt")
+        self.assertEqual(os.stat(os.path.join(srv.root, "a b.txt")).st_mtime, OLD)
+        self.assertEqual(ftp.sendcmd("MDTM a b.txt"), "213 20020717210715")
+        self.assertEqual(ftp.sendcmd("MFF Modify=20010101000000;UNIX.mode=0600; a b.txt"),
+                         "213 Modify=20010101000000;UNIX.mode=0600; a b.txt")
+        st = os.stat(os.path.join(srv.root, "a b.txt"))
+        self.assertEqual(st.st_mtime, calendar.timegm((2001, 1, 1, 0, 0, 0)))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        with self.assertRaisesRegex(ftplib.error_perm, "^504"):
+            ftp.sendcmd("MFF Create=20010101000000; a b.txt")
+        with self.assertRaisesRegex(ftplib.error_perm, "^501"):
+            ftp.sendcmd("MFMT 2002 a b.txt")
+        with self.assertRaisesRegex(ftplib.error_perm, "^550"):
+            ftp.sendcmd("MFMT 20020717210715 missing.txt")
+
+    def test_mfmt_refused_without_the_write_right(self):
+        srv = self.start()
+        path = os.path.join(srv.root, "ro.txt")
+        with open(path, "wb") as f:
+            f.write(b"abc")
+        ftp = self.connect(srv, "anonymous", "x@example.org")
+        with self.assertRaisesRegex(ftplib.error_perm, "^550"):
+            ftp.sendcmd("MFMT 20020717210715 ro.txt")
+        self.assertNotEqual(os.stat(path).st_mtime, OLD)
+
+    def test_rclone_keeps_the_source_modification_time(self):
+        srv = self.start()
+        rclone = self.tool_env(srv, "rclone")
+        src = tempfile.mkdtemp(prefix="nm-rclone-mt-")
+        self.addCleanup(shutil.rmtree, src, True)
+        data = os.urandom(12345)
+        with open(os.path.join(src, "old.bin"), "wb") as f:
+            f.write(data)
+        os.utime(os.path.join(src, "old.bin"), (OLD, OLD))
+        obscured = subprocess.run([rclone, "obscure", PASSWORD], capture_output=True, text=True,
+                                  timeout=30, check=True).stdout.strip()
+        remote = (f":ftp,host=127.0.0.1,port={srv.port},user={USER},pass={obscured}:up")
+        common = ["--retries", "1", "--low-level-retries", "1", "--timeout", "20s",
+                  "--contimeout", "10s", "--config", os.devnull]
+        run = subprocess.run([rclone, "copy", src, remote, *common], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        uploaded = os.path.join(srv.root, "up", "old.bin")
+        with open(uploaded, "rb") as f:
+            self.assertEqual(f.read(), data)
+        self.assertEqual(os.stat(uploaded).st_mtime, OLD)
+        run = subprocess.run([rclone, "lsjson", remote, *common], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        (entry,) = json.loads(run.stdout)
+        when = datetime.datetime.fromisoformat(entry["ModTime"].replace("Z", "+00:00"))
+        self.assertEqual(when.timestamp(), OLD, entry)
+
+    # -- SITE CHMOD, SITE HELP, --umask --------------------------------------------------------
+
+    def test_site_chmod_and_help(self):
+        srv = self.start()
+        with open(os.path.join(srv.root, "f.txt"), "wb") as f:
+            f.write(b"abc")
+        ftp = self.connect(srv)
+        self.assertTrue(ftp.sendcmd("SITE CHMOD 640 f.txt").startswith("200"))
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(srv.root, "f.txt")).st_mode), 0o640)
+        ftp.mkd("d")
+        self.assertTrue(ftp.sendcmd("SITE CHMOD 0700 d").startswith("200"))
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(srv.root, "d")).st_mode), 0o700)
+        for bad, code in (("4755 f.txt", "550"), ("u+x f.txt", "501"), ("755 /", "550"),
+                          ("644 nope", "550")):
+            with self.assertRaisesRegex(ftplib.error_perm, "^" + code):
+                ftp.sendcmd("SITE CHMOD " + bad)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(srv.root, "f.txt")).st_mode), 0o640)
+        self.assertIn("CHMOD", ftp.sendcmd("SITE HELP"))
+        self.assertIn("SITE", ftp.sendcmd("HELP"))
+
+    def test_default_umask_is_022(self):
+        srv = self.start()
+        ftp = self.connect(srv)
+        ftp.storbinary("STOR up.bin", io.BytesIO(b"x"))
+        ftp.mkd("made")
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(srv.root, "up.bin")).st_mode), 0o644)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(srv.root, "made")).st_mode), 0o755)
+
+    def test_umask_option_applies_to_uploads_and_folders(self):
+        srv = self.start("--umask", "027")
+        ftp = self.connect(srv)
+        ftp.storbinary("STOR up.bin", io.BytesIO(b"x"))
+        ftp.storbinary("APPE app.bin", io.BytesIO(b"x"))
+        ftp.mkd("made")
+        for name, mode in (("up.bin", 0o640), ("app.bin", 0o640), ("made", 0o750)):
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(srv.root, name)).st_mode), mode,
+                             name)
+
+    def test_lftp_mirror_keeps_permissions(self):
+        srv = self.start()
+        lftp = self.tool_env(srv, "lftp")
+        work = tempfile.mkdtemp(prefix="nm-lftp-perms-")
+        self.addCleanup(shutil.rmtree, work, True)
+        tree = os.path.join(work, "tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        modes = {"run.sh": 0o750, "private.txt": 0o600, "sub/shared.txt": 0o664}
+        for name, mode in modes.items():
+            with open(os.path.join(tree, name), "wb") as f:
+                f.write(os.urandom(1000))
+            os.chmod(os.path.join(tree, name), mode)
+        os.chmod(os.path.join(tree, "sub"), 0o710)
+        script = ("set net:max-retries 1; set net:timeout 20; "
+                  f"mirror -R --perms {tree} tree; chmod 604 tree/sub/shared.txt; quit")
+        run = subprocess.run([lftp, "-u", f"{USER},{PASSWORD}", "-p", str(srv.port),
+                              "-e", script, "127.0.0.1"],
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(run.returncode, 0, run.stdout[-2000:] + run.stderr[-2000:])
+        modes["sub/shared.txt"] = 0o604
+        modes["sub"] = 0o710
+        for name, mode in modes.items():
+            got = stat.S_IMODE(os.stat(os.path.join(srv.root, "tree", name)).st_mode)
+            self.assertEqual(oct(got), oct(mode), name)
+
+
+def main():
+    try:
+        Server().stop(check=True)
+    except NotBuilt as e:
+        print(f"skipped: {e}")
+        return SKIP
+    result = unittest.main(exit=False, verbosity=2).result
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
