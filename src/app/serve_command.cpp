@@ -48,6 +48,7 @@ struct ServeArgs {
   std::string log_file;
   std::string xferlog;
   std::string umask = "022";
+  uint64_t max_hash_size = uint64_t{1} << 30;
   std::string run_as;
   bool sandbox = false;
   bool check_config = false;
@@ -132,6 +133,7 @@ FtpConfig ftp_config(const ServeArgs& args) {
     throw std::runtime_error("--umask wants an octal mask such as 022, got '" + args.umask + "'");
   }
   ftp.umask = *umask;
+  ftp.max_hash_size = args.max_hash_size;
   try {
     if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
   } catch (const std::system_error& e) {
@@ -354,6 +356,10 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->group(ftp);
   cmd->add_option("--umask", args->umask,
                   "Octal mask for uploads (0666 & ~mask) and new folders (0777 & ~mask)")
+      ->group(ftp)
+      ->capture_default_str();
+  cmd->add_option("--max-hash-size", args->max_hash_size,
+                  "The most bytes one HASH digests (0: no limit); bigger files need RANG")
       ->group(ftp)
       ->capture_default_str();
   cmd->add_option("--xferlog", args->xferlog,

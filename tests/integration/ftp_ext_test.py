@@ -9,6 +9,7 @@ rights, and --users reloaded on SIGHUP. Same environment and server harness as f
 import calendar
 import datetime
 import ftplib
+import hashlib
 import io
 import json
 import os
@@ -18,10 +19,14 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+import zlib
 
 from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server
+
+EVENT_MODELS = ("select", "poll", "epoll", "epoll-et", "reactors", "uring")
 
 OLD = calendar.timegm((2002, 7, 17, 21, 7, 15))  # 20020717210715
 
@@ -172,6 +177,123 @@ class ExtTest(unittest.TestCase):
             got = stat.S_IMODE(os.stat(os.path.join(srv.root, "tree", name)).st_mode)
             self.assertEqual(oct(got), oct(mode), name)
 
+
+def local_digest(algorithm, data):
+    if algorithm == "CRC32":
+        return f"{zlib.crc32(data):08x}"
+    return hashlib.new({"SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5"}[algorithm],
+                       data).hexdigest()
+
+
+class HashTest(unittest.TestCase):
+    """HASH, RANG and OPTS HASH against hashlib and zlib, on one server for the class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(extra=("--max-hash-size", str(8 << 20)))
+        cls.files = {"empty.bin": b"", "one.bin": b"x", "some file.bin": os.urandom(300001),
+                     "big.bin": os.urandom(3 << 20)}
+        for name, data in cls.files.items():
+            with open(os.path.join(cls.server.root, name), "wb") as f:
+                f.write(data)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(check=True)
+
+    def connect(self):
+        ftp = ftplib.FTP(timeout=TIMEOUT)
+        ftp.connect("127.0.0.1", self.server.port)
+        ftp.login(USER, PASSWORD)
+        self.addCleanup(ftp.close)
+        return ftp
+
+    def test_feat_and_opts_hash(self):
+        ftp = self.connect()
+        self.assertIn(" HASH SHA-256*;SHA-1;MD5;CRC32\n", ftp.sendcmd("FEAT") + "\n")
+        self.assertEqual(ftp.sendcmd("OPTS HASH"), "200 SHA-256")
+        self.assertEqual(ftp.sendcmd("OPTS HASH crc32"), "200 CRC32")
+        self.assertIn(" HASH SHA-256;SHA-1;MD5;CRC32*", ftp.sendcmd("FEAT"))
+        with self.assertRaisesRegex(ftplib.error_perm, "^501"):
+            ftp.sendcmd("OPTS HASH SHA-512")
+        self.assertEqual(ftp.sendcmd("OPTS HASH"), "200 CRC32")
+
+    def test_every_algorithm_matches_hashlib(self):
+        ftp = self.connect()
+        for algorithm in ("SHA-256", "SHA-1", "MD5", "CRC32"):
+            ftp.sendcmd("OPTS HASH " + algorithm)
+            for name, data in self.files.items():
+                self.assertEqual(ftp.sendcmd("HASH " + name),
+                                 f"213 {algorithm} 0-{len(data)} {local_digest(algorithm, data)} "
+                                 f"{name}", (algorithm, name))
+
+    def test_rang_hashes_a_byte_range_once(self):
+        ftp = self.connect()
+        data = self.files["some file.bin"]
+        self.assertTrue(ftp.sendcmd("RANG 1000 250000").startswith("350"))
+        self.assertEqual(ftp.sendcmd("HASH some file.bin"),
+                         f"213 SHA-256 1000-250000 {local_digest('SHA-256', data[1000:250000])} "
+                         "some file.bin")
+        self.assertEqual(ftp.sendcmd("HASH some file.bin").split()[2], f"0-{len(data)}")
+        ftp.sendcmd("OPTS HASH MD5")
+        ftp.sendcmd(f"RANG 0 {len(data)}")
+        self.assertEqual(ftp.sendcmd("HASH some file.bin").split()[3], local_digest("MD5", data))
+        ftp.sendcmd(f"RANG 5 {len(data) + 1}")
+        with self.assertRaisesRegex(ftplib.error_perm, "^554"):
+            ftp.sendcmd("HASH some file.bin")
+        for bad in ("RANG 9 3", "RANG x y", "RANG 4"):
+            with self.assertRaisesRegex(ftplib.error_perm, "^501"):
+                ftp.sendcmd(bad)
+
+    def test_refusals(self):
+        os.makedirs(os.path.join(self.server.root, "folder"), exist_ok=True)
+        with open(os.path.join(self.server.root, "huge.bin"), "wb") as f:
+            f.truncate((8 << 20) + 1)
+        ftp = self.connect()
+        for line in ("HASH missing.bin", "HASH folder", "HASH huge.bin"):
+            with self.assertRaisesRegex(ftplib.error_perm, "^550"):
+                ftp.sendcmd(line)
+        ftp.sendcmd(f"RANG 1 {(8 << 20) + 1}")  # the cap is on the range, not the file
+        self.assertEqual(ftp.sendcmd("HASH huge.bin").split()[3],
+                         local_digest("SHA-256", bytes(8 << 20)))
+        anon = ftplib.FTP(timeout=TIMEOUT)
+        anon.connect("127.0.0.1", self.server.port)
+        anon.login()
+        self.addCleanup(anon.close)
+        self.assertTrue(anon.sendcmd("HASH one.bin").startswith("213"))  # read right suffices
+
+    def test_hashing_does_not_stall_other_sessions(self):
+        if MODEL not in EVENT_MODELS:
+            self.skipTest("a blocking model runs each session on its own thread or process")
+        srv = Server()  # the default cap, 1 GiB
+        self.addCleanup(srv.stop, True)
+        with open(os.path.join(srv.root, "sparse.bin"), "wb") as f:
+            f.truncate(512 << 20)  # zeros the kernel makes up: CPU-bound, no disk
+        hasher, other = ftplib.FTP(timeout=TIMEOUT), ftplib.FTP(timeout=TIMEOUT)
+        for ftp in (hasher, other):
+            ftp.connect("127.0.0.1", srv.port)
+            ftp.login(USER, PASSWORD)
+            self.addCleanup(ftp.close)
+        hasher.sendcmd("OPTS HASH CRC32")
+        done = threading.Event()
+        worst = []
+
+        def ping():
+            while not done.is_set():
+                started = time.monotonic()
+                other.voidcmd("NOOP")
+                worst.append(time.monotonic() - started)
+
+        pinger = threading.Thread(target=ping)
+        pinger.start()
+        started = time.monotonic()
+        reply = hasher.sendcmd("HASH sparse.bin")
+        took = time.monotonic() - started
+        done.set()
+        pinger.join()
+        self.assertEqual(reply.split()[3], f"{zlib.crc32(bytes(512 << 20)):08x}")
+        # Had the job run on the loop, one NOOP would have waited for the whole hash.
+        self.assertLess(max(worst), took / 2, (took, max(worst), len(worst)))
 
 def main():
     try:

@@ -160,5 +160,18 @@ TEST(FtpParameters, OctalMode) {
   }
 }
 
+TEST(FtpParameters, Rang) {
+  auto range = parse_rang_argument("10 20");
+  ASSERT_TRUE(range.has_value());
+  ASSERT_TRUE(std::holds_alternative<ByteRange>(*range));
+  EXPECT_EQ(std::get<ByteRange>(*range).start, 10u);
+  EXPECT_EQ(std::get<ByteRange>(*range).end, 20u);
+  EXPECT_TRUE(std::holds_alternative<ByteRange>(*parse_rang_argument("0 0")));
+  EXPECT_TRUE(std::holds_alternative<RangReset>(*parse_rang_argument("1 0")));
+  for (const char* arg : {"", "10", "20 10", "a b", "1  2", "-1 2", "1 2 3", " 1 2"}) {
+    EXPECT_FALSE(parse_rang_argument(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
 }  // namespace
 }  // namespace nm::ftp

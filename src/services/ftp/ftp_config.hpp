@@ -45,6 +45,8 @@ struct FtpConfig {
   // --umask: sessions create uploads 0666 & ~umask and folders 0777 & ~umask. serve also sets the
   // process's umask to it, so the one the process inherited (a shell's, systemd's) adds nothing.
   mode_t umask = 022;
+  // --max-hash-size: the most bytes one HASH digests (0: no limit); see hash_commands.cpp.
+  uint64_t max_hash_size = uint64_t{1} << 30;
 };
 
 }  // namespace nm

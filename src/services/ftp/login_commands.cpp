@@ -134,6 +134,8 @@ void FtpSession::reset_login() {
   active_target_.reset();
   passive_open_ = false;
   epsv_all_ = false;
+  hash_algorithm_ = HashAlgorithm::kSha256;
+  hash_range_.reset();
 }
 
 void FtpSession::cmd_quit(const std::string&, Buffer& out) {

@@ -158,4 +158,15 @@ std::optional<mode_t> parse_octal_mode(std::string_view text) {
   return mode;
 }
 
+std::optional<std::variant<ByteRange, RangReset>> parse_rang_argument(std::string_view arg) {
+  auto words = split_first_word(arg);
+  if (!words) return std::nullopt;
+  auto start = parse_u64(words->first);
+  auto end = parse_u64(words->second);
+  if (!start || !end) return std::nullopt;
+  if (*start == 1 && *end == 0) return RangReset::kReset;
+  if (*start > *end) return std::nullopt;
+  return ByteRange{*start, *end};
+}
+
 }  // namespace nm::ftp

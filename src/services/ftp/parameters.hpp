@@ -58,4 +58,13 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_mff_facts(
 // at most 07777. Which bits a user may set is the session's business, not the parser's.
 std::optional<mode_t> parse_octal_mode(std::string_view text);
 
+// RANG start end (draft-bryan-ftpext-hash): two decimal byte offsets with start <= end, the
+// range [start, end). "RANG 1 0" is the draft's way to clear a range: kReset.
+struct ByteRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+enum class RangReset { kReset };
+std::optional<std::variant<ByteRange, RangReset>> parse_rang_argument(std::string_view arg);
+
 }  // namespace nm::ftp

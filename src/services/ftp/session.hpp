@@ -11,8 +11,10 @@
 #include <string>
 
 #include "services/ftp/command.hpp"
+#include "services/ftp/file_hash.hpp"
 #include "services/ftp/ftp_config.hpp"
 #include "services/ftp/listing.hpp"
+#include "services/ftp/parameters.hpp"
 #include "services/ftp/path_jail.hpp"
 #include "session/session.hpp"
 
@@ -148,6 +150,11 @@ class FtpSession final : public Session {
   void site_chmod(std::string_view arg, Buffer& out);
   void site_help(Buffer& out);
 
+  // Digests of files and of byte ranges (hash_commands.cpp).
+  void cmd_hash(const std::string& arg, Buffer& out);
+  void cmd_rang(const std::string& arg, Buffer& out);
+  void opts_hash(std::string_view name, Buffer& out);
+
   // Information and transfer parameters (info_commands.cpp).
   void cmd_noop(const std::string& arg, Buffer& out);
   void cmd_syst(const std::string& arg, Buffer& out);
@@ -196,6 +203,10 @@ class FtpSession final : public Session {
   bool abort_pending_ = false;
   int extra_aborts_ = 0;  // ABORs after the first for one transfer: each gets 225 after its 226
   std::optional<Transfer> transfer_;
+
+  // HASH.
+  HashAlgorithm hash_algorithm_ = HashAlgorithm::kSha256;  // OPTS HASH
+  std::optional<ByteRange> hash_range_;                    // RANG, for the next HASH
 };
 
 }  // namespace nm::ftp

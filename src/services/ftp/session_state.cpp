@@ -107,6 +107,8 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
       {"HOST", {&FtpSession::cmd_unimplemented, false}},
       {"MFMT", {&FtpSession::cmd_mfmt, true}},
       {"MFF", {&FtpSession::cmd_mff, true}},
+      {"HASH", {&FtpSession::cmd_hash, true}},
+      {"RANG", {&FtpSession::cmd_rang, true}},
       {"AVBL", {&FtpSession::cmd_unimplemented, false}},
   };
   auto it = kCommands.find(verb);
