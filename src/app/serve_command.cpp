@@ -20,6 +20,7 @@
 #include "net/socket.hpp"
 #include "services/ftp/parameters.hpp"
 #include "services/ftp/users_file.hpp"
+#include "services/ftp/users_table.hpp"
 #include "services/registry.hpp"
 
 namespace nm {
@@ -98,21 +99,10 @@ FtpConfig ftp_config(const ServeArgs& args) {
   ftp.anonymous = !args.no_anonymous;
   ftp.anonymous_write = args.anonymous_write;
   ftp.show_hidden = args.show_hidden;
-  for (const auto& spec : args.users) {
-    auto colon = spec.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw std::runtime_error("--user wants NAME:PASSWORD, got '" + spec + "'");
-    }
-    FtpUser user;
-    user.name = spec.substr(0, colon);
-    user.plain_password = spec.substr(colon + 1);
-    user.root = args.root;
-    user.rights = FtpRights{true, true, true, true, true};
-    ftp.users.push_back(std::move(user));
-  }
+  for (const auto& spec : args.users) ftp.users.push_back(parse_user_option(spec, args.root));
   if (!args.users_file.empty()) {
     try {
-      for (auto& user : load_users_file(args.users_file)) ftp.users.push_back(std::move(user));
+      ftp.users_file = std::make_shared<UsersTable>(args.users_file);
     } catch (const std::exception& e) {
       throw std::runtime_error("--users: " + std::string(e.what()));
     }
@@ -165,6 +155,12 @@ SandboxRules sandbox_rules(const ServeArgs& args, const ServiceOptions& options)
   if (args.service == "ftp") {
     rules.read_write_dirs.push_back(options.ftp.root);
     for (const auto& user : options.ftp.users) rules.read_write_dirs.push_back(user.root);
+    // The roots as the server starts: a user added by a SIGHUP reload must live under one.
+    if (options.ftp.users_file) {
+      for (const auto& user : *options.ftp.users_file->current()) {
+        rules.read_write_dirs.push_back(user.root);
+      }
+    }
   }
   if (!args.users_file.empty()) rules.read_files.push_back(args.users_file);
   if (!args.log_file.empty()) rules.log_files.push_back(args.log_file);
@@ -341,10 +337,14 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--root", args->root, "Folder served to users")
       ->group(ftp)
       ->capture_default_str();
-  cmd->add_option("--user", args->users, "NAME:PASSWORD of a read-write user (repeatable)")
+  cmd->add_option("--user", args->users,
+                  "NAME:PASSWORD of a user with every right at --root, or "
+                  "NAME:PASSWORD:ROOT:RIGHTS (repeatable)")
       ->group(ftp)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--users", args->users_file, "File of users with hashed passwords")->group(ftp);
+  cmd->add_option("--users", args->users_file,
+                  "File of users with hashed passwords; re-read on SIGHUP")
+      ->group(ftp);
   cmd->add_flag("--no-anonymous", args->no_anonymous, "Refuse anonymous logins")->group(ftp);
   cmd->add_flag("--anonymous-write", args->anonymous_write, "Let anonymous users upload")
       ->group(ftp);

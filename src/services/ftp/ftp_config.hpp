@@ -14,6 +14,8 @@
 
 namespace nm {
 
+class UsersTable;
+
 struct FtpRights {
   bool read = true;
   bool write = false;   // STOR, APPE, STOU
@@ -34,7 +36,8 @@ struct FtpConfig {
   std::filesystem::path root = ".";  // anonymous users' root and --user users' root
   bool anonymous = true;
   bool anonymous_write = false;
-  std::vector<FtpUser> users;
+  std::vector<FtpUser> users;              // --user: fixed for the process's life
+  std::shared_ptr<UsersTable> users_file;  // --users: re-read after a SIGHUP; null: none
   bool show_hidden = false;
   uint16_t pasv_port_min = 0;  // 0 and 0: any port
   uint16_t pasv_port_max = 0;

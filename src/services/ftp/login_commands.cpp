@@ -63,8 +63,8 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
     finish_login(config_.anonymous, std::move(login), out);
     return;
   }
-  const FtpUser* user = find_user(config_, login.name);
-  if (user == nullptr) {
+  auto user = find_user(config_, login.name);
+  if (!user) {
     finish_login(false, std::move(login), out);
     return;
   }
