@@ -256,6 +256,7 @@ class HashTest(unittest.TestCase):
         ftp.sendcmd(f"RANG 1 {(8 << 20) + 1}")  # the cap is on the range, not the file
         self.assertEqual(ftp.sendcmd("HASH huge.bin").split()[3],
                          local_digest("SHA-256", bytes(8 << 20)))
+        ftp.quit()  # iterative serves one session at a time
         anon = ftplib.FTP(timeout=TIMEOUT)
         anon.connect("127.0.0.1", self.server.port)
         anon.login()
@@ -268,7 +269,7 @@ class HashTest(unittest.TestCase):
         srv = Server()  # the default cap, 1 GiB
         self.addCleanup(srv.stop, True)
         with open(os.path.join(srv.root, "sparse.bin"), "wb") as f:
-            f.truncate(512 << 20)  # zeros the kernel makes up: CPU-bound, no disk
+            f.truncate(256 << 20)  # zeros the kernel makes up: CPU-bound, no disk
         hasher, other = ftplib.FTP(timeout=TIMEOUT), ftplib.FTP(timeout=TIMEOUT)
         for ftp in (hasher, other):
             ftp.connect("127.0.0.1", srv.port)
@@ -283,6 +284,7 @@ class HashTest(unittest.TestCase):
                 started = time.monotonic()
                 other.voidcmd("NOOP")
                 worst.append(time.monotonic() - started)
+                time.sleep(0.01)
 
         pinger = threading.Thread(target=ping)
         pinger.start()
@@ -291,8 +293,9 @@ class HashTest(unittest.TestCase):
         took = time.monotonic() - started
         done.set()
         pinger.join()
-        self.assertEqual(reply.split()[3], f"{zlib.crc32(bytes(512 << 20)):08x}")
+        self.assertEqual(reply.split()[3], f"{zlib.crc32(bytes(256 << 20)):08x}")
         # Had the job run on the loop, one NOOP would have waited for the whole hash.
+        self.assertGreater(len(worst), 3, took)
         self.assertLess(max(worst), took / 2, (took, max(worst), len(worst)))
 
 def process_tree(pid):
@@ -336,6 +339,7 @@ class UsersTest(unittest.TestCase):
         srv = Server(extra=("--user", f"carol:pw:{self.home}:rm"))
         self.addCleanup(srv.stop, True)
         carol = self.login(srv, "carol", "pw")
+        self.addCleanup(carol.close)
         self.assertEqual(carol.nlst(), ["mine.txt"])
         carol.mkd("made")
         self.assertTrue(os.path.isdir(os.path.join(self.home, "made")))
@@ -343,6 +347,7 @@ class UsersTest(unittest.TestCase):
             carol.storbinary("STOR up.bin", io.BytesIO(b"x"))
         with self.assertRaisesRegex(ftplib.error_perm, "^550"):
             carol.delete("mine.txt")
+        carol.quit()  # iterative serves one session at a time
         alice = self.login(srv, USER, PASSWORD)  # NAME:PASSWORD: every right at --root
         alice.storbinary("STOR up.bin", io.BytesIO(b"x"))
         self.assertTrue(os.path.exists(os.path.join(srv.root, "up.bin")))
@@ -359,14 +364,16 @@ class UsersTest(unittest.TestCase):
             f.write(text)
         os.rename(path + ".new", path)
 
-    def hup(self, srv, line_count):
+    def hup(self, srv):
         for pid in process_tree(srv.proc.pid):
             os.kill(pid, signal.SIGHUP)
-        # The handler only bumps a counter; the file is read at the next login. Wait until the
-        # signal was seen (the start line and the logins so far are in the log).
+        # The handler only bumps a counter and the file is read at the next login: the signal
+        # needs only to have arrived.
         time.sleep(0.2)
 
     def test_sighup_reloads_the_users_file(self):
+        if MODEL == "iterative":
+            self.skipTest("keeps one session logged in while others log in")
         users = os.path.join(self.work, "users")
         bob, carol = self.users_line("bob", "bpw", "r"), self.users_line("carol", "cpw", "rw")
         self.write_users(users, bob + "\n")
@@ -376,7 +383,7 @@ class UsersTest(unittest.TestCase):
         self.refused(srv, "carol", "cpw")
 
         self.write_users(users, "# bob left\n" + carol + "\n")
-        self.hup(srv, 0)
+        self.hup(srv)
         self.refused(srv, "bob", "bpw")
         writer = self.login(srv, "carol", "cpw")
         writer.storbinary("STOR new.bin", io.BytesIO(b"x"))
@@ -387,8 +394,10 @@ class UsersTest(unittest.TestCase):
             kept.storbinary("STOR bob.bin", io.BytesIO(b"x"))
 
         self.write_users(users, carol + "\nthis line is broken\n")
-        self.hup(srv, 0)
-        self.login(srv, "carol", "cpw")  # the users read before stay
+        self.hup(srv)
+        # The last good file stays, in every process (fork's children and prefork's workers
+        # started with bob's file, and a broken one must not bring him back).
+        self.login(srv, "carol", "cpw")
         self.refused(srv, "bob", "bpw")
         self.assertRegex(srv.log(), r"event=users-reload .*users=1 result=fail error=.*:2")
         self.assertRegex(srv.log(), r"event=users-reload .*users=1 result=ok")

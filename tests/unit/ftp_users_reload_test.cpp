@@ -1,6 +1,8 @@
 // --user NAME:PASSWORD[:ROOT:RIGHTS] and the --users file re-read after a SIGHUP.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -103,6 +105,28 @@ TEST_F(FtpUsersReloadTest, ABadFileKeepsTheUsersReadBefore) {
   std::filesystem::remove(users_path());
   std::raise(SIGHUP);
   EXPECT_TRUE(find_user(config, "carol").has_value());  // a missing file too
+}
+
+// A process whose own copy is older than the last good file (a fork child, a prefork worker idle
+// since) falls back to the last good file any process read, not to its own copy: a broken file
+// must not bring back a user an earlier reload removed.
+TEST_F(FtpUsersReloadTest, ABadFileFallsBackToTheLastGoodOneOfAnyProcess) {
+  write_users({"carol"});
+  std::raise(SIGHUP);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    bool ok = find_user(config, "carol").has_value() && !find_user(config, "bob").has_value();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // This process never read carol's file itself: its own copy still has bob.
+  files.write("users", "carol:broken\n");
+  std::raise(SIGHUP);
+  EXPECT_TRUE(find_user(config, "carol").has_value());
+  EXPECT_FALSE(find_user(config, "bob").has_value());
 }
 
 TEST_F(FtpUsersReloadTest, ALoggedInSessionKeepsItsLogin) {
