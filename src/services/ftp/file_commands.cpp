@@ -403,7 +403,7 @@ void FtpSession::cmd_mkd(const std::string& arg, Buffer& out) {
     return;
   }
   if (!resolve(arg, &vpath, out) || !allowed(rights_.mkdir, out)) return;
-  if (int err = jail_.mkdir(vpath, 0777 & ~config_.umask)) {
+  if (int err = jail_.mkdir(vpath, folder_mode())) {
     reply_errno(out, err);
     return;
   }

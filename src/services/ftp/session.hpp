@@ -120,8 +120,10 @@ class FtpSession final : public Session {
   void finish_listing(FolderListing& listing, Buffer& out);
   void start_upload(const std::string& arg, int kind, Buffer& out);
   int make_temp(const Fd& dir, std::string* name, Fd* file);
-  // What a new upload is created with: --umask applied here, not left to the process's umask.
+  // What new uploads and folders are created with: --umask applied here, not left to the
+  // process's umask.
   mode_t file_mode() const { return 0666 & ~config_.umask; }
+  mode_t folder_mode() const { return 0777 & ~config_.umask; }
   void cmd_pwd(const std::string& arg, Buffer& out);
   void cmd_cwd(const std::string& arg, Buffer& out);
   void cmd_cdup(const std::string& arg, Buffer& out);
