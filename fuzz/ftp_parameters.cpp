@@ -8,8 +8,15 @@
 //   EPRT:       a parsed address has the family its protocol names and a port 1-65535, and
 //               round-trips through "|1|host|port|" / "|2|host|port|".
 //   TYPE:       the answer does not depend on the case of the argument.
+//   MFMT time:  a parsed time prints back (gmtime) as its own 14 digits (second 60 as 59), with
+//               nanoseconds under a second.
+//   octal mode: a parsed mode is at most 07777 and prints back (%o) as the digits sent.
+//   RANG:       a range has start <= end and round-trips through "start end".
+//   MFF facts:  every name is lower case and the facts rebuild the argument, names aside.
 
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,6 +125,67 @@ void check_type(std::string_view arg) {
                 "TYPE '%s' depends on case", printable(arg).c_str());
 }
 
+void check_ftp_time(std::string_view arg) {
+  auto t = ftp::parse_ftp_time(arg);
+  if (!t) return;
+  NM_FUZZ_CHECK(t->tv_nsec >= 0 && t->tv_nsec < 1000000000, "MFMT '%s': nanoseconds %ld",
+                printable(arg).c_str(), static_cast<long>(t->tv_nsec));
+  struct tm tm {};
+  ::gmtime_r(&t->tv_sec, &tm);
+  char digits[32];
+  std::snprintf(digits, sizeof(digits), "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::string sent(arg.substr(0, 14));
+  if (sent.substr(12, 2) == "60") sent.replace(12, 2, "59");
+  NM_FUZZ_CHECK(sent == digits, "MFMT '%s' printed back as %s", printable(arg).c_str(), digits);
+}
+
+void check_octal_mode(std::string_view arg) {
+  auto mode = ftp::parse_octal_mode(arg);
+  if (!mode) return;
+  char text[16];
+  std::snprintf(text, sizeof(text), "%o", static_cast<unsigned>(*mode));
+  std::string_view sent = arg;
+  while (sent.size() > 1 && sent.front() == '0') sent.remove_prefix(1);
+  NM_FUZZ_CHECK(*mode <= 07777 && sent == text, "mode '%s' parsed as %s", printable(arg).c_str(),
+                text);
+}
+
+void check_rang(std::string_view arg) {
+  auto parsed = ftp::parse_rang_argument(arg);
+  if (!parsed || !std::holds_alternative<ftp::ByteRange>(*parsed)) return;
+  auto range = std::get<ftp::ByteRange>(*parsed);
+  NM_FUZZ_CHECK(range.start <= range.end, "RANG '%s': start past end", printable(arg).c_str());
+  auto text = std::to_string(range.start) + " " + std::to_string(range.end);
+  auto again = ftp::parse_rang_argument(text);
+  NM_FUZZ_CHECK(again && std::holds_alternative<ftp::ByteRange>(*again) &&
+                    std::get<ftp::ByteRange>(*again).start == range.start &&
+                    std::get<ftp::ByteRange>(*again).end == range.end,
+                "RANG round trip: '%s' -> '%s'", printable(arg).c_str(), text.c_str());
+}
+
+void check_mff_facts(std::string_view arg) {
+  auto facts = ftp::parse_mff_facts(arg);
+  if (!facts) return;
+  std::string rebuilt;
+  for (const auto& [name, value] : *facts) {
+    for (char c : name) {
+      NM_FUZZ_CHECK(std::tolower(static_cast<unsigned char>(c)) == static_cast<unsigned char>(c),
+                    "MFF '%s': name not lower case", printable(arg).c_str());
+    }
+    rebuilt += name + "=" + value + ";";
+  }
+  std::string lowered(arg);
+  for (size_t i = 0, start = 0; i < lowered.size(); ++i) {
+    if (lowered[i] == ';') start = i + 1;
+    bool in_name = lowered.find('=', start) > i;
+    if (in_name)
+      lowered[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(lowered[i])));
+  }
+  NM_FUZZ_CHECK(rebuilt == lowered, "MFF '%s' rebuilt as '%s'", printable(arg).c_str(),
+                printable(rebuilt).c_str());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -126,5 +194,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_port(arg);
   check_eprt(arg);
   check_type(arg);
+  check_ftp_time(arg);
+  check_octal_mode(arg);
+  check_rang(arg);
+  check_mff_facts(arg);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -17,7 +18,9 @@
 #include "net/logfmt.hpp"
 #include "net/signals.hpp"
 #include "net/socket.hpp"
+#include "services/ftp/parameters.hpp"
 #include "services/ftp/users_file.hpp"
+#include "services/ftp/users_table.hpp"
 #include "services/registry.hpp"
 #include "tls/context.hpp"
 
@@ -46,6 +49,8 @@ struct ServeArgs {
   std::string log_format = "logfmt";
   std::string log_file;
   std::string xferlog;
+  std::string umask = "022";
+  uint64_t max_hash_size = uint64_t{1} << 30;
   std::string run_as;
   bool sandbox = false;
   bool check_config = false;
@@ -126,21 +131,10 @@ FtpConfig ftp_config(const ServeArgs& args) {
   ftp.anonymous = !args.no_anonymous;
   ftp.anonymous_write = args.anonymous_write;
   ftp.show_hidden = args.show_hidden;
-  for (const auto& spec : args.users) {
-    auto colon = spec.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw std::runtime_error("--user wants NAME:PASSWORD, got '" + spec + "'");
-    }
-    FtpUser user;
-    user.name = spec.substr(0, colon);
-    user.plain_password = spec.substr(colon + 1);
-    user.root = args.root;
-    user.rights = FtpRights{true, true, true, true, true};
-    ftp.users.push_back(std::move(user));
-  }
+  for (const auto& spec : args.users) ftp.users.push_back(parse_user_option(spec, args.root));
   if (!args.users_file.empty()) {
     try {
-      for (auto& user : load_users_file(args.users_file)) ftp.users.push_back(std::move(user));
+      ftp.users_file = std::make_shared<UsersTable>(args.users_file);
     } catch (const std::exception& e) {
       throw std::runtime_error("--users: " + std::string(e.what()));
     }
@@ -156,6 +150,12 @@ FtpConfig ftp_config(const ServeArgs& args) {
                                "'");
     }
   }
+  auto umask = ftp::parse_octal_mode(args.umask);
+  if (!umask || *umask > 0777) {
+    throw std::runtime_error("--umask wants an octal mask such as 022, got '" + args.umask + "'");
+  }
+  ftp.umask = *umask;
+  ftp.max_hash_size = args.max_hash_size;
   try {
     if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
   } catch (const std::system_error& e) {
@@ -187,6 +187,12 @@ SandboxRules sandbox_rules(const ServeArgs& args, const ServiceOptions& options)
   if (args.service == "ftp") {
     rules.read_write_dirs.push_back(options.ftp.root);
     for (const auto& user : options.ftp.users) rules.read_write_dirs.push_back(user.root);
+    // The roots as the server starts: a user added by a SIGHUP reload must live under one.
+    if (options.ftp.users_file) {
+      for (const auto& user : *options.ftp.users_file->current()) {
+        rules.read_write_dirs.push_back(user.root);
+      }
+    }
   }
   if (!args.users_file.empty()) rules.read_files.push_back(args.users_file);
   // A certificate rotated in place is read again on SIGHUP; one replaced by a new file (a
@@ -251,7 +257,10 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   service_options.quiet = args.quiet;
   std::unique_ptr<Service> service;
   std::optional<RunAs> run_as;
-  if (args.service == "ftp") service_options.ftp = ftp_config(args);
+  if (args.service == "ftp") {
+    service_options.ftp = ftp_config(args);
+    ::umask(service_options.ftp.umask);
+  }
   service = make_service(args.service, service_options);
   if (!args.run_as.empty()) run_as = resolve_run_as(args.run_as);
   auto model = make_model(args.model);
@@ -412,10 +421,14 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--root", args->root, "Folder served to users")
       ->group(ftp)
       ->capture_default_str();
-  cmd->add_option("--user", args->users, "NAME:PASSWORD of a read-write user (repeatable)")
+  cmd->add_option("--user", args->users,
+                  "NAME:PASSWORD of a user with every right at --root, or "
+                  "NAME:PASSWORD:ROOT:RIGHTS (repeatable)")
       ->group(ftp)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--users", args->users_file, "File of users with hashed passwords")->group(ftp);
+  cmd->add_option("--users", args->users_file,
+                  "File of users with hashed passwords; re-read on SIGHUP")
+      ->group(ftp);
   cmd->add_flag("--no-anonymous", args->no_anonymous, "Refuse anonymous logins")->group(ftp);
   cmd->add_flag("--anonymous-write", args->anonymous_write, "Let anonymous users upload")
       ->group(ftp);
@@ -425,6 +438,14 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--pasv-address", args->pasv_address,
                   "IPv4 address announced in PASV replies (behind NAT)")
       ->group(ftp);
+  cmd->add_option("--umask", args->umask,
+                  "Octal mask for uploads (0666 & ~mask) and new folders (0777 & ~mask)")
+      ->group(ftp)
+      ->capture_default_str();
+  cmd->add_option("--max-hash-size", args->max_hash_size,
+                  "The most bytes one HASH digests (0: no limit); bigger files need RANG")
+      ->group(ftp)
+      ->capture_default_str();
   cmd->add_option("--xferlog", args->xferlog,
                   "Append every RETR / STOR to FILE in the standard xferlog format")
       ->group(ftp);

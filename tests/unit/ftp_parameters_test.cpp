@@ -104,5 +104,74 @@ TEST(FtpParameters, Unsigned) {
   EXPECT_FALSE(parse_u64("-1").has_value());
 }
 
+TEST(FtpParameters, FtpTime) {
+  auto t = parse_ftp_time("20020717210715");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->tv_sec, 1026940035);
+  EXPECT_EQ(t->tv_nsec, 0);
+  EXPECT_EQ(parse_ftp_time("19700101000000")->tv_sec, 0);
+  EXPECT_EQ(parse_ftp_time("20020717210715.5")->tv_nsec, 500000000);
+  EXPECT_EQ(parse_ftp_time("20020717210715.123")->tv_nsec, 123000000);
+  EXPECT_EQ(parse_ftp_time("20020717210715.1234567891234")->tv_nsec, 123456789);
+  EXPECT_EQ(parse_ftp_time("20000229120000")->tv_sec, 951825600);  // 2000 is a leap year
+  // A leap second stays in its minute.
+  EXPECT_EQ(parse_ftp_time("20161231235960")->tv_sec, parse_ftp_time("20161231235959")->tv_sec);
+}
+
+TEST(FtpParameters, FtpTimeMalformed) {
+  for (const char* arg :
+       {"", "2002071721071", "200207172107155", "2002071721071x", "20021317210715",
+        "20020017210715", "20020700210715", "20020732210715", "20020431210715", "19000229000000",
+        "20010229000000", "20020717240715", "20020717216015", "20020717210761", "20020717210715.",
+        "20020717210715.x", "20020717210715.1.2", " 20020717210715", "+0020717210715"}) {
+    EXPECT_FALSE(parse_ftp_time(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, SplitFirstWord) {
+  auto words = split_first_word("20020717210715 a file.txt");
+  ASSERT_TRUE(words.has_value());
+  EXPECT_EQ(words->first, "20020717210715");
+  EXPECT_EQ(words->second, "a file.txt");
+  for (const char* arg : {"", "one", " path", "word ", "word"}) {
+    EXPECT_FALSE(split_first_word(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, MffFacts) {
+  auto facts = parse_mff_facts("Modify=20020717210715;UNIX.mode=0644;");
+  ASSERT_TRUE(facts.has_value());
+  ASSERT_EQ(facts->size(), 2u);
+  EXPECT_EQ((*facts)[0], (std::pair<std::string, std::string>{"modify", "20020717210715"}));
+  EXPECT_EQ((*facts)[1], (std::pair<std::string, std::string>{"unix.mode", "0644"}));
+  EXPECT_EQ(parse_mff_facts("x=;")->front().second, "");
+  for (const char* arg : {"", ";", "modify", "modify=1", "=1;", "modify=1;;", "a=1;b;", "a b=1;"}) {
+    EXPECT_FALSE(parse_mff_facts(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, OctalMode) {
+  EXPECT_EQ(parse_octal_mode("644"), 0644u);
+  EXPECT_EQ(parse_octal_mode("0755"), 0755u);
+  EXPECT_EQ(parse_octal_mode("7"), 07u);
+  EXPECT_EQ(parse_octal_mode("4755"), 04755u);
+  for (const char* arg : {"", "8", "648", "07777 ", "00644", "rwx", "-644", "0x1ff"}) {
+    EXPECT_FALSE(parse_octal_mode(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
+TEST(FtpParameters, Rang) {
+  auto range = parse_rang_argument("10 20");
+  ASSERT_TRUE(range.has_value());
+  ASSERT_TRUE(std::holds_alternative<ByteRange>(*range));
+  EXPECT_EQ(std::get<ByteRange>(*range).start, 10u);
+  EXPECT_EQ(std::get<ByteRange>(*range).end, 20u);
+  EXPECT_TRUE(std::holds_alternative<ByteRange>(*parse_rang_argument("0 0")));
+  EXPECT_TRUE(std::holds_alternative<RangReset>(*parse_rang_argument("1 0")));
+  for (const char* arg : {"", "10", "20 10", "a b", "1  2", "-1 2", "1 2 3", " 1 2"}) {
+    EXPECT_FALSE(parse_rang_argument(arg).has_value()) << '"' << arg << '"';
+  }
+}
+
 }  // namespace
 }  // namespace nm::ftp

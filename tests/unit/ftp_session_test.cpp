@@ -154,7 +154,7 @@ TEST_F(FtpSessionTest, UnknownAndUnimplemented) {
   login();
   EXPECT_EQ(code(cmd("XYZZY")), 500);
   EXPECT_EQ(code(cmd("")), 500);
-  EXPECT_EQ(code(cmd("SITE CHMOD 777 x")), 502);
+  EXPECT_EQ(code(cmd("SMNT x")), 502);
   EXPECT_EQ(code(cmd("ACCT x")), 502);
 }
 

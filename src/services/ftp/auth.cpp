@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "services/ftp/users_table.hpp"
+
 namespace nm::ftp {
 namespace {
 
@@ -56,11 +58,16 @@ bool is_anonymous_name(std::string_view name) {
   return iequals(name, "anonymous") || iequals(name, "ftp");
 }
 
-const FtpUser* find_user(const FtpConfig& config, std::string_view name) {
+std::optional<FtpUser> find_user(const FtpConfig& config, std::string_view name) {
   for (const auto& user : config.users) {
-    if (user.name == name) return &user;
+    if (user.name == name) return user;
   }
-  return nullptr;
+  if (config.users_file) {
+    for (const auto& user : *config.users_file->current()) {
+      if (user.name == name) return user;
+    }
+  }
+  return std::nullopt;
 }
 
 bool verify_password(const FtpUser& user, std::string_view password) {

@@ -11,8 +11,9 @@ namespace nm::ftp {
 // "anonymous" and "ftp", any case.
 bool is_anonymous_name(std::string_view name);
 
-// The configured user of that name, or nullptr.
-const FtpUser* find_user(const FtpConfig& config, std::string_view name);
+// A copy of the configured user of that name (--user first, then the --users file as of the
+// latest SIGHUP), or nullopt.
+std::optional<FtpUser> find_user(const FtpConfig& config, std::string_view name);
 
 // Checks a password against the user's plain password or crypt(3) hash (crypt_r: thread-safe,
 // yescrypt and SHA-512 alike). Comparisons take the same time whatever matches, so timing tells

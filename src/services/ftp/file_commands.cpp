@@ -212,7 +212,7 @@ int FtpSession::make_temp(const Fd& dir, std::string* name, Fd* file) {
     std::string candidate(kUploadPrefix);
     for (int i = 0; i < 6; ++i) candidate.push_back(kChars[random_() % (sizeof(kChars) - 1)]);
     int fd = ::openat(dir.get(), candidate.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file_mode());
     if (fd >= 0) {
       file->reset(fd);
       *name = std::move(candidate);
@@ -273,7 +273,7 @@ void FtpSession::start_upload(const std::string& arg, int kind, Buffer& out) {
     // O_NONBLOCK: a FIFO swapped in since the stat above must not block the open (ENXIO).
     int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK | (kind == kAppe ? O_APPEND | O_CREAT : 0);
     Fd file;
-    if (int err = jail_.open(vpath, flags, &file, 0644)) {
+    if (int err = jail_.open(vpath, flags, &file, file_mode())) {
       reply_errno(out, err);
       return;
     }
@@ -403,7 +403,7 @@ void FtpSession::cmd_mkd(const std::string& arg, Buffer& out) {
     return;
   }
   if (!resolve(arg, &vpath, out) || !allowed(rights_.mkdir, out)) return;
-  if (int err = jail_.mkdir(vpath, 0755)) {
+  if (int err = jail_.mkdir(vpath, folder_mode())) {
     reply_errno(out, err);
     return;
   }

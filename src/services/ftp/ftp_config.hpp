@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -11,6 +13,8 @@
 #include "services/ftp/xferlog.hpp"
 
 namespace nm {
+
+class UsersTable;
 
 struct FtpRights {
   bool read = true;
@@ -41,7 +45,8 @@ struct FtpConfig {
   std::filesystem::path root = ".";  // anonymous users' root and --user users' root
   bool anonymous = true;
   bool anonymous_write = false;
-  std::vector<FtpUser> users;
+  std::vector<FtpUser> users;              // --user: fixed for the process's life
+  std::shared_ptr<UsersTable> users_file;  // --users: re-read after a SIGHUP; null: none
   bool show_hidden = false;
   uint16_t pasv_port_min = 0;  // 0 and 0: any port
   uint16_t pasv_port_max = 0;
@@ -49,6 +54,11 @@ struct FtpConfig {
   int max_login_failures = 3;           // then the connection is closed
   int login_failure_delay_ms = 1000;
   std::shared_ptr<XferLog> xferlog;  // --xferlog: one line per RETR / STOR; null: none
+  // --umask: sessions create uploads 0666 & ~umask and folders 0777 & ~umask. serve also sets the
+  // process's umask to it, so the one the process inherited (a shell's, systemd's) adds nothing.
+  mode_t umask = 022;
+  // --max-hash-size: the most bytes one HASH digests (0: no limit); see hash_commands.cpp.
+  uint64_t max_hash_size = uint64_t{1} << 30;
   TlsLevel tls = TlsLevel::kOff;
   bool tls_anonymous_plain = false;  // --tls-anonymous-plain: anonymous is exempt from kRequired*
 };

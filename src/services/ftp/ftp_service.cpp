@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "services/ftp/session.hpp"
+#include "services/ftp/users_table.hpp"
 
 namespace nm {
 namespace {
@@ -34,8 +35,14 @@ void require_folder(const std::filesystem::path& root, const std::string& what) 
 
 std::unique_ptr<Service> make_ftp_service(const FtpConfig& config) {
   require_folder(config.root, "the root");
-  for (const auto& user : config.users) {
+  auto check = [](const FtpUser& user) {
     if (!user.root.empty()) require_folder(user.root, "user " + user.name + "'s root");
+  };
+  for (const auto& user : config.users) check(user);
+  // A reloaded file is not checked this way: a root that went missing refuses that user's login
+  // ("Home folder unavailable") and is logged, the other users go on.
+  if (config.users_file) {
+    for (const auto& user : *config.users_file->current()) check(user);
   }
   return std::make_unique<FtpService>(config);
 }

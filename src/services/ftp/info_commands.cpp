@@ -13,9 +13,22 @@
 namespace nm::ftp {
 namespace {
 
+// "HASH" stands for the line with the session's selection starred (hash_feature()).
 const char* const kFeatures[] = {
-    "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM",
-    "SIZE", "TVFS", "UTF8"};
+    "EPRT",
+    "EPSV",
+    "HASH",
+    "MDTM",
+    "MFF Modify;UNIX.mode;",
+    "MFMT",
+    "MLST type*;size*;modify*;perm*;unique*;",
+    "PASV",
+    "RANG STREAM",
+    "REST STREAM",
+    "SIZE",
+    "TVFS",
+    "UTF8",
+};
 
 }  // namespace
 
@@ -29,6 +42,9 @@ void FtpSession::cmd_syst(const std::string&, Buffer& out) {
 
 void FtpSession::cmd_feat(const std::string&, Buffer& out) {
   std::vector<std::string> lines(std::begin(kFeatures), std::end(kFeatures));
+  for (auto& line : lines) {
+    if (line == "HASH") line = hash_feature(hash_algorithm_);
+  }
   if (config_.tls != TlsLevel::kOff) {
     // What FileZilla, curl and lftp look for before they try AUTH TLS (RFC 4217 section 6).
     for (const char* feature : {"AUTH TLS", "PBSZ", "PROT"}) lines.emplace_back(feature);
@@ -44,6 +60,8 @@ void FtpSession::cmd_opts(const std::string& arg, Buffer& out) {
   } else if (u.rfind("MLST", 0) == 0) {
     // Every fact is always sent; say so, as RFC 3659 lets a server do.
     reply(out, 200, "MLST OPTS type;size;modify;perm;unique;");
+  } else if (u == "HASH" || u.rfind("HASH ", 0) == 0) {
+    opts_hash(u.size() > 5 ? std::string_view(arg).substr(5) : std::string_view(), out);
   } else if (u.rfind("UTF8", 0) == 0) {
     reply(out, 504, "Only UTF8 ON is supported.");
   } else {
@@ -53,10 +71,10 @@ void FtpSession::cmd_opts(const std::string& arg, Buffer& out) {
 
 void FtpSession::cmd_help(const std::string&, Buffer& out) {
   std::vector<std::string> lines = {
-      "ABOR ALLO APPE AUTH CCC  CDUP CWD  DELE EPRT EPSV FEAT HELP LIST",
-      "MDTM MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT",
-      "PWD  QUIT REIN REST RETR RMD  RNFR RNTO SIZE STAT STOR STOU STRU",
-      "SYST TYPE USER XCUP XCWD XMKD XPWD XRMD"};
+      "ABOR ALLO APPE AUTH CCC  CDUP CWD  DELE EPRT EPSV FEAT HASH HELP",
+      "LIST MDTM MFF  MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV",
+      "PBSZ PORT PROT PWD  QUIT RANG REIN REST RETR RMD  RNFR RNTO SITE",
+      "SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD"};
   reply_lines(out, 214, "The following commands are recognized.", lines, "Help OK.");
 }
 

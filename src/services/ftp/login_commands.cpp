@@ -64,8 +64,8 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
     finish_login(config_.anonymous, std::move(login), out);
     return;
   }
-  const FtpUser* user = find_user(config_, login.name);
-  if (user == nullptr) {
+  auto user = find_user(config_, login.name);
+  if (!user) {
     finish_login(false, std::move(login), out);
     return;
   }
@@ -135,6 +135,8 @@ void FtpSession::reset_login() {
   active_target_.reset();
   passive_open_ = false;
   epsv_all_ = false;
+  hash_algorithm_ = HashAlgorithm::kSha256;
+  hash_range_.reset();
 }
 
 void FtpSession::cmd_quit(const std::string&, Buffer& out) {

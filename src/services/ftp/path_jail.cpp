@@ -152,4 +152,29 @@ int PathJail::rename(std::string_view from, std::string_view to) const {
   return 0;
 }
 
+namespace {
+
+// An O_PATH descriptor cannot be fchmod()ed or futimens()ed (EBADF), but its /proc/self/fd link
+// names exactly the inode it holds, and the kernel follows that link to the inode, never to a
+// path a client could swap meanwhile. glibc's fchmodat(AT_SYMLINK_NOFOLLOW) does the same.
+std::string proc_fd_path(const Fd& fd) {
+  return "/proc/self/fd/" + std::to_string(fd.get());
+}
+
+}  // namespace
+
+int PathJail::chmod(std::string_view vpath, mode_t mode) const {
+  Fd fd;
+  if (int err = open(vpath, O_PATH, &fd)) return err;
+  if (::chmod(proc_fd_path(fd).c_str(), mode) != 0) return errno;
+  return 0;
+}
+
+int PathJail::set_times(std::string_view vpath, const struct timespec times[2]) const {
+  Fd fd;
+  if (int err = open(vpath, O_PATH, &fd)) return err;
+  if (::utimensat(AT_FDCWD, proc_fd_path(fd).c_str(), times, 0) != 0) return errno;
+  return 0;
+}
+
 }  // namespace nm::ftp

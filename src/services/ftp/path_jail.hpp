@@ -48,6 +48,11 @@ class PathJail {
   int rmdir(std::string_view vpath) const;
   int mkdir(std::string_view vpath, mode_t mode) const;
   int rename(std::string_view from, std::string_view to) const;
+  // chmod(2) and utimensat(2) of the target, symlinks followed inside the root (MFMT, MFF, SITE
+  // CHMOD). The *at() calls on the parent would follow a last-component symlink anywhere, so
+  // these act on the target the kernel resolved in the root instead.
+  int chmod(std::string_view vpath, mode_t mode) const;
+  int set_times(std::string_view vpath, const struct timespec times[2]) const;
 
  private:
   Fd root_;

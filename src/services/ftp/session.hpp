@@ -11,8 +11,10 @@
 #include <string>
 
 #include "services/ftp/command.hpp"
+#include "services/ftp/file_hash.hpp"
 #include "services/ftp/ftp_config.hpp"
 #include "services/ftp/listing.hpp"
+#include "services/ftp/parameters.hpp"
 #include "services/ftp/path_jail.hpp"
 #include "session/session.hpp"
 
@@ -127,6 +129,10 @@ class FtpSession final : public Session {
   void finish_listing(FolderListing& listing, Buffer& out);
   void start_upload(const std::string& arg, int kind, Buffer& out);
   int make_temp(const Fd& dir, std::string* name, Fd* file);
+  // What new uploads and folders are created with: --umask applied here, not left to the
+  // process's umask.
+  mode_t file_mode() const { return 0666 & ~config_.umask; }
+  mode_t folder_mode() const { return 0777 & ~config_.umask; }
   void cmd_pwd(const std::string& arg, Buffer& out);
   void cmd_cwd(const std::string& arg, Buffer& out);
   void cmd_cdup(const std::string& arg, Buffer& out);
@@ -145,6 +151,20 @@ class FtpSession final : public Session {
   void cmd_rnto(const std::string& arg, Buffer& out);
   void cmd_mkd(const std::string& arg, Buffer& out);
   void cmd_rmd(const std::string& arg, Buffer& out);
+
+  // Attributes: modification time and mode (attribute_commands.cpp, site_commands.cpp).
+  bool resolve_existing_writable(std::string_view arg, std::string* vpath, Buffer& out);
+  std::optional<mode_t> allowed_mode(std::string_view vpath, std::string_view text, Buffer& out);
+  void cmd_mfmt(const std::string& arg, Buffer& out);
+  void cmd_mff(const std::string& arg, Buffer& out);
+  void cmd_site(const std::string& arg, Buffer& out);
+  void site_chmod(std::string_view arg, Buffer& out);
+  void site_help(Buffer& out);
+
+  // Digests of files and of byte ranges (hash_commands.cpp).
+  void cmd_hash(const std::string& arg, Buffer& out);
+  void cmd_rang(const std::string& arg, Buffer& out);
+  void opts_hash(std::string_view name, Buffer& out);
 
   // Information and transfer parameters (info_commands.cpp).
   void cmd_noop(const std::string& arg, Buffer& out);
@@ -200,6 +220,10 @@ class FtpSession final : public Session {
   bool abort_pending_ = false;
   int extra_aborts_ = 0;  // ABORs after the first for one transfer: each gets 225 after its 226
   std::optional<Transfer> transfer_;
+
+  // HASH.
+  HashAlgorithm hash_algorithm_ = HashAlgorithm::kSha256;  // OPTS HASH
+  std::optional<ByteRange> hash_range_;                    // RANG, for the next HASH
 };
 
 }  // namespace nm::ftp

@@ -1,6 +1,7 @@
 // The FTP session's state machine: what it waits for, what it does with lines meanwhile, and how
 // the model's answers move it on. The command families live in login_commands.cpp,
-// data_commands.cpp, file_commands.cpp and info_commands.cpp.
+// data_commands.cpp, file_commands.cpp, attribute_commands.cpp (MFMT, MFF), site_commands.cpp,
+// hash_commands.cpp (HASH, RANG) and info_commands.cpp.
 //
 // Theory of operation
 // -------------------
@@ -15,7 +16,8 @@
 //   kTransfer  a data transfer runs (the 150 reply is out); transfer_finished() sends 226 / 4xx.
 //   kDelay     a login failed; delay_elapsed() sends 530 (or 421 after too many failures).
 //   kWork      a job that may block runs off the loop (a crypt(3) password check, reading and
-//              formatting a folder); work_done() goes on with the command that asked for it.
+//              formatting a folder, digesting a file for HASH); work_done() goes on with the
+//              command that asked for it.
 //
 // Every wait ends in exactly one call from the model, which replies, returns to kNone (or enters
 // the next wait: a failed hashed login goes kWork -> kDelay, a folder listing kWork -> kTransfer)
@@ -96,7 +98,7 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
       {"REIN", {&FtpSession::cmd_rein, false}},
       {"ACCT", {&FtpSession::cmd_unimplemented, false}},
       {"SMNT", {&FtpSession::cmd_unimplemented, false}},
-      {"SITE", {&FtpSession::cmd_unimplemented, false}},
+      {"SITE", {&FtpSession::cmd_site, true}},
       {"PBSZ", {&FtpSession::cmd_pbsz, false}},
       {"PROT", {&FtpSession::cmd_prot, false}},
       {"CCC", {&FtpSession::cmd_ccc, false}},
@@ -105,7 +107,10 @@ const FtpSession::CommandSpec* FtpSession::find_command(std::string_view verb) {
       {"LPSV", {&FtpSession::cmd_unimplemented, false}},
       {"LANG", {&FtpSession::cmd_unimplemented, false}},
       {"HOST", {&FtpSession::cmd_unimplemented, false}},
-      {"MFMT", {&FtpSession::cmd_unimplemented, false}},
+      {"MFMT", {&FtpSession::cmd_mfmt, true}},
+      {"MFF", {&FtpSession::cmd_mff, true}},
+      {"HASH", {&FtpSession::cmd_hash, true}},
+      {"RANG", {&FtpSession::cmd_rang, true}},
       {"AVBL", {&FtpSession::cmd_unimplemented, false}},
   };
   auto it = kCommands.find(verb);

@@ -47,6 +47,32 @@ FtpRights parse_rights(const std::string& text, const std::string& where) {
 
 }  // namespace
 
+FtpUser parse_user_option(const std::string& spec, const std::filesystem::path& default_root) {
+  auto c1 = spec.find(':');
+  if (c1 == std::string::npos || c1 == 0) {
+    throw std::runtime_error("--user wants NAME:PASSWORD or NAME:PASSWORD:ROOT:RIGHTS, got '" +
+                             spec + "'");
+  }
+  FtpUser user;
+  user.name = spec.substr(0, c1);
+  user.root = default_root;
+  user.rights = FtpRights{true, true, true, true, true};
+  auto c2 = spec.find(':', c1 + 1);
+  auto c3 = c2 == std::string::npos ? c2 : spec.find(':', c2 + 1);
+  if (c3 == std::string::npos) {
+    user.plain_password = spec.substr(c1 + 1);
+    return user;
+  }
+  auto last = spec.rfind(':');
+  std::string where = "--user " + user.name;
+  user.plain_password = spec.substr(c1 + 1, c2 - c1 - 1);
+  user.root = spec.substr(c2 + 1, last - c2 - 1);
+  if (user.root.empty()) throw std::runtime_error(where + ": empty root");
+  if (last + 1 == spec.size()) throw std::runtime_error(where + ": empty rights (use -)");
+  user.rights = parse_rights(spec.substr(last + 1), where);
+  return user;
+}
+
 std::vector<FtpUser> load_users_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read users file " + path.string());
