@@ -9,14 +9,17 @@
 # (data connections must resume the control connection's TLS session), and for each of
 #   explicit  a Site Manager entry with Protocol 4 ("Require explicit FTP over TLS"),
 #   implicit  a Site Manager entry with Protocol 3 ("Require implicit FTP over TLS"),
-# it runs FileZilla with a fresh settings folder (HOME), `filezilla -c 0/nm`, then:
+#   auto      a Site Manager entry with Protocol 0 ("Use explicit FTP over TLS if available"),
+#   url       no site: the command line URL ftpes://USER:PASS@localhost:PORT (as quickconnect),
+# it runs FileZilla with a fresh settings folder (HOME), `filezilla -c 0/nm` (or the URL), then:
 #   1. waits for the "Unknown certificate" dialog and accepts it (Return: trust for this run),
 #   2. waits for the root listing ('Directory listing of "/" successful' in FileZilla's log),
 #   3. double-clicks the remote file zz-down.bin (download), then the local aa-up.bin (upload);
 #      FileZilla makes a second connection for transfers, and each data connection resumes its
 #      control connection's TLS session (the server refuses it otherwise),
 #   4. compares both files by sha256 on disk, fails on any "Error:" line in FileZilla's log or
-#      any window other than the main one (an "Insecure server" or TLS error dialog),
+#      any window other than the main one (the "Insecure FTP connection" dialog a server without
+#      TLS gets in mode auto, or a TLS error dialog),
 #   5. stops FileZilla and, at the end of the model, the server, by pid.
 # Screenshots (import -window root) go to $SHOTS (default /tmp/fz-shots):
 #   MODEL-MODE-1-certificate.png, MODEL-MODE-2-listing.png, MODEL-MODE-3-transfers.png
@@ -25,7 +28,7 @@
 # file row (after "..") at y=524. There is no window manager.
 #
 # Environment: NETMODELS_BIN (default build/netmodels), SHOTS, KEEP=1 (keep the work folder),
-#   MODES (default "explicit implicit").
+#   MODES (default "explicit implicit auto url").
 # Packages (Debian): filezilla xvfb xdotool imagemagick openssl
 # Exit status: 0 all passed, 1 a check failed, 2 usage error, 77 something needed is missing.
 set -uo pipefail
@@ -33,7 +36,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${NETMODELS_BIN:-$here/build/netmodels}
 shots=${SHOTS:-/tmp/fz-shots}
-modes=${MODES:-"explicit implicit"}
+modes=${MODES:-"explicit implicit auto url"}
 models=("$@")
 ((${#models[@]})) || models=(epoll uring prefork)
 
@@ -156,6 +159,8 @@ run_filezilla() {
   case $mode in
     explicit) protocol=4 port=$eport ;;
     implicit) protocol=3 port=$iport ;;
+    auto) protocol=0 port=$eport ;;
+    url) protocol=4 port=$eport ;;
     *) echo "filezilla-check: unknown mode $mode" >&2; exit 2 ;;
   esac
   local home=$dir/home localdir=$dir/local
@@ -167,7 +172,9 @@ run_filezilla() {
   cp "$root/zz-down.bin" "$dir/zz-down.orig"
   fz_config "$home" "$port" "$protocol" "$localdir" "$fzlog"
 
-  HOME=$home filezilla -c 0/nm -a "$localdir" >"$dir/filezilla.out" 2>&1 &
+  local target=(-c 0/nm)
+  [[ $mode == url ]] && target=("ftpes://$user:$pass@localhost:$port")
+  HOME=$home filezilla "${target[@]}" -a "$localdir" >"$dir/filezilla.out" 2>&1 &
   fz_pid=$!
   local w
   w=$(timeout 30 xdotool search --sync --onlyvisible --name 'Unknown certificate' 2>/dev/null | head -n 1)
@@ -190,7 +197,7 @@ run_filezilla() {
     fail "no root listing within 30 s"
   fi
   local geometry
-  geometry=$(xdotool search --onlyvisible --name '^nm - ' getwindowgeometry 2>/dev/null | tr '\n' ' ')
+  geometry=$(xdotool search --onlyvisible --name 'FileZilla$' getwindowgeometry 2>/dev/null | tr '\n' ' ')
   [[ $geometry == *"Position: 0,0"*"Geometry: 1280x"* ]] ||
     echo "      (main window: $geometry; the clicks below assume 0,0 and 1280 wide)"
   # Download: the first file row of the remote list; upload: the first of the local list.
@@ -212,7 +219,7 @@ run_filezilla() {
   if [[ -z $errors ]]; then pass "no Error/Warning line in FileZilla's log"
   else fail "FileZilla logged errors:"; printf '%s\n' "$errors" | head -n 10 | sed 's/^/      | /'; fi
   local others
-  others=$(windows | grep -v -x -e '' -e 'filezilla' -e 'FileZilla' | grep -v '^nm - ' || true)
+  others=$(windows | grep -v -x -e '' -e 'filezilla' -e 'FileZilla' | grep -v ' - FileZilla$' || true)
   if [[ -z $others ]]; then pass "no dialog left open (no 'Insecure server', no TLS error)"
   else fail "windows open besides the main one: $(printf '%s' "$others" | tr '\n' '|')"; fi
   # The server refuses a data connection that does not resume its control connection's session
