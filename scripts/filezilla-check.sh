@@ -11,6 +11,7 @@
 #   implicit  a Site Manager entry with Protocol 3 ("Require implicit FTP over TLS"),
 #   auto      a Site Manager entry with Protocol 0 ("Use explicit FTP over TLS if available"),
 #   url       no site: the command line URL ftpes://USER:PASS@localhost:PORT (as quickconnect),
+#   active    as explicit, with the site's transfer mode Active (PORT/EPRT: the server connects),
 # it runs FileZilla with a fresh settings folder (HOME), `filezilla -c 0/nm` (or the URL), then:
 #   1. waits for the "Unknown certificate" dialog and accepts it (Return: trust for this run),
 #   2. waits for the root listing ('Directory listing of "/" successful' in FileZilla's log),
@@ -28,7 +29,7 @@
 # file row (after "..") at y=524. There is no window manager.
 #
 # Environment: NETMODELS_BIN (default build/netmodels), SHOTS, KEEP=1 (keep the work folder),
-#   MODES (default "explicit implicit auto url").
+#   MODES (default "explicit implicit auto url active").
 # Packages (Debian): filezilla xvfb xdotool imagemagick openssl
 # Exit status: 0 all passed, 1 a check failed, 2 usage error, 77 something needed is missing.
 set -uo pipefail
@@ -36,7 +37,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${NETMODELS_BIN:-$here/build/netmodels}
 shots=${SHOTS:-/tmp/fz-shots}
-modes=${MODES:-"explicit implicit auto url"}
+modes=${MODES:-"explicit implicit auto url active"}
 models=("$@")
 ((${#models[@]})) || models=(epoll uring prefork)
 
@@ -101,8 +102,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost \
 user=alice pass=s3cret.pass
 
 # FileZilla's settings (filezilla.xml) and one Site Manager entry (sitemanager.xml).
-fz_config() {  # home port protocol localdir log
-  local home=$1 port=$2 protocol=$3 localdir=$4 log=$5
+fz_config() {  # home port protocol localdir log pasvmode
+  local home=$1 port=$2 protocol=$3 localdir=$4 log=$5 pasv=$6
   mkdir -p "$home/.config/filezilla"
   cat >"$home/.config/filezilla/filezilla.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
@@ -132,7 +133,7 @@ XML
       <User>$user</User>
       <Pass encoding="base64">$(printf %s "$pass" | base64)</Pass>
       <Logontype>1</Logontype>
-      <PasvMode>MODE_DEFAULT</PasvMode>
+      <PasvMode>$pasv</PasvMode>
       <EncodingType>Auto</EncodingType>
       <BypassProxy>0</BypassProxy>
       <Name>nm</Name>
@@ -155,12 +156,13 @@ windows() {
 }
 
 run_filezilla() {
-  local dir=$work/$model/$mode protocol port
+  local dir=$work/$model/$mode protocol port pasv=MODE_DEFAULT
   case $mode in
     explicit) protocol=4 port=$eport ;;
     implicit) protocol=3 port=$iport ;;
     auto) protocol=0 port=$eport ;;
     url) protocol=4 port=$eport ;;
+    active) protocol=4 port=$eport pasv=MODE_ACTIVE ;;
     *) echo "filezilla-check: unknown mode $mode" >&2; exit 2 ;;
   esac
   local home=$dir/home localdir=$dir/local
@@ -170,7 +172,7 @@ run_filezilla() {
   head -c 5000000 /dev/urandom >"$root/zz-down.bin"
   head -c 3333333 /dev/urandom >"$localdir/aa-up.bin"
   cp "$root/zz-down.bin" "$dir/zz-down.orig"
-  fz_config "$home" "$port" "$protocol" "$localdir" "$fzlog"
+  fz_config "$home" "$port" "$protocol" "$localdir" "$fzlog" "$pasv"
 
   local target=(-c 0/nm)
   [[ $mode == url ]] && target=("ftpes://$user:$pass@localhost:$port")
