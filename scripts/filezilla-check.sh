@@ -12,6 +12,8 @@
 #   auto      a Site Manager entry with Protocol 0 ("Use explicit FTP over TLS if available"),
 #   url       no site: the command line URL ftpes://USER:PASS@localhost:PORT (as quickconnect),
 #   active    as explicit, with the site's transfer mode Active (PORT/EPRT: the server connects),
+#   queue     as explicit, six remote files selected (Ctrl+A) and downloaded at once (Return):
+#             FileZilla runs two transfer connections side by side, each with its own session,
 # it runs FileZilla with a fresh settings folder (HOME), `filezilla -c 0/nm` (or the URL), then:
 #   1. waits for the "Unknown certificate" dialog and accepts it (Return: trust for this run),
 #   2. waits for the root listing ('Directory listing of "/" successful' in FileZilla's log),
@@ -29,7 +31,7 @@
 # file row (after "..") at y=524. There is no window manager.
 #
 # Environment: NETMODELS_BIN (default build/netmodels), SHOTS, KEEP=1 (keep the work folder),
-#   MODES (default "explicit implicit auto url active").
+#   MODES (default "explicit implicit auto url active queue").
 # Packages (Debian): filezilla xvfb xdotool imagemagick openssl
 # Exit status: 0 all passed, 1 a check failed, 2 usage error, 77 something needed is missing.
 set -uo pipefail
@@ -37,7 +39,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${NETMODELS_BIN:-$here/build/netmodels}
 shots=${SHOTS:-/tmp/fz-shots}
-modes=${MODES:-"explicit implicit auto url active"}
+modes=${MODES:-"explicit implicit auto url active queue"}
 models=("$@")
 ((${#models[@]})) || models=(epoll uring prefork)
 
@@ -163,12 +165,18 @@ run_filezilla() {
     auto) protocol=0 port=$eport ;;
     url) protocol=4 port=$eport ;;
     active) protocol=4 port=$eport pasv=MODE_ACTIVE ;;
+    queue) protocol=4 port=$eport ;;
     *) echo "filezilla-check: unknown mode $mode" >&2; exit 2 ;;
   esac
   local home=$dir/home localdir=$dir/local
   fzlog=$dir/filezilla.log
   mkdir -p "$localdir"
   rm -f "$root"/*.bin
+  if [[ $mode == queue ]]; then
+    local i
+    for i in 1 2 3 4 5 6; do head -c $((i * 1500000 + 17)) /dev/urandom >"$root/q$i.bin"; done
+    cp "$root"/q?.bin "$dir/"
+  fi
   head -c 5000000 /dev/urandom >"$root/zz-down.bin"
   head -c 3333333 /dev/urandom >"$localdir/aa-up.bin"
   cp "$root/zz-down.bin" "$dir/zz-down.orig"
@@ -202,6 +210,26 @@ run_filezilla() {
   geometry=$(xdotool search --onlyvisible --name 'FileZilla$' getwindowgeometry 2>/dev/null | tr '\n' ' ')
   [[ $geometry == *"Position: 0,0"*"Geometry: 1280x"* ]] ||
     echo "      (main window: $geometry; the clicks below assume 0,0 and 1280 wide)"
+  if [[ $mode == queue ]]; then
+    # Select every remote file (q1..q6 and zz-down.bin), Return downloads them all.
+    xdotool mousemove 708 524 click 1
+    sleep 0.3
+    xdotool key ctrl+a
+    sleep 0.3
+    xdotool key Return
+    wait_for 90 at_least 'File transfer successful' 7 || fail "queue: fewer than 7 'File transfer successful' within 90 s"
+    sleep 1
+    shot 3-transfers
+    local bad=0 f
+    for f in "$dir"/q?.bin "$dir/zz-down.orig"; do
+      local name=${f##*/}
+      [[ $name == zz-down.orig ]] && name=zz-down.bin
+      [[ -f $localdir/$name && $(sha256sum <"$localdir/$name") == $(sha256sum <"$f") ]] || bad=$((bad + 1))
+    done
+    if ((bad == 0)); then pass "queue of 7 downloads: every sha256 matches"
+    else fail "queue: $bad of 7 files missing or different"; fi
+    echo "      connections FileZilla opened: $(log_count 'Status: Connecting to') (1 browsing + transfers)"
+  else
   # Download: the first file row of the remote list; upload: the first of the local list.
   xdotool mousemove 708 524 click --repeat 2 --delay 80 1
   wait_for 60 at_least 'File transfer successful' 1 || fail "download: no 'File transfer successful' within 60 s"
@@ -216,6 +244,7 @@ run_filezilla() {
   if [[ -f $root/aa-up.bin && $(sha256sum <"$root/aa-up.bin") == $(sha256sum <"$localdir/aa-up.bin") ]]; then
     pass "upload of 3333333 bytes: sha256 matches on the server's disk"
   else fail "upload: sha256 differs or file missing on the server"; fi
+  fi
   local errors
   errors=$(grep -E ' (Error|Warning): ' "$fzlog" | grep -v 'Sharing violation' || true)
   if [[ -z $errors ]]; then pass "no Error/Warning line in FileZilla's log"
