@@ -39,6 +39,12 @@ if [[ ! -x $bin ]]; then
   exit 2
 fi
 command -v openssl >/dev/null || { echo "ftps-clients-check: needs openssl" >&2; exit 2; }
+for c in $clients; do
+  case $c in
+    rclone|lftp|wget|aioftp|curl) ;;
+    *) echo "ftps-clients-check: unknown client '$c' in CLIENTS (rclone lftp wget aioftp curl)" >&2; exit 2 ;;
+  esac
+done
 
 work=$(mktemp -d /tmp/ftps-clients.XXXXXX)
 server_pid=""
@@ -388,12 +394,7 @@ for model in "${models[@]}"; do
     continue
   fi
   echo "   explicit FTPS on 127.0.0.1:$port, implicit on 127.0.0.1:$iport (pid $server_pid)"
-  for c in $clients; do
-    case $c in
-      rclone|lftp|wget|aioftp|curl) "check_$c" ;;
-      *) echo "ftps-clients-check: unknown client '$c' in CLIENTS" >&2; exit 2 ;;
-    esac
-  done
+  for c in $clients; do "check_$c"; done
   stop_server
   # The TLS events the server logged, counted (tls-data-refused is expected from the negative
   # checks; tls-failed / tls-data-truncated / tls-data-failed are worth a look).
