@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     --models) MODELS="$2"; shift ;;
     --no-install) INSTALL=0 ;;
     --profile) PROFILE=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "tls.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
