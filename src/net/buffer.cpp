@@ -13,7 +13,9 @@ char* Buffer::reserve(size_t n) {
     std::memmove(data_.get(), data(), used);
   } else {
     size_t cap = std::max<size_t>({256, capacity_ * 2, used + n});
-    auto grown = std::make_unique<char[]>(cap);
+    // Not zero-filled: every byte is written before it is read, and a 256 KiB chunk zeroed per
+    // refill showed as a tenth of a TLS upload's CPU.
+    auto grown = std::make_unique_for_overwrite<char[]>(cap);
     if (used) std::memcpy(grown.get(), data(), used);
     data_ = std::move(grown);
     capacity_ = cap;

@@ -155,7 +155,7 @@ TlsFilter::State TlsFilter::advance() {
     plain_out_.consume(static_cast<size_t>(n));
   }
   // What the peer sent: SSL_read until OpenSSL needs more, which also drains SSL_pending.
-  while (state_ == State::kOpen) {
+  while (state_ == State::kOpen && !pull_) {
     // Through the stack, not plain_in_'s own room: a buffer reserved at full size would stay
     // allocated in every idle session.
     char room[kReadStep];
@@ -183,6 +183,24 @@ TlsFilter::State TlsFilter::advance() {
   }
   drain_cipher();
   return state_;
+}
+
+size_t TlsFilter::read(char* out, size_t capacity) {
+  if (state_ != State::kOpen || capacity == 0) return 0;
+  ERR_clear_error();
+  int n = SSL_read(ssl_, out, static_cast<int>(std::min<size_t>(capacity, 1 << 30)));
+  if (n > 0) return static_cast<size_t>(n);
+  int err = SSL_get_error(ssl_, n);
+  if (err == SSL_ERROR_ZERO_RETURN) {
+    peer_closed_ = true;
+    state_ = State::kClosed;
+    closing_ = true;
+    advance();  // queues our close_notify in answer
+  } else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+    fail(err);
+    drain_cipher();
+  }
+  return 0;
 }
 
 void TlsFilter::drain_cipher() {

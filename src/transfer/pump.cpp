@@ -43,6 +43,7 @@ DataPump::DataPump(TransferRequest request)
   if (request_.tls) {
     tls_ = TlsFilter::server(request_.tls->ctx.get());
     tls_->no_tickets();
+    if (!sending()) tls_->pull_plaintext();
     tls_waits_write_ = false;  // the client speaks first: its ClientHello
   }
 }
@@ -79,22 +80,25 @@ bool DataPump::tls_flush(int socket, Outcome* blocked) {
   return true;
 }
 
-// Writes what the filter decrypted to the file (converted for TYPE A).
+// Writes what the filter decrypts to the file (converted for TYPE A), straight from OpenSSL
+// into a chunk of our own.
 DataPump::Outcome DataPump::tls_receive_plain(size_t* moved) {
-  Buffer& plain = tls_->plain();
-  if (plain.empty()) return Outcome::kBudgetSpent;
-  bytes_ += plain.size();
-  *moved += plain.size();
-  bool ok;
-  if (request_.ascii) {
-    pending_.clear();
-    from_ascii_.convert(plain.view(), pending_);
-    ok = write_all(request_.file.get(), pending_.data(), pending_.size());
-  } else {
-    ok = write_all(request_.file.get(), plain.data(), plain.size());
+  if (!plain_chunk_) plain_chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
+  for (;;) {
+    size_t n = tls_->read(plain_chunk_.get(), kChunk);
+    if (n == 0) return Outcome::kBudgetSpent;
+    bytes_ += n;
+    *moved += n;
+    bool ok;
+    if (request_.ascii) {
+      pending_.clear();
+      from_ascii_.convert({plain_chunk_.get(), n}, pending_);
+      ok = write_all(request_.file.get(), pending_.data(), pending_.size());
+    } else {
+      ok = write_all(request_.file.get(), plain_chunk_.get(), n);
+    }
+    if (!ok) return fail(Outcome::kFileError, errno);
   }
-  plain.clear();
-  return ok ? Outcome::kBudgetSpent : fail(Outcome::kFileError, errno);
 }
 
 DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
@@ -132,7 +136,7 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
         tls_waits_write_ = false;
         return Outcome::kBudgetSpent;
       }
-      if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+      if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
       ssize_t n = ::recv(socket, chunk_.get(), kChunk, 0);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -171,7 +175,7 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
     std::string_view plain;
     if (request_.file && !request_.ascii) {
       // Binary: straight from the file into records, no conversion buffer.
-      if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+      if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
       ssize_t n =
           ::pread(request_.file.get(), chunk_.get(), kChunk, static_cast<off_t>(file_offset_));
       if (n < 0) return fail(Outcome::kFileError, errno);
@@ -200,7 +204,7 @@ bool DataPump::refill() {
     source_done_ = memory_offset_ >= request_.memory.size();
     return true;
   }
-  if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   ssize_t n = ::pread(request_.file.get(), chunk_.get(), kChunk, static_cast<off_t>(file_offset_));
   if (n < 0) return false;
   if (n == 0) {
@@ -254,7 +258,7 @@ DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
     // Splicing turned out impossible for this file: go on with recv + write below.
     if (splice_state_ != SpliceState::kUnusable || outcome != Outcome::kBudgetSpent) return outcome;
   }
-  if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   size_t moved = 0;
   while (moved < budget) {
     ssize_t n = ::recv(socket, chunk_.get(), kChunk, 0);
@@ -350,7 +354,7 @@ bool DataPump::drain_pipe(size_t size) {
 }
 
 bool DataPump::copy_pipe_out(size_t size) {
-  if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   while (size > 0) {
     ssize_t n = ::read(pipe_read_.get(), chunk_.get(), std::min(size, kChunk));
     if (n < 0 && errno == EINTR) continue;

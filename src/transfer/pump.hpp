@@ -85,6 +85,7 @@ class DataPump {
   uint64_t bytes_ = 0;
   int error_ = 0;
   std::unique_ptr<TlsFilter> tls_;
+  std::unique_ptr<char[]> plain_chunk_;  // an upload's plaintext, from OpenSSL to the file
   bool tls_waits_write_ = false;
   bool tls_checked_ = false;  // the handshake's reuse check has run
 };

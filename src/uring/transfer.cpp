@@ -134,7 +134,7 @@ void Transfer::begin_moving() {
     return;
   }
   progress();
-  chunk_ = std::make_unique<char[]>(kChunk);
+  chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   if (request_.direction == TransferRequest::Direction::kSend) {
     next_chunk();
   } else {
