@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "bench/event_loop.hpp"
+#include "bench/idle_load.hpp"
 #include "bench/proc_stats.hpp"
 #include "net/socket.hpp"
 
@@ -22,6 +23,7 @@ struct Window {
   uint64_t end_ns = 0;    // everything stops
 };
 
+// One client slot; with `reconnect` it holds a new connection for every message.
 struct Connection {
   Fd fd;
   bool connected = false;
@@ -32,11 +34,14 @@ struct Connection {
   uint64_t completed = 0;
 };
 
+// One load thread's connections and their epoll loop. Built by run_echo on the main thread, then
+// run on a thread of its own; the main thread reads its result only after joining it.
 class EchoWorker {
  public:
   EchoWorker(const Target& target, const EchoOptions& options, int connections, Window window)
       : target_(target),
         count_(connections),
+        reconnect_(options.reconnect),
         window_(window),
         payload_(options.size, 'x'),
         scratch_(64 * 1024) {
@@ -60,6 +65,8 @@ class EchoWorker {
 
  private:
   void open(Connection& c) {
+    c.connected = false;
+    c.started_ns = now_ns();  // with reconnect, the connect is part of the measured cycle
     c.fd = connect_to(target_.address, true);
     if (!c.fd) {
       ++result_.connect_failures;
@@ -76,6 +83,9 @@ class EchoWorker {
     }
     epoll_.remove(c.fd.get());
     c.fd.reset();
+    // A refused or reset connect-rate cycle is counted and the client goes on: one failure must
+    // not take a client out of the rest of the run.
+    if (reconnect_ && now_ns() < window_.end_ns) open(c);
   }
 
   void handle(Connection& c) {
@@ -92,13 +102,14 @@ class EchoWorker {
       return begin(c);
     }
     if (c.writing && c.sent < payload_.size()) write(c);
-    if (c.fd) read(c);
+    // A failed write may have replaced the connection (reconnect) with one still connecting.
+    if (c.fd && c.connected) read(c);
   }
 
   void begin(Connection& c) {
     c.sent = 0;
     c.received = 0;
-    c.started_ns = now_ns();
+    if (!reconnect_) c.started_ns = now_ns();
     write(c);
   }
 
@@ -147,11 +158,18 @@ class EchoWorker {
       ++result_.messages;
       result_.latency.record(now - c.started_ns);
     }
-    if (now < window_.end_ns) begin(c);
+    if (now >= window_.end_ns) return;
+    if (!reconnect_) return begin(c);
+    // The client closes first, as a one-shot client does; the kernel reuses the TIME_WAIT ports
+    // on loopback (net.ipv4.tcp_tw_reuse), so the run is not bounded by the port range.
+    epoll_.remove(c.fd.get());
+    c.fd.reset();
+    open(c);
   }
 
   const Target& target_;
   int count_;
+  bool reconnect_;
   Window window_;
   std::string payload_;
   std::vector<char> scratch_;
@@ -163,13 +181,21 @@ class EchoWorker {
 }  // namespace
 
 EchoResult run_echo(const Target& target, const EchoOptions& options) {
+  std::unique_ptr<IdleCrowd> crowd;
+  if (options.idle > 0) {
+    progress(fmt::format("echo: opening {} idle connections", options.idle));
+    crowd = std::make_unique<IdleCrowd>(target, options.idle, options.idle_timeout);
+    progress(fmt::format("echo: {} of {} idle connections open in {:.2f} s", crowd->opened(),
+                         options.idle, crowd->open_seconds()));
+  }
   int threads = thread_count(target, options.connections);
   Window window;
   window.start_ns = now_ns() + static_cast<uint64_t>(options.warmup * 1e9);
   window.end_ns = window.start_ns + static_cast<uint64_t>(options.duration * 1e9);
-  progress("echo: " + std::to_string(options.connections) + " connections, " +
-           std::to_string(options.size) + "-byte messages, " + std::to_string(threads) +
-           " threads, warming up");
+  progress(std::string(options.reconnect ? "connect-rate: " : "echo: ") +
+           std::to_string(options.connections) +
+           (options.reconnect ? " clients, " : " connections, ") + std::to_string(options.size) +
+           "-byte messages, " + std::to_string(threads) + " threads, warming up");
 
   std::vector<std::unique_ptr<EchoWorker>> workers;
   for (int i = 0; i < threads; ++i) {
@@ -201,6 +227,11 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
   }
   if (target.server_pid && before.processes > 0) {
     total.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+  }
+  if (crowd) {
+    total.idle_opened = crowd->opened();
+    total.idle_still_open = crowd->still_open();
+    total.idle_open_seconds = crowd->open_seconds();
   }
   return total;
 }

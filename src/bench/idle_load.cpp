@@ -1,6 +1,7 @@
 #include "bench/idle_load.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -20,76 +21,42 @@ uint64_t seconds_ns(double s) {
   return static_cast<uint64_t>(s * 1e9);
 }
 
-struct EchoIdle {
-  Fd fd;
-  bool connected = false;
-  bool answered = false;
-};
-
 // One thread is plenty: idle connections cost the load generator nothing but a slot in epoll.
 void echo_idle(const Target& target, const IdleOptions& options, IdleResult* result,
                const std::function<void()>& between) {
-  Epoll epoll;
-  std::vector<EchoIdle> conns(static_cast<size_t>(options.connections));
-  uint64_t start = now_ns();
-  int pending = 0;
-  for (auto& c : conns) {
-    c.fd = connect_to(target.address, true);
-    if (!c.fd) continue;
-    epoll.add(c.fd.get(), EPOLLOUT, &c);
-    ++pending;
-  }
-  auto drop = [&](EchoIdle& c) {
-    epoll.remove(c.fd.get());
-    c.fd.reset();
-  };
-  std::vector<epoll_event> events(1024);
-  uint64_t deadline = start + seconds_ns(options.timeout);
-  while (pending > 0 && now_ns() < deadline) {
-    int n = epoll.wait(events.data(), static_cast<int>(events.size()), 100);
-    for (int i = 0; i < n; ++i) {
-      auto& c = *static_cast<EchoIdle*>(events[i].data.ptr);
-      if (!c.fd || c.connected) continue;
-      --pending;
-      int err = 0;
-      socklen_t len = sizeof(err);
-      ::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
-        drop(c);
-        continue;
-      }
-      c.connected = true;
-      ++result->opened;
-      epoll.modify(c.fd.get(), EPOLLIN, &c);
-    }
-  }
-  result->open_seconds = static_cast<double>(now_ns() - start) / 1e9;
+  IdleCrowd crowd(target, options.connections, options.timeout);
+  result->opened = crowd.opened();
+  result->open_seconds = crowd.open_seconds();
   progress(fmt::format("idle: {} of {} connections open", result->opened, options.connections));
 
+  // Each sends one byte and waits for it back: the server still serves every one of them.
+  Epoll epoll;
+  std::vector<bool> answered(crowd.fds().size(), false);
   int waiting = 0;
-  for (auto& c : conns) {
-    if (!c.fd || !c.connected) continue;
-    if (::send(c.fd.get(), "x", 1, MSG_NOSIGNAL) == 1) {
-      ++waiting;
-    } else {
-      drop(c);
-    }
+  for (size_t i = 0; i < crowd.fds().size(); ++i) {
+    Fd& fd = crowd.fds()[i];
+    if (::send(fd.get(), "x", 1, MSG_NOSIGNAL) != 1) continue;
+    epoll.add(fd.get(), EPOLLIN, reinterpret_cast<void*>(i));
+    ++waiting;
   }
-  deadline = now_ns() + seconds_ns(options.timeout);
+  std::vector<epoll_event> events(1024);
+  uint64_t deadline = now_ns() + seconds_ns(options.timeout);
   while (waiting > 0 && now_ns() < deadline) {
     int n = epoll.wait(events.data(), static_cast<int>(events.size()), 100);
-    for (int i = 0; i < n; ++i) {
-      auto& c = *static_cast<EchoIdle*>(events[i].data.ptr);
-      if (!c.fd || c.answered) continue;
+    for (int e = 0; e < n; ++e) {
+      auto i = reinterpret_cast<size_t>(events[e].data.ptr);
+      Fd& fd = crowd.fds()[i];
+      if (answered[i] || !fd) continue;
       char byte;
-      ssize_t got = ::recv(c.fd.get(), &byte, 1, 0);
+      ssize_t got = ::recv(fd.get(), &byte, 1, 0);
       if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       --waiting;
       if (got == 1) {
-        c.answered = true;
+        answered[i] = true;
         ++result->answered;
       } else {
-        drop(c);
+        epoll.remove(fd.get());
+        fd.reset();
       }
     }
   }
@@ -124,6 +91,50 @@ void ftp_idle(const Target& target, const IdleOptions& options, IdleResult* resu
 }
 
 }  // namespace
+
+IdleCrowd::IdleCrowd(const Target& target, int count, double timeout) {
+  struct Pending {
+    Fd fd;
+    bool done = false;
+  };
+  Epoll epoll;
+  std::vector<Pending> conns(static_cast<size_t>(std::max(count, 0)));
+  uint64_t start = now_ns();
+  int pending = 0;
+  for (auto& c : conns) {
+    c.fd = connect_to(target.address, true);
+    if (!c.fd) continue;  // out of descriptors or ports: fewer opened, which the report shows
+    epoll.add(c.fd.get(), EPOLLOUT, &c);
+    ++pending;
+  }
+  std::vector<epoll_event> events(1024);
+  uint64_t deadline = start + seconds_ns(timeout);
+  while (pending > 0 && now_ns() < deadline) {
+    int n = epoll.wait(events.data(), static_cast<int>(events.size()), 100);
+    for (int i = 0; i < n; ++i) {
+      auto& c = *static_cast<Pending*>(events[i].data.ptr);
+      if (c.done) continue;
+      c.done = true;
+      --pending;
+      epoll.remove(c.fd.get());
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err == 0) fds_.push_back(std::move(c.fd));
+    }
+  }
+  open_seconds_ = static_cast<double>(now_ns() - start) / 1e9;
+}
+
+int IdleCrowd::still_open() const {
+  std::vector<pollfd> polled;
+  polled.reserve(fds_.size());
+  for (const auto& fd : fds_) polled.push_back(pollfd{fd.get(), POLLIN | POLLRDHUP, 0});
+  if (::poll(polled.data(), polled.size(), 0) < 0) return -1;
+  // The server sends an idle connection nothing, so anything to read is its end: EOF or a reset.
+  return static_cast<int>(
+      std::count_if(polled.begin(), polled.end(), [](const pollfd& p) { return p.revents == 0; }));
+}
 
 IdleResult run_idle(const Target& target, const IdleOptions& options) {
   IdleResult result;
