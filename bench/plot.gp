@@ -1,5 +1,6 @@
 # Called by bench/summarize.py with: datafile, blocks, outfile, term (png|svg), titletext, ylabel,
-# kind (lines: one block per server, x = connections; bars: one row per server).
+# kind (lines: one block per server, x = connections; bars: one row per server); optionally
+# xlabeltext and xticsspec (a gnuplot tics list, e.g. the idle crowd's N=0 placed at 1).
 if (term eq 'png') {
   set terminal pngcairo size 900,540 noenhanced
 } else {
@@ -12,7 +13,8 @@ set grid
 set key outside right top
 if (kind eq 'lines') {
   set logscale x 10
-  set xlabel 'connections'
+  set xlabel (exists("xlabeltext") ? xlabeltext : 'connections')
+  if (exists("xticsspec")) { eval('set xtics '.xticsspec) }
   plot for [i=0:blocks-1] datafile index i using 1:2 with linespoints lw 2 title columnheader(2)
 } else {
   set style data histograms

@@ -4,13 +4,16 @@
 # same load, interleaved and repeated, into bench/results/latest.{csv,md} and plots.
 #
 #   bench/run.sh [--quick] [--repeat N] [--models "epoll uring ..."] [--tests "echo ..."]
-#                [--no-install]
+#                [--no-install] [--no-pin]
 #
 # --quick finishes in under 4 minutes: four models, fewer points, one repeat, short runs.
 # --tests runs only these tests (echo ftp-sessions login-storm hashed-login-storm ftp-transfer
-# ftp-parallel idle-echo idle-ftp loopback), into bench/results/tmp/ rather than over the full
-# run's results. hashed-login-storm creates a system user for vsftpd, so it needs root; without
-# root it skips vsftpd and says so.
+# ftp-parallel idle-echo idle-ftp idle-crowd connect-rate loopback), into bench/results/tmp/
+# rather than over the full run's results. hashed-login-storm creates a system user for vsftpd,
+# so it needs root; without root it skips vsftpd and says so.
+# One-thread servers run pinned to core 0 and the load generator to core 1 (taskset), so the two
+# do not trade places on a core between repeats; --no-pin leaves both to the scheduler.
+# Every run's CSV is also kept as bench/results/runs/DATE-COMMIT[-TESTS].csv for bench/compare.py.
 # NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
 # NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
 # still comes from this tree's `netmodels bench`.
@@ -24,6 +27,7 @@ PYTHON=/usr/bin/python3
 QUICK=0
 REPEAT=3
 INSTALL=1
+PIN=1
 MODELS="iterative fork threads select poll epoll epoll-et thread-pool prefork reactors uring"
 MODELS_SET=0
 TESTS=""
@@ -34,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     --models) MODELS="$2"; MODELS_SET=1; shift ;;
     --tests) TESTS="$2"; RESULTS="$ROOT/bench/results/tmp"; shift ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --no-pin) PIN=0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,6 +60,20 @@ else
 fi
 STORM=300
 PARALLEL=10
+# The idle crowd (issue 13): IDLE_BUSY connections exchange messages while N others sit idle.
+IDLE_BUSY=10
+IDLE_CROWD_POINTS="0 100 1000 10000"
+# select(2) watches no descriptor at or past FD_SETSIZE (1024); its listener and a few others
+# take the first ones, so a crowd that would reach it is not run (the table says FD_SETSIZE).
+SELECT_MAX_FDS=1008
+# Connection rate: a few clients, each connect / one echo / close as fast as it can.
+CONNECT_CLIENTS=4
+# Servers that serve echo on one thread: pinned to core 0 with the load generator on core 1. Not
+# for FTP: there the event models hand password checks and listings to a pool of threads.
+ONE_THREAD="netmodels-iterative netmodels-select netmodels-poll netmodels-epoll netmodels-epoll-et netmodels-uring asio"
+if [[ $PIN == 1 ]] && { [[ $(nproc) -lt 2 ]] || ! command -v taskset >/dev/null; }; then
+  PIN=0  # nothing to pin to
+fi
 # The hashed login storm (issue 10): HASHED_STORM clients log in with yescrypt-hashed passwords
 # while a watcher, logged in before them, sends NOOP every WATCH_MS; the same yescrypt cost for
 # every server (libxcrypt's default, ~25-30 ms a check here).
@@ -75,6 +94,13 @@ RAW="$WORK/raw.tsv"
 SERVER_PID=""
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# pinned NAME SERVICE: true when NAME serves SERVICE on one thread and pinning is on.
+pinned() { [[ $PIN == 1 && "$2" == echo && " $ONE_THREAD " == *" $1 "* ]]; }
+# The command prefixes for a server and for its load: taskset when pinned, nothing otherwise.
+# taskset execs the command, so $! is still the server itself.
+server_cpus() { if pinned "$1" "$2"; then echo taskset -c 0; fi; }
+load_cpus() { if pinned "$1" "$2"; then echo taskset -c 1; fi; }
 
 # The pid and every descendant (fork and prefork models serve from children).
 descendants() {
@@ -306,7 +332,8 @@ start_server() {
       # epoll, uring). asio-mt: one io_context per core, the peer of `reactors`.
       local threads=1
       [[ "$name" == asio-mt ]] && threads=$(nproc)
-      "$ASIO_ECHO" --listen 127.0.0.1:0 --threads "$threads" > "$out" 2>> "$err" &
+      $(server_cpus "$name" "$service") "$ASIO_ECHO" --listen 127.0.0.1:0 --threads "$threads" \
+        > "$out" 2>> "$err" &
       SERVER_PID=$!
       wait_listening "$out" || { SERVER_PID=""; return 1; } ;;
     vsftpd)
@@ -337,7 +364,8 @@ start_server() {
       local model="${name#netmodels-}" extra=()
       [[ "$service" == ftp ]] && extra=(--root "$FTP_ROOT" --user bench:bench)
       [[ "$service" == ftp-hashed ]] && extra=(--root "$FTP_ROOT" --users "$WORK/users.txt")
-      "$SERVER_BIN" serve --model "$model" --service "${service%-hashed}" --listen 127.0.0.1:0 \
+      $(server_cpus "$name" "$service") "$SERVER_BIN" serve --model "$model" --service "${service%-hashed}" \
+        --listen 127.0.0.1:0 \
         --idle-timeout 0 --quiet --log-level warn "${extra[@]}" > "$out" 2>> "$err" &
       SERVER_PID=$!
       if ! wait_listening "$out"; then
@@ -361,7 +389,7 @@ run_bench() {
     return 0
   fi
   local json rc=0
-  json=$(timeout --foreground 300 "$NETMODELS" bench "$@" --host "127.0.0.1:$SERVER_PORT" --user "$FTP_USER" \
+  json=$(timeout --foreground 300 $(load_cpus "$name" "$service") "$NETMODELS" bench "$@" --host "127.0.0.1:$SERVER_PORT" --user "$FTP_USER" \
     --password "$FTP_PASS" --server-pid "$SERVER_PID" --label "$name" --json 2>> "$LOG") || rc=$?
   # A server gone before we stop it (a model not built yet prints its port, then exits) measured
   # nothing: its figures are dropped, not recorded as zeros.
@@ -382,7 +410,7 @@ run_bench() {
 }
 
 summary_of() {
-  $PYTHON -c 'import json,sys; d=json.loads(sys.argv[1]); keys=["connections","messages_per_s","p99_us","sessions_per_s","p99_ms","login_storm_s","storm_s","logins_per_s","watch_p99_ms","watch_max_ms","retr_mib_per_s","stor_mib_per_s","parallel_s","bytes_per_connection","failures"]; print(" ".join(f"{k}={d[k]}" for k in keys if k in d))' "$1"
+  $PYTHON -c 'import json,sys; d=json.loads(sys.argv[1]); keys=["connections","idle","messages_per_s","connections_per_s","server_cpu_s_per_million_msgs","server_cpu_s_per_million_conns","p99_us","sessions_per_s","p99_ms","login_storm_s","storm_s","logins_per_s","watch_p99_ms","watch_max_ms","retr_mib_per_s","stor_mib_per_s","parallel_s","bytes_per_connection","failures"]; print(" ".join(f"{k}={d[k]}" for k in keys if k in d))' "$1"
 }
 
 iperf_run() {
@@ -458,7 +486,28 @@ for rep in $(seq 1 "$REPEAT"); do
     [[ "$s" == netmodels-iterative ]] && continue
     run_bench "$s" ftp "idle-ftp" idle --protocol ftp -c "$IDLE_FTP" --timeout "$WAIT"
   done
+  for n in $IDLE_CROWD_POINTS; do
+    for s in $ECHO_SERVERS; do
+      # iterative would serve the first idle connection for ever; select cannot watch the crowd.
+      [[ "$s" == netmodels-iterative && $n -gt 0 ]] && continue
+      [[ "$s" == netmodels-select && $((n + IDLE_BUSY)) -ge $SELECT_MAX_FDS ]] && continue
+      run_bench "$s" echo "idle-crowd" echo -c "$IDLE_BUSY" --idle "$n" -s 64 -d "$DURATION" \
+        --warmup "$WARMUP" --idle-timeout "$WAIT"
+    done
+  done
+  for s in $ECHO_SERVERS; do
+    run_bench "$s" echo "connect-rate" connect-rate -c "$CONNECT_CLIENTS" -s 64 -d "$DURATION" \
+      --warmup "$WARMUP"
+  done
 done
+
+pinning_text() {
+  if [[ $PIN == 1 ]]; then
+    echo "echo tests: the one-thread servers (${ONE_THREAD// /, }) pinned to core 0 and the load generator to core 1 (taskset); every other server and test unpinned"
+  else
+    echo "nothing pinned (--no-pin)"
+  fi
+}
 
 mkdir -p "$RESULTS"
 cp "$RAW" "$RESULTS/latest-raw.tsv"
@@ -467,5 +516,11 @@ $PYTHON "$ROOT/bench/summarize.py" --raw "$RAW" --out "$RESULTS" \
   --machine "$(nproc) cores, ${CPU_MODEL:-unknown CPU}, Linux $(uname -r)" \
   --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --mode "$([[ $QUICK == 1 ]] && echo quick || echo full), repeat $REPEAT, ${DURATION}s per point${NETMODELS_SERVER_BIN:+; netmodels serve from $NETMODELS_SERVER_BIN}" \
-  --plot "$ROOT/bench/plot.gp"
+  --plot "$ROOT/bench/plot.gp" --pinning "$(pinning_text)"
+# Kept by date and commit, so that bench/compare.py can set any two runs side by side.
+mkdir -p "$ROOT/bench/results/runs"
+KEPT="$ROOT/bench/results/runs/$(date -u +%Y-%m-%d)-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[[ -n "$TESTS" ]] && KEPT+="-${TESTS// /+}"
+cp "$RESULTS/latest.csv" "$KEPT.csv"
+log "kept $KEPT.csv (bench/compare.py OLD.csv NEW.csv)"
 log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"
