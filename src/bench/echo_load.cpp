@@ -2,8 +2,10 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -190,8 +192,8 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
   }
   int threads = thread_count(target, options.connections);
   Window window;
-  window.start_ns = now_ns() + static_cast<uint64_t>(options.warmup * 1e9);
-  window.end_ns = window.start_ns + static_cast<uint64_t>(options.duration * 1e9);
+  window.start_ns = now_ns() + seconds_ns(options.warmup);
+  window.end_ns = window.start_ns + seconds_ns(options.duration);
   progress(std::string(options.reconnect ? "connect-rate: " : "echo: ") +
            std::to_string(options.connections) +
            (options.reconnect ? " clients, " : " connections, ") + std::to_string(options.size) +
@@ -206,12 +208,21 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
   for (auto& w : workers) running.emplace_back([&w] { w->run(); });
 
   auto at = [](uint64_t ns) { return Clock::time_point(std::chrono::nanoseconds(ns)); };
-  std::this_thread::sleep_until(at(window.start_ns));
-  TreeStats before, after;
-  if (target.server_pid) before = tree_stats(target.server_pid);
+  // Reading the server's CPU takes time (a fork server holding 10,000 idle connections is 10,000
+  // files), and its busy processes, forked last, are read last. Each reading starts that long
+  // before its edge of the window, so that both end at their edges and span the same length.
+  uint64_t reading_ns = 0;
+  std::optional<double> before, after;
+  if (target.server_pid) {
+    uint64_t t0 = now_ns();
+    tree_cpu_seconds(target.server_pid);
+    reading_ns = std::min(now_ns() - t0, seconds_ns(options.warmup));
+  }
+  std::this_thread::sleep_until(at(window.start_ns - reading_ns));
+  if (target.server_pid) before = tree_cpu_seconds(target.server_pid);
   progress("echo: measuring for " + fmt::format("{:g} s", options.duration));
-  std::this_thread::sleep_until(at(window.end_ns));
-  if (target.server_pid) after = tree_stats(target.server_pid);
+  std::this_thread::sleep_until(at(window.end_ns - reading_ns));
+  if (target.server_pid) after = tree_cpu_seconds(target.server_pid);
   for (auto& t : running) t.join();
 
   EchoResult total;
@@ -225,9 +236,7 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
     total.served += r.served;
     total.broken += r.broken;
   }
-  if (target.server_pid && before.processes > 0) {
-    total.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;
-  }
+  if (before && after) total.server_cpu_seconds = *after - *before;
   if (crowd) {
     total.idle_opened = crowd->opened();
     total.idle_still_open = crowd->still_open();

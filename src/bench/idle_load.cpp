@@ -17,10 +17,6 @@
 namespace nm::bench {
 namespace {
 
-uint64_t seconds_ns(double s) {
-  return static_cast<uint64_t>(s * 1e9);
-}
-
 // One thread is plenty: idle connections cost the load generator nothing but a slot in epoll.
 void echo_idle(const Target& target, const IdleOptions& options, IdleResult* result,
                const std::function<void()>& between) {

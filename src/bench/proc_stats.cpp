@@ -133,35 +133,60 @@ std::optional<uint64_t> netstat_counter(std::string_view prefix, std::string_vie
   return parse_netstat_counter(read_text("/proc/net/netstat"), prefix, name);
 }
 
-std::vector<pid_t> process_tree(pid_t root) {
-  std::multimap<pid_t, pid_t> children;
-  bool found = false;
-  for (const auto& p : all_processes()) {
-    children.emplace(p.ppid, p.pid);
-    if (p.pid == root) found = true;
+namespace {
+
+// `root` and its descendants among `processes`, root first; empty when root is not there.
+std::vector<const ProcStat*> tree_of(const std::vector<ProcStat>& processes, pid_t root) {
+  std::multimap<pid_t, const ProcStat*> children;
+  const ProcStat* top = nullptr;
+  for (const auto& p : processes) {
+    children.emplace(p.ppid, &p);
+    if (p.pid == root) top = &p;
   }
-  std::vector<pid_t> tree;
-  if (!found) return tree;
-  tree.push_back(root);
+  std::vector<const ProcStat*> tree;
+  if (!top) return tree;
+  tree.push_back(top);
   for (size_t i = 0; i < tree.size(); ++i) {
-    auto [first, last] = children.equal_range(tree[i]);
+    auto [first, last] = children.equal_range(tree[i]->pid);
     for (auto it = first; it != last; ++it) tree.push_back(it->second);
   }
   return tree;
 }
 
+double cpu_seconds_of(const ProcStat& stat) {
+  static const double kTicks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return static_cast<double>(stat.utime_ticks + stat.stime_ticks + stat.cutime_ticks +
+                             stat.cstime_ticks) /
+         kTicks;
+}
+
+}  // namespace
+
+std::vector<pid_t> process_tree(pid_t root) {
+  std::vector<pid_t> tree;
+  auto processes = all_processes();
+  for (const ProcStat* p : tree_of(processes, root)) tree.push_back(p->pid);
+  return tree;
+}
+
+std::optional<double> tree_cpu_seconds(pid_t root) {
+  auto processes = all_processes();
+  auto tree = tree_of(processes, root);
+  if (tree.empty()) return std::nullopt;
+  double seconds = 0;
+  for (const ProcStat* p : tree) seconds += cpu_seconds_of(*p);
+  return seconds;
+}
+
 TreeStats tree_stats(pid_t root) {
   TreeStats stats;
-  static const double kTicks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   bool pss_everywhere = true;
   for (pid_t pid : process_tree(root)) {
     std::string base = "/proc/" + std::to_string(pid);
     auto stat = parse_proc_stat(read_text(base + "/stat"));
     if (!stat) continue;  // ended while we looked
     ++stats.processes;
-    stats.cpu_seconds += static_cast<double>(stat->utime_ticks + stat->stime_ticks +
-                                             stat->cutime_ticks + stat->cstime_ticks) /
-                         kTicks;
+    stats.cpu_seconds += cpu_seconds_of(*stat);
     if (auto rss = parse_kb_field(read_text(base + "/status"), "VmRSS")) stats.rss_kib += *rss;
     auto pss = parse_kb_field(read_text(base + "/smaps_rollup"), "Pss");
     if (pss) {

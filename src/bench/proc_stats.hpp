@@ -49,5 +49,9 @@ std::optional<uint64_t> netstat_counter(std::string_view prefix, std::string_vie
 // `root` and its descendants, found by walking /proc; empty when `root` is gone.
 std::vector<pid_t> process_tree(pid_t root);
 TreeStats tree_stats(pid_t root);
+// The CPU seconds of `root` and its descendants from one pass over /proc/*/stat, nothing else
+// read: tree_stats also reads each process's smaps_rollup, which for a fork server's 10,000
+// children takes longer than a measured window. Empty when `root` is gone.
+std::optional<double> tree_cpu_seconds(pid_t root);
 
 }  // namespace nm::bench

@@ -57,6 +57,18 @@ TEST(BenchProcStats, ReadsThisProcessTree) {
   EXPECT_GE(stats.cpu_seconds, 0.0);
 }
 
+TEST(BenchProcStats, CpuOnlyReadingMatchesTheFullOne) {
+  // Spin a little so that this process has CPU time to count.
+  volatile uint64_t sink = 0;
+  for (uint64_t i = 0; i < 50'000'000; ++i) sink = sink + i;
+  auto cpu = tree_cpu_seconds(::getpid());
+  ASSERT_TRUE(cpu.has_value());
+  EXPECT_GT(*cpu, 0);
+  // Read a moment apart, so within a few clock ticks of each other.
+  EXPECT_NEAR(*cpu, tree_stats(::getpid()).cpu_seconds, 0.05);
+  EXPECT_FALSE(tree_cpu_seconds(0x3fffffff).has_value());
+}
+
 TEST(BenchProcStats, GoneProcessIsEmpty) {
   EXPECT_TRUE(process_tree(0x3fffffff).empty());
   EXPECT_EQ(tree_stats(0x3fffffff).processes, 0);
