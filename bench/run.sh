@@ -14,7 +14,8 @@
 # so it needs root; without root it skips vsftpd and says so.
 # One-thread servers run pinned to core 0 and the load generator to core 1 (taskset), so the two
 # do not trade places on a core between repeats; --no-pin leaves both to the scheduler.
-# Every run's CSV is also kept as bench/results/runs/DATE-COMMIT[-TESTS].csv for bench/compare.py.
+# Every run's CSV is also kept as bench/results/runs/DATE-COMMIT[-TESTS][-nopin].csv for
+# bench/compare.py.
 # NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
 # NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
 # still comes from this tree's `netmodels bench`.
@@ -43,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --tests) TESTS="$2"; RESULTS="$ROOT/bench/results/tmp"; shift ;;
     --no-install) INSTALL=0 ;;
     --no-pin) PIN=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -548,6 +549,7 @@ $PYTHON "$ROOT/bench/summarize.py" --raw "$RAW" --out "$RESULTS" \
 mkdir -p "$ROOT/bench/results/runs"
 KEPT="$ROOT/bench/results/runs/$(date -u +%Y-%m-%d)-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [[ -n "$TESTS" ]] && KEPT+="-${TESTS// /+}"
+[[ $PIN == 0 ]] && KEPT+="-nopin"
 cp "$RESULTS/latest.csv" "$KEPT.csv"
 log "kept $KEPT.csv (bench/compare.py OLD.csv NEW.csv)"
 log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"
