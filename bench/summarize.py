@@ -502,8 +502,10 @@ def main():
     md += targets(table, servers)
     if points:
         md += echo_and_ftp_sections(table, runs, servers, points)
-    md += ["## One-shot figures", ""]
-    md += single_tables(table, servers)
+    one_shot = ("login-storm", "ftp-transfer", "ftp-parallel", "idle-ftp", "idle-echo", "loopback")
+    if any(t in one_shot for (_, t, _c) in table):
+        md += ["## One-shot figures", ""]
+        md += single_tables(table, servers)
     md += hashed_storm_table(table, servers)
     md += idle_crowd_section(table, runs, servers)
     md += connect_rate_section(table, runs, servers)
