@@ -241,6 +241,7 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
     total.idle_opened = crowd->opened();
     total.idle_still_open = crowd->still_open();
     total.idle_open_seconds = crowd->open_seconds();
+    total.idle_listen_overflows = crowd->listen_overflows();
   }
   return total;
 }

@@ -34,6 +34,7 @@ struct EchoResult {
   int idle_opened = 0;             // of options.idle
   int idle_still_open = 0;         // at the end of the window: not closed by the server
   double idle_open_seconds = 0;
+  int64_t idle_listen_overflows = -1;  // while the crowd opened; -1 unreadable
 };
 
 // N connections over `target.threads` epoll loops, each sending one message and waiting for its

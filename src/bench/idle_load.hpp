@@ -24,10 +24,15 @@ class IdleCrowd {
   // How many are still open now: a server that cannot watch a descriptor (select past
   // FD_SETSIZE) or that serves a fixed number of clients may have closed or reset the others.
   int still_open() const;
+  // The machine's accept-queue overflows while the crowd opened, -1 if unreadable. A connection
+  // the server's full accept queue dropped still looks connected here (SYN cookies) but is not
+  // the server's to watch: above 0, the crowd the server holds is smaller than opened().
+  int64_t listen_overflows() const { return listen_overflows_; }
 
  private:
   std::vector<Fd> fds_;  // connected ones only
   double open_seconds_ = 0;
+  int64_t listen_overflows_ = -1;
 };
 
 enum class IdleProtocol { kEcho, kFtp };

@@ -107,6 +107,9 @@ int run_echo_mode(const ModeOptions& mode, const EchoOptions& options) {
       report.add("idle_opened", r.idle_opened, "", 0);
       report.add("idle_open_s", r.idle_open_seconds, "s", 2);
       report.add("idle_still_open", r.idle_still_open, "", 0);
+      if (r.idle_listen_overflows >= 0) {
+        report.add("idle_listen_overflows", static_cast<double>(r.idle_listen_overflows), "", 0);
+      }
     }
     print(mode, report);
     return r.messages > 0 ? 0 : 1;

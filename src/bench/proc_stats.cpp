@@ -162,6 +162,63 @@ double cpu_seconds_of(const ProcStat& stat) {
 
 }  // namespace
 
+std::optional<uint64_t> parse_accept_queue(std::string_view text, uint16_t port) {
+  // "  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 ...": sl, local, remote, state,
+  // tx_queue:rx_queue, all hexadecimal; state 0A is LISTEN.
+  std::optional<uint64_t> queued;
+  bool header = true;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::string_view words[5];
+    size_t pos = 0, n = 0;
+    while (n < 5) {
+      size_t start = line.find_first_not_of(' ', pos);
+      if (start == std::string_view::npos) break;
+      size_t stop = line.find(' ', start);
+      words[n++] = line.substr(start, stop - start);
+      pos = stop == std::string_view::npos ? line.size() : stop;
+    }
+    if (n < 5) continue;
+    if (words[3] != "0A") break;  // the listeners are over
+    auto colon = words[1].rfind(':');
+    auto queue_colon = words[4].find(':');
+    if (colon == std::string_view::npos || queue_colon == std::string_view::npos) continue;
+    auto local_port = words[1].substr(colon + 1);
+    auto rx = words[4].substr(queue_colon + 1);
+    unsigned listener_port = 0;
+    uint64_t rx_queue = 0;
+    if (std::from_chars(local_port.data(), local_port.data() + local_port.size(), listener_port, 16)
+                .ec != std::errc() ||
+        std::from_chars(rx.data(), rx.data() + rx.size(), rx_queue, 16).ec != std::errc()) {
+      continue;
+    }
+    if (listener_port == port) queued = queued.value_or(0) + rx_queue;
+  }
+  return queued;
+}
+
+std::optional<uint64_t> accept_queue(uint16_t port, bool v6) {
+  // Only the listeners' lines are wanted, and they come first: read a few pages, not the whole
+  // table (10,000 open connections are megabytes of it).
+  std::ifstream in(v6 ? "/proc/net/tcp6" : "/proc/net/tcp");
+  if (!in) return std::nullopt;
+  std::string text, line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    text += line;
+    text += '\n';
+    if (!first && line.find(" 0A ") == std::string::npos) break;
+    first = false;
+  }
+  return parse_accept_queue(text, port);
+}
+
 std::vector<pid_t> process_tree(pid_t root) {
   std::vector<pid_t> tree;
   auto processes = all_processes();
