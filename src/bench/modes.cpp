@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <stdexcept>
 
 #include "bench/event_loop.hpp"
@@ -59,7 +60,10 @@ int guarded(const std::function<int()>& body) {
 void add_server_cpu(Report& report, double cpu_seconds, double operations, const char* per) {
   if (cpu_seconds < 0) return;
   report.add("server_cpu_s", cpu_seconds, "s", 2);
-  double per_million = operations > 0 ? cpu_seconds / operations * 1e6 : 0;
+  // Nothing done, no cost per thing: NaN (JSON null) rather than a 0 that a median would take
+  // for the cheapest run.
+  double per_million =
+      operations > 0 ? cpu_seconds / operations * 1e6 : std::numeric_limits<double>::quiet_NaN();
   report.add(std::string("server_cpu_s_per_million_") + per, per_million, "s", 3);
 }
 
