@@ -100,13 +100,25 @@ namespace {
 constexpr size_t kCrowdBatch = 64;
 
 // Waits (up to `deadline`) until the accept queue on the target's port holds at most `limit`
-// connections. Returns at once when it cannot be read (a server on another host).
-void wait_for_accepts(const Address& address, uint64_t limit, uint64_t deadline) {
+// connections. Returns at once when it cannot be read (a server on another host), and when the
+// queue has not shrunk for a second: the server has stopped accepting (a fixed pool is full), and
+// the crowd is as large as it will take. Returns whether the queue got down to `limit`.
+bool wait_for_accepts(const Address& address, uint64_t limit, uint64_t deadline) {
+  uint64_t lowest = UINT64_MAX;
+  uint64_t shrunk_ns = now_ns();
   while (now_ns() < deadline) {
     auto queued = accept_queue(address.port(), address.is_v6());
-    if (!queued || *queued <= limit) return;
+    if (!queued) return false;
+    if (*queued <= limit) return true;
+    if (*queued < lowest) {
+      lowest = *queued;
+      shrunk_ns = now_ns();
+    } else if (now_ns() - shrunk_ns > seconds_ns(1)) {
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  return false;
 }
 
 }  // namespace
@@ -137,9 +149,12 @@ IdleCrowd::IdleCrowd(const Target& target, int count, double timeout) {
       if (err == 0) fds_.push_back(std::move(c.fd));
     }
   };
+  // Once the server has stopped accepting (or its queue cannot be read), pacing the rest would
+  // only wait a second per batch for nothing.
+  bool pacing = true;
   for (size_t i = 0; i < conns.size(); ++i) {
     if (i % kCrowdBatch == 0) {
-      wait_for_accepts(target.address, kCrowdBatch, deadline);
+      if (pacing) pacing = wait_for_accepts(target.address, kCrowdBatch, deadline);
       collect(0);
     }
     auto& c = conns[i];
@@ -148,10 +163,18 @@ IdleCrowd::IdleCrowd(const Target& target, int count, double timeout) {
     epoll.add(c.fd.get(), EPOLLOUT, &c);
     ++pending;
   }
-  while (pending > 0 && now_ns() < deadline) collect(100);
+  // A connect that has not completed in 3 s while no other did is one the server does not take
+  // (a full fixed pool leaves its accept queue full, and the kernel drops the SYNs): waiting for
+  // the kernel's SYN retries up to the deadline would only stretch the run.
+  uint64_t progress_ns = now_ns();
+  while (pending > 0 && now_ns() < deadline && now_ns() - progress_ns < seconds_ns(3)) {
+    int before = pending;
+    collect(100);
+    if (pending < before) progress_ns = now_ns();
+  }
   // The last batch accepted too, so that the server holds the whole crowd before the busy
   // connections start.
-  wait_for_accepts(target.address, 0, deadline);
+  if (pacing) wait_for_accepts(target.address, 0, deadline);
   open_seconds_ = static_cast<double>(now_ns() - start) / 1e9;
   auto overflows_after = netstat_counter("TcpExt", "ListenOverflows");
   if (overflows_before && overflows_after) {
