@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +19,9 @@
 
 namespace nm::bench {
 namespace {
+
+// The most a CPU reading may end off its edge of the window, as a share of the window.
+constexpr double kMaxCpuSkew = 0.05;
 
 struct Window {
   uint64_t start_ns = 0;  // measuring begins
@@ -212,18 +215,34 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
   // files), and its busy processes, forked last, are read last. Each reading starts that long
   // before its edge of the window, so that both end at their edges and span the same length.
   uint64_t reading_ns = 0;
-  std::optional<double> before, after;
+  // NaN: not read (no --server-pid, the server gone, or a reading too far off its edge).
+  double before = std::nan(""), after = std::nan("");
   if (target.server_pid) {
     uint64_t t0 = now_ns();
     tree_cpu_seconds(target.server_pid);
     reading_ns = std::min(now_ns() - t0, seconds_ns(options.warmup));
   }
-  std::this_thread::sleep_until(at(window.start_ns - reading_ns));
-  if (target.server_pid) before = tree_cpu_seconds(target.server_pid);
+  // How far a reading ended from its edge: it was started `reading_ns` early.
+  auto read_at = [&](uint64_t edge, double* out, uint64_t* skew) {
+    std::this_thread::sleep_until(at(edge - reading_ns));
+    if (!target.server_pid) return;
+    *out = tree_cpu_seconds(target.server_pid).value_or(std::nan(""));
+    uint64_t ended = now_ns();
+    *skew = ended > edge ? ended - edge : edge - ended;
+  };
+  uint64_t skew_before = 0, skew_after = 0;
+  read_at(window.start_ns, &before, &skew_before);
   progress("echo: measuring for " + fmt::format("{:g} s", options.duration));
-  std::this_thread::sleep_until(at(window.end_ns - reading_ns));
-  if (target.server_pid) after = tree_cpu_seconds(target.server_pid);
+  read_at(window.end_ns, &after, &skew_after);
   for (auto& t : running) t.join();
+  // A reading that ended far from its edge (on a loaded machine a fork server's 10,000 processes
+  // took seconds to read) measured another window than the messages': no figure rather than a
+  // wrong one.
+  if (std::max(skew_before, skew_after) > seconds_ns(options.duration * kMaxCpuSkew)) {
+    progress(fmt::format("echo: server CPU not reported: reading it ended {:.2f} s off the window",
+                         static_cast<double>(std::max(skew_before, skew_after)) / 1e9));
+    before = std::nan("");
+  }
 
   EchoResult total;
   total.seconds = options.duration;
@@ -236,7 +255,7 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
     total.served += r.served;
     total.broken += r.broken;
   }
-  if (before && after) total.server_cpu_seconds = *after - *before;
+  if (std::isfinite(before) && std::isfinite(after)) total.server_cpu_seconds = after - before;
   if (crowd) {
     total.idle_opened = crowd->opened();
     total.idle_still_open = crowd->still_open();
