@@ -20,9 +20,6 @@
 namespace nm::bench {
 namespace {
 
-// The most a CPU reading may end off its edge of the window, as a share of the window.
-constexpr double kMaxCpuSkew = 0.05;
-
 struct Window {
   uint64_t start_ns = 0;  // measuring begins
   uint64_t end_ns = 0;    // everything stops
@@ -194,8 +191,17 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
                          options.idle, crowd->open_seconds()));
   }
   int threads = thread_count(target, options.connections);
+  // Reading the server's CPU takes time (a fork server holding 10,000 idle connections is 10,000
+  // files, seconds on a loaded machine): timed once here, so that the warm-up leaves room to
+  // start each reading that long before its edge of the window.
+  uint64_t reading_ns = 0;
+  if (target.server_pid) {
+    uint64_t t0 = now_ns();
+    tree_cpu_seconds(target.server_pid);
+    reading_ns = now_ns() - t0;
+  }
   Window window;
-  window.start_ns = now_ns() + seconds_ns(options.warmup);
+  window.start_ns = now_ns() + std::max(seconds_ns(options.warmup), 2 * reading_ns);
   window.end_ns = window.start_ns + seconds_ns(options.duration);
   progress(std::string(options.reconnect ? "connect-rate: " : "echo: ") +
            std::to_string(options.connections) +
@@ -211,36 +217,31 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
   for (auto& w : workers) running.emplace_back([&w] { w->run(); });
 
   auto at = [](uint64_t ns) { return Clock::time_point(std::chrono::nanoseconds(ns)); };
-  // Reading the server's CPU takes time (a fork server holding 10,000 idle connections is 10,000
-  // files), and its busy processes, forked last, are read last. Each reading starts that long
-  // before its edge of the window, so that both end at their edges and span the same length.
-  uint64_t reading_ns = 0;
-  // NaN: not read (no --server-pid, the server gone, or a reading too far off its edge).
+  // Each reading starts as long before its edge as one took, so that both end near their edges.
+  // NaN: not read (no --server-pid, the server gone, or too little of the window covered).
   double before = std::nan(""), after = std::nan("");
-  if (target.server_pid) {
-    uint64_t t0 = now_ns();
-    tree_cpu_seconds(target.server_pid);
-    reading_ns = std::min(now_ns() - t0, seconds_ns(options.warmup));
-  }
-  // How far a reading ended from its edge: it was started `reading_ns` early.
-  auto read_at = [&](uint64_t edge, double* out, uint64_t* skew) {
+  uint64_t before_ended = 0, after_ended = 0;
+  auto read_at = [&](uint64_t edge, double* out, uint64_t* ended) {
     std::this_thread::sleep_until(at(edge - reading_ns));
     if (!target.server_pid) return;
     *out = tree_cpu_seconds(target.server_pid).value_or(std::nan(""));
-    uint64_t ended = now_ns();
-    *skew = ended > edge ? ended - edge : edge - ended;
+    *ended = now_ns();
   };
-  uint64_t skew_before = 0, skew_after = 0;
-  read_at(window.start_ns, &before, &skew_before);
+  read_at(window.start_ns, &before, &before_ended);
   progress("echo: measuring for " + fmt::format("{:g} s", options.duration));
-  read_at(window.end_ns, &after, &skew_after);
+  read_at(window.end_ns, &after, &after_ended);
   for (auto& t : running) t.join();
-  // A reading that ended far from its edge (on a loaded machine a fork server's 10,000 processes
-  // took seconds to read) measured another window than the messages': no figure rather than a
-  // wrong one.
-  if (std::max(skew_before, skew_after) > seconds_ns(options.duration * kMaxCpuSkew)) {
-    progress(fmt::format("echo: server CPU not reported: reading it ended {:.2f} s off the window",
-                         static_cast<double>(std::max(skew_before, skew_after)) / 1e9));
+  // The readings cover the load from the end of the first to the end of the second, or to the
+  // window's end if that came first (the load stops there): a fork server's busy processes, forked
+  // last, are read last, and on a loaded machine reading 10,000 of them ends a second off the
+  // estimate. The CPU is set against the messages of that span, at the window's steady rate; a
+  // span shorter than half the window gives no figure rather than a rough one.
+  uint64_t covered_end = std::min(after_ended, window.end_ns);
+  double covered =
+      covered_end > before_ended ? static_cast<double>(covered_end - before_ended) / 1e9 : 0;
+  if (target.server_pid && covered < options.duration / 2) {
+    progress(fmt::format("echo: server CPU not reported: the readings covered {:.2f} s of {:g}",
+                         covered, options.duration));
     before = std::nan("");
   }
 
@@ -255,7 +256,10 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
     total.served += r.served;
     total.broken += r.broken;
   }
-  if (std::isfinite(before) && std::isfinite(after)) total.server_cpu_seconds = after - before;
+  if (std::isfinite(before) && std::isfinite(after)) {
+    total.server_cpu_seconds = after - before;
+    total.server_cpu_messages = static_cast<double>(total.messages) * covered / options.duration;
+  }
   if (crowd) {
     total.idle_opened = crowd->opened();
     total.idle_still_open = crowd->still_open();

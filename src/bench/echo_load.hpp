@@ -31,8 +31,10 @@ struct EchoResult {
   int served = 0;                  // connections with at least one echo in the window
   int broken = 0;                  // closed or reset by the server, or answered with extra bytes
   double server_cpu_seconds = -1;  // -1: no --server-pid
-  int idle_opened = 0;             // of options.idle
-  int idle_still_open = 0;         // at the end of the window: not closed by the server
+  // The messages server_cpu_seconds paid for: those of the span its two readings covered.
+  double server_cpu_messages = 0;
+  int idle_opened = 0;      // of options.idle
+  int idle_still_open = 0;  // at the end of the window: not closed by the server
   double idle_open_seconds = 0;
   int64_t idle_listen_overflows = -1;  // while the crowd opened; -1 unreadable
 };

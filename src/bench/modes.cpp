@@ -105,7 +105,7 @@ int run_echo_mode(const ModeOptions& mode, const EchoOptions& options) {
     report.add("served", r.served, "", 0);
     report.add("connect_failures", r.connect_failures, "", 0);
     report.add("broken", r.broken, "", 0);
-    add_server_cpu(report, r.server_cpu_seconds, static_cast<double>(r.messages), "msgs");
+    add_server_cpu(report, r.server_cpu_seconds, r.server_cpu_messages, "msgs");
     if (options.idle > 0) {
       report.add("idle", options.idle, "", 0);
       report.add("idle_opened", r.idle_opened, "", 0);
@@ -137,7 +137,7 @@ int run_connect_rate_mode(const ModeOptions& mode, EchoOptions options) {
     report.add("connect_failures", r.connect_failures, "", 0);
     report.add("broken", r.broken, "", 0);
     // Seconds per million connections are microseconds per connection.
-    add_server_cpu(report, r.server_cpu_seconds, static_cast<double>(r.messages), "conns");
+    add_server_cpu(report, r.server_cpu_seconds, r.server_cpu_messages, "conns");
     print(mode, report);
     return r.messages > 0 ? 0 : 1;
   });
