@@ -4,13 +4,18 @@
 # same load, interleaved and repeated, into bench/results/latest.{csv,md} and plots.
 #
 #   bench/run.sh [--quick] [--repeat N] [--models "epoll uring ..."] [--tests "echo ..."]
-#                [--no-install]
+#                [--no-install] [--no-pin] [--duration S]
 #
-# --quick finishes in under 4 minutes: four models, fewer points, one repeat, short runs.
+# --quick finishes in under 4 minutes: four models, fewer points, one repeat (unless --repeat),
+# 1 s per point (unless --duration: seconds measured per point of the closed-loop tests).
 # --tests runs only these tests (echo ftp-sessions login-storm hashed-login-storm ftp-transfer
-# ftp-parallel idle-echo idle-ftp loopback), into bench/results/tmp/ rather than over the full
-# run's results. hashed-login-storm creates a system user for vsftpd, so it needs root; without
-# root it skips vsftpd and says so.
+# ftp-parallel idle-echo idle-ftp idle-crowd connect-rate loopback), into bench/results/tmp/
+# rather than over the full run's results. hashed-login-storm creates a system user for vsftpd,
+# so it needs root; without root it skips vsftpd and says so.
+# One-thread servers run pinned to core 0 and the load generator to core 1 (taskset), so the two
+# do not trade places on a core between repeats; --no-pin leaves both to the scheduler.
+# Every run's CSV is also kept as bench/results/runs/DATE-COMMIT[-TESTS][-nopin].csv for
+# bench/compare.py.
 # NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
 # NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
 # still comes from this tree's `netmodels bench`.
@@ -23,18 +28,23 @@ PYTHON=/usr/bin/python3
 
 QUICK=0
 REPEAT=3
+REPEAT_SET=0
+DURATION_SET=""
 INSTALL=1
+PIN=1
 MODELS="iterative fork threads select poll epoll epoll-et thread-pool prefork reactors uring"
 MODELS_SET=0
 TESTS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
-    --repeat) REPEAT="$2"; shift ;;
+    --repeat) REPEAT="$2"; REPEAT_SET=1; shift ;;
+    --duration) DURATION_SET="$2"; shift ;;
     --models) MODELS="$2"; MODELS_SET=1; shift ;;
     --tests) TESTS="$2"; RESULTS="$ROOT/bench/results/tmp"; shift ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --no-pin) PIN=0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -42,7 +52,7 @@ done
 
 if [[ $QUICK == 1 ]]; then
   [[ $MODELS_SET == 1 ]] || MODELS="threads epoll reactors uring"
-  REPEAT=1
+  [[ $REPEAT_SET == 1 ]] || REPEAT=1
   POINTS="1 100 1000"
   DURATION=1; WARMUP=0.3
   IDLE_ECHO=1000; IDLE_FTP=300
@@ -53,8 +63,24 @@ else
   IDLE_ECHO=10000; IDLE_FTP=300
   BIG=1G; WAIT=30; IPERF_SECONDS=5
 fi
+[[ -n "$DURATION_SET" ]] && DURATION="$DURATION_SET"
 STORM=300
 PARALLEL=10
+# The idle crowd (issue 13): IDLE_BUSY connections exchange messages while N others sit idle.
+IDLE_BUSY=10
+IDLE_CROWD_POINTS="0 100 1000 10000"
+# select(2) watches no descriptor at or past FD_SETSIZE (1024); the server's own descriptors
+# (stdio, listener, wake-up pipe and eventfd: 11 of the lowest) come first, so a crowd that
+# would reach it is not run (the table says FD_SETSIZE).
+SELECT_FD_LIMIT=$((1024 - 12))
+# Connection rate: a few clients, each connect / one echo / close as fast as it can.
+CONNECT_CLIENTS=4
+# Servers that serve echo on one thread: pinned to core 0 with the load generator on core 1. Not
+# for FTP: there the event models hand password checks and listings to a pool of threads.
+ONE_THREAD="netmodels-iterative netmodels-select netmodels-poll netmodels-epoll netmodels-epoll-et netmodels-uring asio"
+if [[ $PIN == 1 ]] && { [[ $(nproc) -lt 2 ]] || ! command -v taskset >/dev/null; }; then
+  PIN=0  # nothing to pin to
+fi
 # The hashed login storm (issue 10): HASHED_STORM clients log in with yescrypt-hashed passwords
 # while a watcher, logged in before them, sends NOOP every WATCH_MS; the same yescrypt cost for
 # every server (libxcrypt's default, ~25-30 ms a check here).
@@ -76,13 +102,27 @@ SERVER_PID=""
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# The pid and every descendant (fork and prefork models serve from children).
+# pinned NAME SERVICE: true when NAME serves SERVICE on one thread and pinning is on.
+pinned() { [[ $PIN == 1 && "$2" == echo && " $ONE_THREAD " == *" $1 "* ]]; }
+# The command prefixes for a server and for its load: taskset when pinned, nothing otherwise.
+# taskset execs the command, so $! is still the server itself.
+server_cpus() { if pinned "$1" "$2"; then echo taskset -c 0; fi; }
+load_cpus() { if pinned "$1" "$2"; then echo taskset -c 1; fi; }
+
+# The pid's descendants (fork and prefork models serve from children), from one ps listing:
+# a fork server holding 10,000 idle connections has 10,000 children, one ps each would take minutes.
 descendants() {
-  local pid
-  for pid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-    echo "$pid"
-    descendants "$pid"
-  done
+  ps -e -o pid=,ppid= 2>/dev/null | awk -v root="$1" '
+    { parent[$1] = $2 }
+    END {
+      for (p in parent) {
+        q = parent[p]
+        for (depth = 0; q != "" && q != 0 && depth < 64; depth++) {
+          if (q == root) { print p; break }
+          q = parent[q]
+        }
+      }
+    }'
 }
 
 stop_server() {
@@ -162,6 +202,7 @@ make_ftp_root() {
 # and past the kernel's dirty limits every writer is throttled to the disk's speed. Without this
 # the first server measured would write to memory and the later ones to the disk.
 fresh_disk() {
+  [[ -n "${FTP_ROOT:-}" ]] || return 0  # no FTP test in this run
   rm -f "$FTP_ROOT"/upload/*
   sync
 }
@@ -306,7 +347,8 @@ start_server() {
       # epoll, uring). asio-mt: one io_context per core, the peer of `reactors`.
       local threads=1
       [[ "$name" == asio-mt ]] && threads=$(nproc)
-      "$ASIO_ECHO" --listen 127.0.0.1:0 --threads "$threads" > "$out" 2>> "$err" &
+      $(server_cpus "$name" "$service") "$ASIO_ECHO" --listen 127.0.0.1:0 --threads "$threads" \
+        > "$out" 2>> "$err" &
       SERVER_PID=$!
       wait_listening "$out" || { SERVER_PID=""; return 1; } ;;
     vsftpd)
@@ -337,7 +379,8 @@ start_server() {
       local model="${name#netmodels-}" extra=()
       [[ "$service" == ftp ]] && extra=(--root "$FTP_ROOT" --user bench:bench)
       [[ "$service" == ftp-hashed ]] && extra=(--root "$FTP_ROOT" --users "$WORK/users.txt")
-      "$SERVER_BIN" serve --model "$model" --service "${service%-hashed}" --listen 127.0.0.1:0 \
+      $(server_cpus "$name" "$service") "$SERVER_BIN" serve --model "$model" --service "${service%-hashed}" \
+        --listen 127.0.0.1:0 \
         --idle-timeout 0 --quiet --log-level warn "${extra[@]}" > "$out" 2>> "$err" &
       SERVER_PID=$!
       if ! wait_listening "$out"; then
@@ -361,7 +404,7 @@ run_bench() {
     return 0
   fi
   local json rc=0
-  json=$(timeout --foreground 300 "$NETMODELS" bench "$@" --host "127.0.0.1:$SERVER_PORT" --user "$FTP_USER" \
+  json=$(timeout --foreground 300 $(load_cpus "$name" "$service") "$NETMODELS" bench "$@" --host "127.0.0.1:$SERVER_PORT" --user "$FTP_USER" \
     --password "$FTP_PASS" --server-pid "$SERVER_PID" --label "$name" --json 2>> "$LOG") || rc=$?
   # A server gone before we stop it (a model not built yet prints its port, then exits) measured
   # nothing: its figures are dropped, not recorded as zeros.
@@ -382,7 +425,7 @@ run_bench() {
 }
 
 summary_of() {
-  $PYTHON -c 'import json,sys; d=json.loads(sys.argv[1]); keys=["connections","messages_per_s","p99_us","sessions_per_s","p99_ms","login_storm_s","storm_s","logins_per_s","watch_p99_ms","watch_max_ms","retr_mib_per_s","stor_mib_per_s","parallel_s","bytes_per_connection","failures"]; print(" ".join(f"{k}={d[k]}" for k in keys if k in d))' "$1"
+  $PYTHON -c 'import json,sys; d=json.loads(sys.argv[1]); keys=["connections","idle","messages_per_s","connections_per_s","server_cpu_s_per_million_msgs","server_cpu_s_per_million_conns","p99_us","sessions_per_s","p99_ms","login_storm_s","storm_s","logins_per_s","watch_p99_ms","watch_max_ms","retr_mib_per_s","stor_mib_per_s","parallel_s","bytes_per_connection","failures"]; print(" ".join(f"{k}={d[k]}" for k in keys if k in d))' "$1"
 }
 
 iperf_run() {
@@ -403,11 +446,24 @@ iperf_run() {
 
 # ---------------------------------------------------------------------------------------------
 START=$(date +%s)
+# wants TEST...: true when any of them runs (every test runs without --tests).
+wants() {
+  [[ -z "$TESTS" ]] && return 0
+  local t
+  for t in "$@"; do [[ " $TESTS " == *" $t "* ]] && return 0; done
+  return 1
+}
+
 install_tools
 build
-make_ftp_root
-setup_hashed_users
-setup_pure_users
+# The FTP tree (a 1 GiB file in a full run) and the storm's system user only when an FTP test
+# runs: an echo-only run (--tests "idle-crowd connect-rate") creates no user and writes no GiB.
+STORM_HASH=""
+if wants ftp-sessions login-storm hashed-login-storm ftp-transfer ftp-parallel idle-ftp; then
+  make_ftp_root
+  wants hashed-login-storm && setup_hashed_users
+  setup_pure_users
+fi
 ulimit -n "$(ulimit -Hn)"  # 10,000 idle connections need as many descriptors in every server
 
 ECHO_SERVERS=""
@@ -458,7 +514,30 @@ for rep in $(seq 1 "$REPEAT"); do
     [[ "$s" == netmodels-iterative ]] && continue
     run_bench "$s" ftp "idle-ftp" idle --protocol ftp -c "$IDLE_FTP" --timeout "$WAIT"
   done
+  for n in $IDLE_CROWD_POINTS; do
+    for s in $ECHO_SERVERS; do
+      # iterative would serve the first idle connection for ever; select cannot watch the crowd.
+      [[ "$s" == netmodels-iterative && $n -gt 0 ]] && continue
+      [[ "$s" == netmodels-select && $((n + IDLE_BUSY)) -gt $SELECT_FD_LIMIT ]] && continue
+      # The crowd's opening is not measured, only bounded: a fork server forks 10,000 children
+      # first, which takes seconds more on a loaded machine than --quick's WAIT.
+      run_bench "$s" echo "idle-crowd" echo -c "$IDLE_BUSY" --idle "$n" -s 64 -d "$DURATION" \
+        --warmup "$WARMUP" --idle-timeout 60
+    done
+  done
+  for s in $ECHO_SERVERS; do
+    run_bench "$s" echo "connect-rate" connect-rate -c "$CONNECT_CLIENTS" -s 64 -d "$DURATION" \
+      --warmup "$WARMUP"
+  done
 done
+
+pinning_text() {
+  if [[ $PIN == 1 ]]; then
+    echo "echo tests: the one-thread servers (${ONE_THREAD// /, }) pinned to core 0 and the load generator to core 1 (taskset); every other server and test unpinned"
+  else
+    echo "nothing pinned (--no-pin)"
+  fi
+}
 
 mkdir -p "$RESULTS"
 cp "$RAW" "$RESULTS/latest-raw.tsv"
@@ -467,5 +546,12 @@ $PYTHON "$ROOT/bench/summarize.py" --raw "$RAW" --out "$RESULTS" \
   --machine "$(nproc) cores, ${CPU_MODEL:-unknown CPU}, Linux $(uname -r)" \
   --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --mode "$([[ $QUICK == 1 ]] && echo quick || echo full), repeat $REPEAT, ${DURATION}s per point${NETMODELS_SERVER_BIN:+; netmodels serve from $NETMODELS_SERVER_BIN}" \
-  --plot "$ROOT/bench/plot.gp"
+  --plot "$ROOT/bench/plot.gp" --pinning "$(pinning_text)"
+# Kept by date and commit, so that bench/compare.py can set any two runs side by side.
+mkdir -p "$ROOT/bench/results/runs"
+KEPT="$ROOT/bench/results/runs/$(date -u +%Y-%m-%d)-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[[ -n "$TESTS" ]] && KEPT+="-${TESTS// /+}"
+[[ $PIN == 0 ]] && KEPT+="-nopin"
+cp "$RESULTS/latest.csv" "$KEPT.csv"
+log "kept $KEPT.csv (bench/compare.py OLD.csv NEW.csv)"
 log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"

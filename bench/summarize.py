@@ -13,6 +13,10 @@ import statistics
 import subprocess
 
 POINT_TESTS = ["echo", "ftp-sessions"]
+# The idle crowd's x is the number of idle connections (its busy count is fixed).
+IDLE_CROWD = "idle-crowd"
+# select(2) cannot watch a descriptor at or past FD_SETSIZE: run.sh does not ask it to.
+FD_SETSIZE = 1024
 
 
 def load(raw_path):
@@ -31,9 +35,10 @@ def load(raw_path):
                 continue
             if server not in order:
                 order.append(server)
-            key = (server, test, int(record.get("connections", 0)))
+            axis = "idle" if test == IDLE_CROWD else "connections"
+            key = (server, test, int(record.get(axis, 0)))
             for metric, value in record.items():
-                if isinstance(value, (int, float)) and metric != "connections":
+                if isinstance(value, (int, float)) and metric != axis:
                     runs[key][metric].append(value)
     return runs, order
 
@@ -41,6 +46,12 @@ def load(raw_path):
 def medians(runs):
     return {key: {m: statistics.median(v) for m, v in metrics.items()}
             for key, metrics in runs.items()}
+
+
+def spread(runs, server, test, x, metric):
+    """(min, max) of the repeats, or None."""
+    values = runs.get((server, test, x), {}).get(metric)
+    return (min(values), max(values)) if values else None
 
 
 def get(table, server, test, connections, metric):
@@ -55,14 +66,36 @@ def fmt(value, digits=1):
     return f"{value:.{digits}f}"
 
 
-def point_table(table, servers, test, metric, points, title, digits=1):
-    lines = [f"**{title}**", "", "| server | " + " | ".join(f"{p} conn" for p in points) + " |",
+def with_spread(value, minmax, digits):
+    """The median, then the repeats' min-max when there were several and they differ."""
+    if value is None:
+        return "–"
+    if not minmax or minmax[0] == minmax[1]:
+        return fmt(value, digits)
+    return f"{fmt(value, digits)} ({fmt(minmax[0], digits)}-{fmt(minmax[1], digits)})"
+
+
+def point_table(table, servers, test, metric, points, title, digits=1, runs=None, unit="conn",
+                blank=None):
+    """One row per server, one column per point; with `runs`, each median has its min-max.
+    `blank(server, point)` names why a cell was not measured (or returns None)."""
+    lines = [f"**{title}**", "",
+             "| server | " + " | ".join(f"{p} {unit}".strip() for p in points) + " |",
              "|---|" + "---:|" * len(points)]
     for s in servers:
         row = [get(table, s, test, p, metric) for p in points]
         if all(v is None for v in row):
             continue
-        lines.append(f"| {s} | " + " | ".join(fmt(v, digits) for v in row) + " |")
+        cells = []
+        for p, v in zip(points, row):
+            why = blank(s, p) if blank and v is None else None
+            if why:
+                cells.append(why)
+            elif runs is not None:
+                cells.append(with_spread(v, spread(runs, s, test, p, metric), digits))
+            else:
+                cells.append(fmt(v, digits))
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -177,6 +210,16 @@ def targets(table, servers):
                       verdict(per, 2048, 1.0, lower_is_better=True, strict=True),
                       f"{fmt(per, 0)} B per connection, answered "
                       f"{fmt(m.get('answered'), 0)} of {c}{note}"))
+    for model in ("epoll", "uring"):
+        server = f"netmodels-{model}"
+        measured = sorted(c for (sv, t, c) in table if sv == server and t == IDLE_CROWD)
+        most = measured[-1] if measured else None
+        cpu0 = get(table, server, IDLE_CROWD, 0, "server_cpu_s_per_million_msgs")
+        cpu_n = get(table, server, IDLE_CROWD, most, "server_cpu_s_per_million_msgs")
+        note = "" if most == 10000 else f" (largest crowd measured: {most})"
+        add(f"idle crowd: {model} CPU per message with 10,000 idle <= 1.15x with none",
+            cpu_n if most else None, cpu0, 1.15,
+            f"{fmt(cpu_n, 2)} vs {fmt(cpu0, 2)} s per million messages{note}", lower=True)
     lines = ["## Targets", "", "| target | result | figures |", "|---|---|---|"]
     lines += [f"| {n} | {v} | {d} |" for n, v, d in rows]
     return lines + [""]
@@ -241,15 +284,94 @@ def hashed_storm_table(table, servers):
 
 
 def write_csv(path, table, runs):
+    """One row per figure: its median, the min and max of its repeats (bench/compare.py reads
+    them as the spread) and how many repeats there were. `connections` is the idle count for
+    the idle crowd."""
     with open(path, "w") as out:
-        out.write("server,test,connections,metric,median,runs\n")
+        out.write("server,test,connections,metric,median,min,max,runs\n")
         for (s, t, c), metrics in sorted(table.items()):
             for m, v in sorted(metrics.items()):
-                out.write(f"{s},{t},{c},{m},{v:g},{len(runs[(s, t, c)][m])}\n")
+                values = runs[(s, t, c)][m]
+                out.write(f"{s},{t},{c},{m},{v:g},{min(values):g},{max(values):g},"
+                          f"{len(values)}\n")
 
 
-def write_plot_data(out_dir, table, servers, test, metric, points):
-    """One gnuplot block per server (separated by two blank lines), its name as column header."""
+def idle_crowd_blank(table):
+    """Why an idle-crowd cell holds no figure: select past FD_SETSIZE, iterative serving only
+    the first idle connection, or busy connections that got no echo at all (a fixed pool's
+    workers all held by idle connections)."""
+    def why(server, idle):
+        if server == "netmodels-select" and idle >= FD_SETSIZE - 16:
+            return "FD_SETSIZE"
+        if server == "netmodels-iterative" and idle > 0:
+            return "one at a time"
+        if get(table, server, IDLE_CROWD, idle, "messages_per_s") == 0:
+            return "starved"
+        return None
+    return why
+
+
+def idle_crowd_section(table, runs, servers):
+    points = sorted({c for (_, t, c) in table if t == IDLE_CROWD})
+    if not points:
+        return []
+    busy = next(int(v[0]) for (_, t, _c), m in runs.items() if t == IDLE_CROWD
+                for k, v in m.items() if k == "connections")
+    # A run whose busy connections got no echo has no CPU per message: none rather than 0.
+    for (s, t, c), m in table.items():
+        if t == IDLE_CROWD and m.get("messages_per_s") == 0:
+            m.pop("server_cpu_s_per_million_msgs", None)
+    blank = idle_crowd_blank(table)
+    lines = ["## The idle crowd", "",
+             f"{busy} busy connections exchange 64-byte messages (closed loop, as in echo) while N "
+             "more, opened first, stay connected and send nothing (`echo --idle N`). The busy "
+             "load is the same at every N: what grows is only what the server pays to watch "
+             "descriptors that say nothing. select and poll hand the kernel every watched "
+             "descriptor on every wakeup and scan them all again for the ready few: O(N) per "
+             "wakeup. epoll (and io_uring's completions) report only the ready ones: O(ready). "
+             "Threads and processes pay per idle connection in memory (a stack, a process), not "
+             "per wakeup. Each figure is the median of the repeats, (min-max) beside it.", ""]
+    lines += point_table(table, servers, IDLE_CROWD, "server_cpu_s_per_million_msgs", points,
+                         "server CPU seconds per million messages, against idle connections", 2,
+                         runs, "idle", blank)
+    lines += point_table(table, servers, IDLE_CROWD, "messages_per_s", points,
+                         f"messages/s of the {busy} busy connections", 0, runs, "idle", blank)
+    lines += ["A cell is empty when the server cannot hold the crowd: select watches no "
+              f"descriptor at or past FD_SETSIZE ({FD_SETSIZE}); iterative serves the first "
+              "idle connection forever; \"starved\": no busy connection got an echo because "
+              "every worker of a fixed pool holds an idle one.", ""]
+    lines += point_table(table, servers, IDLE_CROWD, "served", points,
+                         "busy connections served", 0, None, "idle", blank)
+    return lines
+
+
+def connect_rate_section(table, runs, servers):
+    rows = [(s, c, m) for s in servers for (sv, t, c), m in sorted(table.items())
+            if sv == s and t == "connect-rate"]
+    if not rows:
+        return []
+    lines = ["## Connection rate", "",
+             f"{rows[0][1]} clients each loop: connect, send one 64-byte message, read its echo, "
+             "close (`connect-rate`). A connection costs fork its fork() and exit, threads a "
+             "clone() and a stack, the pools a hand-off, the event loops an accept and a "
+             "registration. Median (min-max) of the repeats.", "",
+             "| server | connections/s | server CPU us per connection | p99 cycle (us) "
+             "| connect failures |",
+             "|---|---:|---:|---:|---:|"]
+    for s, c, m in rows:
+        cells = [with_spread(m.get("connections_per_s"),
+                             spread(runs, s, "connect-rate", c, "connections_per_s"), 0),
+                 with_spread(m.get("server_cpu_s_per_million_conns"),
+                             spread(runs, s, "connect-rate", c, "server_cpu_s_per_million_conns"),
+                             1),
+                 fmt(m.get("p99_us"), 0), fmt(m.get("connect_failures"), 0)]
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def write_plot_data(out_dir, table, servers, test, metric, points, xmap=lambda p: p):
+    """One gnuplot block per server (separated by two blank lines), its name as column header;
+    `xmap` places a point on the x axis (the idle crowd puts N=0 at 1, for a log scale)."""
     path = os.path.join(out_dir, f"{test}-{metric}.dat")
     blocks = 0
     with open(path, "w") as out:
@@ -260,15 +382,69 @@ def write_plot_data(out_dir, table, servers, test, metric, points):
                 continue
             out.write(f'"connections" "{s}"\n')
             for p, v in rows:
-                out.write(f"{p} {v}\n")
+                out.write(f"{xmap(p)} {v}\n")
             out.write("\n\n")
             blocks += 1
     return path, blocks
 
 
+def gnuplot(gp, data, blocks, base, title, ylabel, kind, extra=""):
+    for term in ("png", "svg"):
+        args = (f"datafile='{data}'; blocks={blocks}; outfile='{base}.{term}'; "
+                f"term='{term}'; titletext='{title}'; ylabel='{ylabel}'; kind='{kind}'{extra}")
+        subprocess.run(["gnuplot", "-e", args, gp], check=False)
+
+
+def plot_idle_crowd(gp, out_dir, table, servers):
+    points = sorted({c for (_, t, c) in table if t == IDLE_CROWD})
+    if not points:
+        return []
+    # Log x cannot show 0: N=0 sits at 1, labelled 0.
+    xtics = "(" + ", ".join(f'\\"{p}\\" {max(p, 1)}' for p in points) + ")"
+    # select and poll at 10,000 idle spend 50 times what epoll does: a log y keeps both readable.
+    extra = f"; xlabeltext='idle connections'; xticsspec=\"{xtics}\"; ylog=1"
+    made = []
+    for metric, title, ylabel in (
+            ("server_cpu_s_per_million_msgs",
+             "idle crowd: server CPU per million messages of the busy connections",
+             "CPU seconds per million messages"),
+            ("messages_per_s", "idle crowd: messages/s of the busy connections", "messages/s")):
+        data, blocks = write_plot_data(out_dir, table, servers, IDLE_CROWD, metric, points,
+                                       xmap=lambda p: max(p, 1))
+        if blocks:
+            gnuplot(gp, data, blocks, os.path.join(out_dir, f"{IDLE_CROWD}-{metric}"), title,
+                    ylabel, "lines", extra)
+            made.append(f"{IDLE_CROWD}-{metric}")
+    return made
+
+
+def plot_connect_rate(gp, out_dir, table, servers):
+    made = []
+    for metric, title, ylabel in (
+            ("connections_per_s", "connection rate: connect, one echo, close", "connections/s"),
+            ("server_cpu_s_per_million_conns", "connection rate: server CPU per connection",
+             "CPU microseconds per connection")):
+        rows = [(s, get(table, s, "connect-rate", c, metric)) for s in servers
+                for (sv, t, c) in sorted(table) if sv == s and t == "connect-rate"]
+        rows = [(s, v) for s, v in rows if v is not None]
+        if not rows:
+            continue
+        data = os.path.join(out_dir, f"connect-rate-{metric}.dat")
+        with open(data, "w") as out:
+            out.write(f'"server" "{metric}"\n')
+            for s, v in rows:
+                out.write(f'"{s}" {v}\n')
+        gnuplot(gp, data, 1, os.path.join(out_dir, f"connect-rate-{metric}"), title, ylabel,
+                "bars")
+        made.append(f"connect-rate-{metric}")
+    return made
+
+
 def plot(gp, out_dir, table, servers):
     points = sorted({c for (_, t, c) in table if t in POINT_TESTS and c > 0})
-    charts = [("echo", "messages_per_s", "echo: messages/s", "messages/s"),
+    charts = [("echo", "server_cpu_s_per_million_msgs", "echo: server CPU per million messages",
+               "CPU seconds per million messages"),
+              ("echo", "messages_per_s", "echo: messages/s", "messages/s"),
               ("echo", "p99_us", "echo: p99 latency", "p99 (us)"),
               ("ftp-sessions", "sessions_per_s", "FTP: sessions/s", "sessions/s"),
               ("ftp-sessions", "p99_ms", "FTP: p99 session time", "p99 (ms)")]
@@ -277,23 +453,22 @@ def plot(gp, out_dir, table, servers):
         data, blocks = write_plot_data(out_dir, table, servers, test, metric, points)
         if blocks == 0:
             continue
-        for term in ("png", "svg"):
-            base = os.path.join(out_dir, f"{test}-{metric}")
-            args = (f"datafile='{data}'; blocks={blocks}; outfile='{base}.{term}'; "
-                    f"term='{term}'; titletext='{title}'; ylabel='{ylabel}'; kind='lines'")
-            subprocess.run(["gnuplot", "-e", args, gp], check=False)
+        gnuplot(gp, data, blocks, os.path.join(out_dir, f"{test}-{metric}"), title, ylabel,
+                "lines")
         made.append(f"{test}-{metric}")
+    made += plot_idle_crowd(gp, out_dir, table, servers)
+    made += plot_connect_rate(gp, out_dir, table, servers)
     # Memory per connection: one bar per server and protocol.
+    if not any(t in ("idle-echo", "idle-ftp") for (_, t, _c) in table):
+        return made
     data = os.path.join(out_dir, "memory.dat")
     with open(data, "w") as out:
         out.write('"server" "bytes"\n')
         for (s, t, c), m in sorted(table.items()):
             if t in ("idle-echo", "idle-ftp") and m.get("bytes_per_connection") is not None:
                 out.write(f'"{s} {t[5:]} x{c}" {m["bytes_per_connection"]}\n')
-    for term in ("png", "svg"):
-        args = (f"datafile='{data}'; blocks=1; outfile='{out_dir}/memory.{term}'; term='{term}'; "
-                f"titletext='server memory per idle connection'; ylabel='bytes'; kind='bars'")
-        subprocess.run(["gnuplot", "-e", args, gp], check=False)
+    gnuplot(gp, data, 1, os.path.join(out_dir, "memory"), "server memory per idle connection",
+            "bytes", "bars")
     made.append("memory")
     return made
 
@@ -306,6 +481,8 @@ def main():
     parser.add_argument("--commit", default="")
     parser.add_argument("--mode", default="")
     parser.add_argument("--plot", default="")
+    parser.add_argument("--pinning", default="",
+                        help="how servers and the load generator were placed on cores")
     args = parser.parse_args()
 
     runs, servers = load(args.raw)
@@ -316,16 +493,38 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     md = ["# netmodels benchmark: latest results", "",
           f"- date: {now}", f"- machine: {args.machine}", f"- commit: `{args.commit}`",
-          f"- run: {args.mode}; every figure is the median of its repeats", "",
-          "The load generator (`netmodels bench`) shares the machine's cores with the server: "
-          "compare models by the CPU seconds they spend per million messages as well as by "
-          "throughput.", ""]
+          f"- run: {args.mode}; every figure is the median of its repeats", ""]
+    if args.pinning:
+        md[-1:-1] = [f"- cores: {args.pinning}"]
+    md += ["The load generator (`netmodels bench`) shares the machine's cores with the server: "
+           "compare models by the CPU seconds they spend per million messages as well as by "
+           "throughput.", ""]
     md += targets(table, servers)
-    md += ["## Echo (64-byte messages)", ""]
-    md += point_table(table, servers, "echo", "messages_per_s", points, "messages/s", 0)
-    md += point_table(table, servers, "echo", "p99_us", points, "p99 latency (us)")
+    if points:
+        md += echo_and_ftp_sections(table, runs, servers, points)
+    one_shot = ("login-storm", "ftp-transfer", "ftp-parallel", "idle-ftp", "idle-echo", "loopback")
+    if any(t in one_shot for (_, t, _c) in table):
+        md += ["## One-shot figures", ""]
+        md += single_tables(table, servers)
+    md += hashed_storm_table(table, servers)
+    md += idle_crowd_section(table, runs, servers)
+    md += connect_rate_section(table, runs, servers)
+    if args.plot:
+        made = plot(args.plot, args.out, table, servers)
+        md += ["## Plots", ""] + [f"![{m}]({m}.svg)" for m in made] + [""]
+    with open(os.path.join(args.out, "latest.md"), "w") as out:
+        out.write("\n".join(md))
+
+
+def echo_and_ftp_sections(table, runs, servers, points):
+    md = ["## Echo (64-byte messages)", "",
+           "The headline is what the server spends per message, which the load generator "
+           "sharing the machine moves least; each median has its repeats' min-max beside it.",
+           ""]
     md += point_table(table, servers, "echo", "server_cpu_s_per_million_msgs", points,
-                      "server CPU seconds per million messages", 2)
+                      "server CPU seconds per million messages", 2, runs)
+    md += point_table(table, servers, "echo", "messages_per_s", points, "messages/s", 0, runs)
+    md += point_table(table, servers, "echo", "p99_us", points, "p99 latency (us)", 1, runs)
     # A model with a fixed number of workers (thread-pool, prefork, iterative) serves that many
     # connections and queues or refuses the rest: its messages/s are those few clients' figures.
     md += ["Models with a fixed number of workers serve that many connections at a time and queue "
@@ -336,14 +535,7 @@ def main():
     md += point_table(table, servers, "ftp-sessions", "sessions_per_s", points, "sessions/s")
     md += point_table(table, servers, "ftp-sessions", "p99_ms", points, "p99 session time (ms)")
     md += point_table(table, servers, "ftp-sessions", "failures", points, "failed sessions", 0)
-    md += ["## One-shot figures", ""]
-    md += single_tables(table, servers)
-    md += hashed_storm_table(table, servers)
-    if args.plot:
-        made = plot(args.plot, args.out, table, servers)
-        md += ["## Plots", ""] + [f"![{m}]({m}.svg)" for m in made] + [""]
-    with open(os.path.join(args.out, "latest.md"), "w") as out:
-        out.write("\n".join(md))
+    return md
 
 
 if __name__ == "__main__":

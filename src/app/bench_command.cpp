@@ -62,8 +62,37 @@ void add_echo(CLI::App* bench_cmd, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64 << 20));
   add_duration(cmd, &options->duration, &options->warmup);
+  cmd->add_option("--idle", options->idle,
+                  "Also open this many idle connections first, that send nothing while the "
+                  "others exchange messages")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--idle-timeout", options->idle_timeout, "Seconds to open the idle connections")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([args, options, exit_code] {
     *exit_code = bench::run_echo_mode(args->resolved(), *options);
+  });
+}
+
+void add_connect_rate(CLI::App* bench_cmd, int* exit_code) {
+  auto args = std::make_shared<CommonArgs>();
+  args->mode.host = "127.0.0.1:7007";
+  auto options = std::make_shared<bench::EchoOptions>();
+  options->connections = 4;
+  auto* cmd = bench_cmd->add_subcommand(
+      "connect-rate",
+      "N clients each looping connect, send one message, read its echo, close, for T seconds");
+  add_common(cmd, args.get());
+  cmd->add_option("-c,--connections,--clients", options->connections, "Concurrent clients")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option("-s,--size", options->size, "Message size in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  add_duration(cmd, &options->duration, &options->warmup);
+  cmd->callback([args, options, exit_code] {
+    *exit_code = bench::run_connect_rate_mode(args->resolved(), *options);
   });
 }
 
@@ -193,6 +222,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       "bench", "The load generator: measures netmodels and any other server the same way");
   cmd->require_subcommand(1);
   add_echo(cmd, exit_code);
+  add_connect_rate(cmd, exit_code);
   add_ftp_sessions(cmd, exit_code);
   add_ftp_login_storm(cmd, exit_code);
   add_ftp_transfer(cmd, exit_code);

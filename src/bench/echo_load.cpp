@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "bench/event_loop.hpp"
+#include "bench/idle_load.hpp"
 #include "bench/proc_stats.hpp"
 #include "net/socket.hpp"
 
@@ -22,6 +25,7 @@ struct Window {
   uint64_t end_ns = 0;    // everything stops
 };
 
+// One client slot; with `reconnect` it holds a new connection for every message.
 struct Connection {
   Fd fd;
   bool connected = false;
@@ -32,11 +36,14 @@ struct Connection {
   uint64_t completed = 0;
 };
 
+// One load thread's connections and their epoll loop. Built by run_echo on the main thread, then
+// run on a thread of its own; the main thread reads its result only after joining it.
 class EchoWorker {
  public:
   EchoWorker(const Target& target, const EchoOptions& options, int connections, Window window)
       : target_(target),
         count_(connections),
+        reconnect_(options.reconnect),
         window_(window),
         payload_(options.size, 'x'),
         scratch_(64 * 1024) {
@@ -60,6 +67,8 @@ class EchoWorker {
 
  private:
   void open(Connection& c) {
+    c.connected = false;
+    c.started_ns = now_ns();  // with reconnect, the connect is part of the measured cycle
     c.fd = connect_to(target_.address, true);
     if (!c.fd) {
       ++result_.connect_failures;
@@ -76,6 +85,9 @@ class EchoWorker {
     }
     epoll_.remove(c.fd.get());
     c.fd.reset();
+    // A refused or reset connect-rate cycle is counted and the client goes on: one failure must
+    // not take a client out of the rest of the run.
+    if (reconnect_ && now_ns() < window_.end_ns) open(c);
   }
 
   void handle(Connection& c) {
@@ -92,13 +104,14 @@ class EchoWorker {
       return begin(c);
     }
     if (c.writing && c.sent < payload_.size()) write(c);
-    if (c.fd) read(c);
+    // A failed write may have replaced the connection (reconnect) with one still connecting.
+    if (c.fd && c.connected) read(c);
   }
 
   void begin(Connection& c) {
     c.sent = 0;
     c.received = 0;
-    c.started_ns = now_ns();
+    if (!reconnect_) c.started_ns = now_ns();
     write(c);
   }
 
@@ -147,11 +160,18 @@ class EchoWorker {
       ++result_.messages;
       result_.latency.record(now - c.started_ns);
     }
-    if (now < window_.end_ns) begin(c);
+    if (now >= window_.end_ns) return;
+    if (!reconnect_) return begin(c);
+    // The client closes first, as a one-shot client does; the kernel reuses the TIME_WAIT ports
+    // on loopback (net.ipv4.tcp_tw_reuse), so the run is not bounded by the port range.
+    epoll_.remove(c.fd.get());
+    c.fd.reset();
+    open(c);
   }
 
   const Target& target_;
   int count_;
+  bool reconnect_;
   Window window_;
   std::string payload_;
   std::vector<char> scratch_;
@@ -163,13 +183,30 @@ class EchoWorker {
 }  // namespace
 
 EchoResult run_echo(const Target& target, const EchoOptions& options) {
+  std::unique_ptr<IdleCrowd> crowd;
+  if (options.idle > 0) {
+    progress(fmt::format("echo: opening {} idle connections", options.idle));
+    crowd = std::make_unique<IdleCrowd>(target, options.idle, options.idle_timeout);
+    progress(fmt::format("echo: {} of {} idle connections open in {:.2f} s", crowd->opened(),
+                         options.idle, crowd->open_seconds()));
+  }
   int threads = thread_count(target, options.connections);
+  // Reading the server's CPU takes time (a fork server holding 10,000 idle connections is 10,000
+  // files, seconds on a loaded machine): timed once here, so that the warm-up leaves room to
+  // start each reading that long before its edge of the window.
+  uint64_t reading_ns = 0;
+  if (target.server_pid) {
+    uint64_t t0 = now_ns();
+    tree_cpu_seconds(target.server_pid);
+    reading_ns = now_ns() - t0;
+  }
   Window window;
-  window.start_ns = now_ns() + static_cast<uint64_t>(options.warmup * 1e9);
-  window.end_ns = window.start_ns + static_cast<uint64_t>(options.duration * 1e9);
-  progress("echo: " + std::to_string(options.connections) + " connections, " +
-           std::to_string(options.size) + "-byte messages, " + std::to_string(threads) +
-           " threads, warming up");
+  window.start_ns = now_ns() + std::max(seconds_ns(options.warmup), 2 * reading_ns);
+  window.end_ns = window.start_ns + seconds_ns(options.duration);
+  progress(std::string(options.reconnect ? "connect-rate: " : "echo: ") +
+           std::to_string(options.connections) +
+           (options.reconnect ? " clients, " : " connections, ") + std::to_string(options.size) +
+           "-byte messages, " + std::to_string(threads) + " threads, warming up");
 
   std::vector<std::unique_ptr<EchoWorker>> workers;
   for (int i = 0; i < threads; ++i) {
@@ -180,13 +217,33 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
   for (auto& w : workers) running.emplace_back([&w] { w->run(); });
 
   auto at = [](uint64_t ns) { return Clock::time_point(std::chrono::nanoseconds(ns)); };
-  std::this_thread::sleep_until(at(window.start_ns));
-  TreeStats before, after;
-  if (target.server_pid) before = tree_stats(target.server_pid);
+  // Each reading starts as long before its edge as one took, so that both end near their edges.
+  // NaN: not read (no --server-pid, the server gone, or too little of the window covered).
+  double before = std::nan(""), after = std::nan("");
+  uint64_t before_ended = 0, after_ended = 0;
+  auto read_at = [&](uint64_t edge, double* out, uint64_t* ended) {
+    std::this_thread::sleep_until(at(edge - reading_ns));
+    if (!target.server_pid) return;
+    *out = tree_cpu_seconds(target.server_pid).value_or(std::nan(""));
+    *ended = now_ns();
+  };
+  read_at(window.start_ns, &before, &before_ended);
   progress("echo: measuring for " + fmt::format("{:g} s", options.duration));
-  std::this_thread::sleep_until(at(window.end_ns));
-  if (target.server_pid) after = tree_stats(target.server_pid);
+  read_at(window.end_ns, &after, &after_ended);
   for (auto& t : running) t.join();
+  // The readings cover the load from the end of the first to the end of the second, or to the
+  // window's end if that came first (the load stops there): a fork server's busy processes, forked
+  // last, are read last, and on a loaded machine reading 10,000 of them ends a second off the
+  // estimate. The CPU is set against the messages of that span, at the window's steady rate; a
+  // span shorter than half the window gives no figure rather than a rough one.
+  uint64_t covered_end = std::min(after_ended, window.end_ns);
+  double covered =
+      covered_end > before_ended ? static_cast<double>(covered_end - before_ended) / 1e9 : 0;
+  if (target.server_pid && covered < options.duration / 2) {
+    progress(fmt::format("echo: server CPU not reported: the readings covered {:.2f} s of {:g}",
+                         covered, options.duration));
+    before = std::nan("");
+  }
 
   EchoResult total;
   total.seconds = options.duration;
@@ -199,8 +256,15 @@ EchoResult run_echo(const Target& target, const EchoOptions& options) {
     total.served += r.served;
     total.broken += r.broken;
   }
-  if (target.server_pid && before.processes > 0) {
-    total.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+  if (std::isfinite(before) && std::isfinite(after)) {
+    total.server_cpu_seconds = after - before;
+    total.server_cpu_messages = static_cast<double>(total.messages) * covered / options.duration;
+  }
+  if (crowd) {
+    total.idle_opened = crowd->opened();
+    total.idle_still_open = crowd->still_open();
+    total.idle_open_seconds = crowd->open_seconds();
+    total.idle_listen_overflows = crowd->listen_overflows();
   }
   return total;
 }

@@ -17,6 +17,10 @@ inline uint64_t now_ns() {
           .count());
 }
 
+inline uint64_t seconds_ns(double s) {
+  return static_cast<uint64_t>(s * 1e9);
+}
+
 // One epoll instance per load thread; each registration carries a pointer back to its owner.
 class Epoll {
  public:

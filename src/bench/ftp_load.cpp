@@ -16,10 +16,6 @@
 namespace nm::bench {
 namespace {
 
-uint64_t seconds_ns(double s) {
-  return static_cast<uint64_t>(s * 1e9);
-}
-
 Clock::time_point at(uint64_t ns) {
   return Clock::time_point(std::chrono::nanoseconds(ns));
 }

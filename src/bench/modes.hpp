@@ -25,6 +25,8 @@ struct ModeOptions {
 // status: 0 when the mode measured what it was asked to, 1 otherwise or on an error (its message
 // on stderr).
 int run_echo_mode(const ModeOptions& mode, const EchoOptions& options);
+// The echo load with a new connection per message: connections/s and server CPU per connection.
+int run_connect_rate_mode(const ModeOptions& mode, EchoOptions options);
 int run_ftp_sessions_mode(const ModeOptions& mode, const FtpSessionOptions& options);
 int run_login_storm_mode(const ModeOptions& mode, int clients, double timeout);
 int run_watched_storm_mode(const ModeOptions& mode, const WatchedStormOptions& options);

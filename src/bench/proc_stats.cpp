@@ -133,35 +133,117 @@ std::optional<uint64_t> netstat_counter(std::string_view prefix, std::string_vie
   return parse_netstat_counter(read_text("/proc/net/netstat"), prefix, name);
 }
 
-std::vector<pid_t> process_tree(pid_t root) {
-  std::multimap<pid_t, pid_t> children;
-  bool found = false;
-  for (const auto& p : all_processes()) {
-    children.emplace(p.ppid, p.pid);
-    if (p.pid == root) found = true;
+namespace {
+
+// `root` and its descendants among `processes`, root first; empty when root is not there.
+std::vector<const ProcStat*> tree_of(const std::vector<ProcStat>& processes, pid_t root) {
+  std::multimap<pid_t, const ProcStat*> children;
+  const ProcStat* top = nullptr;
+  for (const auto& p : processes) {
+    children.emplace(p.ppid, &p);
+    if (p.pid == root) top = &p;
   }
-  std::vector<pid_t> tree;
-  if (!found) return tree;
-  tree.push_back(root);
+  std::vector<const ProcStat*> tree;
+  if (!top) return tree;
+  tree.push_back(top);
   for (size_t i = 0; i < tree.size(); ++i) {
-    auto [first, last] = children.equal_range(tree[i]);
+    auto [first, last] = children.equal_range(tree[i]->pid);
     for (auto it = first; it != last; ++it) tree.push_back(it->second);
   }
   return tree;
 }
 
+double cpu_seconds_of(const ProcStat& stat) {
+  static const double kTicks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return static_cast<double>(stat.utime_ticks + stat.stime_ticks + stat.cutime_ticks +
+                             stat.cstime_ticks) /
+         kTicks;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_accept_queue(std::string_view text, uint16_t port) {
+  // "  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 ...": sl, local, remote, state,
+  // tx_queue:rx_queue, all hexadecimal; state 0A is LISTEN.
+  std::optional<uint64_t> queued;
+  bool header = true;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::string_view words[5];
+    size_t pos = 0, n = 0;
+    while (n < 5) {
+      size_t start = line.find_first_not_of(' ', pos);
+      if (start == std::string_view::npos) break;
+      size_t stop = line.find(' ', start);
+      words[n++] = line.substr(start, stop - start);
+      pos = stop == std::string_view::npos ? line.size() : stop;
+    }
+    if (n < 5) continue;
+    if (words[3] != "0A") break;  // the listeners are over
+    auto colon = words[1].rfind(':');
+    auto queue_colon = words[4].find(':');
+    if (colon == std::string_view::npos || queue_colon == std::string_view::npos) continue;
+    auto local_port = words[1].substr(colon + 1);
+    auto rx = words[4].substr(queue_colon + 1);
+    unsigned listener_port = 0;
+    uint64_t rx_queue = 0;
+    if (std::from_chars(local_port.data(), local_port.data() + local_port.size(), listener_port, 16)
+                .ec != std::errc() ||
+        std::from_chars(rx.data(), rx.data() + rx.size(), rx_queue, 16).ec != std::errc()) {
+      continue;
+    }
+    if (listener_port == port) queued = queued.value_or(0) + rx_queue;
+  }
+  return queued;
+}
+
+std::optional<uint64_t> accept_queue(uint16_t port, bool v6) {
+  // Only the listeners' lines are wanted, and they come first: read a few pages, not the whole
+  // table (10,000 open connections are megabytes of it).
+  std::ifstream in(v6 ? "/proc/net/tcp6" : "/proc/net/tcp");
+  if (!in) return std::nullopt;
+  std::string text, line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    text += line;
+    text += '\n';
+    if (!first && line.find(" 0A ") == std::string::npos) break;
+    first = false;
+  }
+  return parse_accept_queue(text, port);
+}
+
+std::vector<pid_t> process_tree(pid_t root) {
+  std::vector<pid_t> tree;
+  auto processes = all_processes();
+  for (const ProcStat* p : tree_of(processes, root)) tree.push_back(p->pid);
+  return tree;
+}
+
+std::optional<double> tree_cpu_seconds(pid_t root) {
+  auto processes = all_processes();
+  auto tree = tree_of(processes, root);
+  if (tree.empty()) return std::nullopt;
+  double seconds = 0;
+  for (const ProcStat* p : tree) seconds += cpu_seconds_of(*p);
+  return seconds;
+}
+
 TreeStats tree_stats(pid_t root) {
   TreeStats stats;
-  static const double kTicks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   bool pss_everywhere = true;
   for (pid_t pid : process_tree(root)) {
     std::string base = "/proc/" + std::to_string(pid);
     auto stat = parse_proc_stat(read_text(base + "/stat"));
     if (!stat) continue;  // ended while we looked
     ++stats.processes;
-    stats.cpu_seconds += static_cast<double>(stat->utime_ticks + stat->stime_ticks +
-                                             stat->cutime_ticks + stat->cstime_ticks) /
-                         kTicks;
+    stats.cpu_seconds += cpu_seconds_of(*stat);
     if (auto rss = parse_kb_field(read_text(base + "/status"), "VmRSS")) stats.rss_kib += *rss;
     auto pss = parse_kb_field(read_text(base + "/smaps_rollup"), "Pss");
     if (pss) {

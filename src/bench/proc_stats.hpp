@@ -46,8 +46,20 @@ std::optional<uint64_t> parse_netstat_counter(std::string_view text, std::string
 // The same, read from this machine's /proc/net/netstat: for loopback, client and server share it.
 std::optional<uint64_t> netstat_counter(std::string_view prefix, std::string_view name);
 
+// How many connections wait in the accept queues of the listeners on `port`, from the lines of
+// /proc/net/tcp or tcp6 (for a listener, rx_queue is its accept queue); empty when no listener on
+// that port is listed. Summed over SO_REUSEPORT listeners. Stops at the first line that is not a
+// listener: the kernel lists every listener before the connections.
+std::optional<uint64_t> parse_accept_queue(std::string_view proc_net_tcp, uint16_t port);
+// The same read from this machine (/proc/net/tcp6 for a v6 listener): for loopback, the server's.
+std::optional<uint64_t> accept_queue(uint16_t port, bool v6);
+
 // `root` and its descendants, found by walking /proc; empty when `root` is gone.
 std::vector<pid_t> process_tree(pid_t root);
 TreeStats tree_stats(pid_t root);
+// The CPU seconds of `root` and its descendants from one pass over /proc/*/stat, nothing else
+// read: tree_stats also reads each process's smaps_rollup, which for a fork server's 10,000
+// children takes longer than a measured window. Empty when `root` is gone.
+std::optional<double> tree_cpu_seconds(pid_t root);
 
 }  // namespace nm::bench

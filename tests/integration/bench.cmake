@@ -14,3 +14,15 @@ add_test(NAME bench.ftp_login_storm
 set_tests_properties(bench.ftp_login_storm PROPERTIES
   ENVIRONMENT "NETMODELS_BIN=${NETMODELS_BIN}"
   TIMEOUT 60 LABELS "integration;bench")
+# The idle crowd (`echo --idle`) and `connect-rate` against `netmodels serve --service echo` on
+# one model (epoll unless NETMODELS_SERVER_MODEL says otherwise): messages flow beside the crowd,
+# the crowd stays open, connections are counted, server CPU is read. About 5 s.
+add_test(NAME bench.idle_crowd_and_connect_rate
+         COMMAND ${NETMODELS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/bench_test.py IdleCrowdAndConnectRate)
+set_tests_properties(bench.idle_crowd_and_connect_rate PROPERTIES
+  ENVIRONMENT "NETMODELS_BIN=${NETMODELS_BIN}"
+  TIMEOUT 60 LABELS "integration;bench")
+# bench/compare.py on made-up CSVs: no binary, no network.
+add_test(NAME bench.compare
+         COMMAND ${NETMODELS_PYTHON} ${PROJECT_SOURCE_DIR}/tests/unit/bench_compare_test.py)
+set_tests_properties(bench.compare PROPERTIES TIMEOUT 30 LABELS "unit;bench")

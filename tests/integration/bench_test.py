@@ -1,5 +1,8 @@
 """`netmodels bench echo` and `idle` against the Asio echo peer: the table, --json and --csv make
 sense (messages flow, p50 <= p99, the server's CPU and memory are read from /proc).
+`netmodels bench echo --idle` and `connect-rate` against `netmodels serve --service echo`: the
+busy connections are served beside an idle crowd that stays open, each cycle is a connection, and
+the server's CPU per message and per connection is reported.
 `netmodels bench ftp-login-storm` against `netmodels serve` with a users file of yescrypt hashes:
 the watcher and every client log in, and the report has its fields. No timing is asserted.
 
@@ -96,6 +99,50 @@ class BenchAgainstAsio(unittest.TestCase):
         row = json.loads(result.stdout)
         self.assertEqual(row["messages"], 0)
         self.assertEqual(row["connect_failures"], row["connections"])
+
+
+class IdleCrowdAndConnectRate(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        model = os.environ.get("NETMODELS_SERVER_MODEL", "epoll")
+        cls.server = Server("--model", model, "--service", "echo", "--quiet")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def bench(self, *args):
+        result = subprocess.run(
+            [NETMODELS, "bench", *args, "--host", f"{self.server.host}:{self.server.port}",
+             "--server-pid", str(self.server.pid), "--json"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    def test_busy_connections_are_served_beside_an_idle_crowd(self):
+        row = self.bench("echo", "-c", "4", "--idle", "300", "-d", "1", "--warmup", "0.2")
+        self.assertEqual(row["mode"], "echo")
+        self.assertEqual(row["idle"], 300)
+        self.assertEqual(row["idle_opened"], 300)
+        self.assertEqual(row["idle_still_open"], 300)  # an echo server closes none of them
+        self.assertEqual(row["served"], 4)
+        self.assertGreater(row["messages_per_s"], 0)
+        self.assertGreater(row["server_cpu_s"], 0)
+        self.assertGreater(row["server_cpu_s_per_million_msgs"], 0)
+
+    def test_no_idle_fields_without_a_crowd(self):
+        row = self.bench("echo", "-c", "2", "-d", "0.3", "--warmup", "0.1")
+        self.assertNotIn("idle", row)
+
+    def test_connect_rate_counts_connections(self):
+        row = self.bench("connect-rate", "-c", "3", "-d", "1", "--warmup", "0.2")
+        self.assertEqual(row["mode"], "connect-rate")
+        self.assertEqual(row["connections"], 3)
+        self.assertGreater(row["cycles"], 0)
+        self.assertGreater(row["connections_per_s"], 0)
+        self.assertEqual(row["broken"], 0)
+        self.assertLessEqual(row["p50_us"], row["p99_us"])
+        self.assertGreater(row["server_cpu_s_per_million_conns"], 0)
 
 
 class FtpLoginStorm(unittest.TestCase):

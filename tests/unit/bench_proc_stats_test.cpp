@@ -57,6 +57,33 @@ TEST(BenchProcStats, ReadsThisProcessTree) {
   EXPECT_GE(stats.cpu_seconds, 0.0);
 }
 
+TEST(BenchProcStats, CpuOnlyReadingMatchesTheFullOne) {
+  // Spin a little so that this process has CPU time to count.
+  volatile uint64_t sink = 0;
+  for (uint64_t i = 0; i < 50'000'000; ++i) sink = sink + i;
+  auto cpu = tree_cpu_seconds(::getpid());
+  ASSERT_TRUE(cpu.has_value());
+  EXPECT_GT(*cpu, 0);
+  // Read a moment apart, so within a few clock ticks of each other.
+  EXPECT_NEAR(*cpu, tree_stats(::getpid()).cpu_seconds, 0.05);
+  EXPECT_FALSE(tree_cpu_seconds(0x3fffffff).has_value());
+}
+
+TEST(BenchProcStats, ReadsTheAcceptQueueOfAListener) {
+  const char* text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000012 00:00000000 00000000  0\n"
+      "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0\n"
+      "   2: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000  0\n"
+      "   3: 0100007F:1F90 0100007F:D431 01 00000000:00000040 00:00000000 00000000  0\n";
+  // Port 0x1F90 = 8080: two SO_REUSEPORT listeners, 0x12 + 3 waiting; the connection after the
+  // listeners (state 01) is not a listener's queue.
+  EXPECT_EQ(parse_accept_queue(text, 8080), std::optional<uint64_t>(21));
+  EXPECT_EQ(parse_accept_queue(text, 80), std::optional<uint64_t>(0));
+  EXPECT_FALSE(parse_accept_queue(text, 21).has_value());
+  EXPECT_FALSE(parse_accept_queue("", 8080).has_value());
+}
+
 TEST(BenchProcStats, GoneProcessIsEmpty) {
   EXPECT_TRUE(process_tree(0x3fffffff).empty());
   EXPECT_EQ(tree_stats(0x3fffffff).processes, 0);
