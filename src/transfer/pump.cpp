@@ -38,6 +38,25 @@ bool write_all(int fd, const char* data, size_t size) {
 
 }  // namespace
 
+bool DataPump::store(std::string_view bytes) {
+  if (!request_.ascii) return write_all(request_.file.get(), bytes.data(), bytes.size());
+  pending_.clear();
+  from_ascii_.convert(bytes, pending_);
+  return write_all(request_.file.get(), pending_.data(), pending_.size());
+}
+
+DataPump::Outcome DataPump::finish_upload() {
+  if (request_.ascii) {
+    // A CR held back for an LF that never came.
+    pending_.clear();
+    from_ascii_.finish(pending_);
+    if (!write_all(request_.file.get(), pending_.data(), pending_.size())) {
+      return fail(Outcome::kFileError, errno);
+    }
+  }
+  return Outcome::kDone;
+}
+
 DataPump::DataPump(TransferRequest request)
     : request_(std::move(request)), file_offset_(request_.offset) {
   if (request_.tls) {
@@ -89,15 +108,7 @@ DataPump::Outcome DataPump::tls_receive_plain(size_t* moved) {
     if (n == 0) return Outcome::kBudgetSpent;
     bytes_ += n;
     *moved += n;
-    bool ok;
-    if (request_.ascii) {
-      pending_.clear();
-      from_ascii_.convert({plain_chunk_.get(), n}, pending_);
-      ok = write_all(request_.file.get(), pending_.data(), pending_.size());
-    } else {
-      ok = write_all(request_.file.get(), plain_chunk_.get(), n);
-    }
-    if (!ok) return fail(Outcome::kFileError, errno);
+    if (!store({plain_chunk_.get(), n})) return fail(Outcome::kFileError, errno);
   }
 }
 
@@ -123,14 +134,7 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
       // The handshake, or an upload: everything comes from the peer.
       if (state == TlsFilter::State::kClosed) {
         // The client's close_notify: the upload is whole; ours has been sent (flushed above).
-        if (request_.ascii) {
-          pending_.clear();
-          from_ascii_.finish(pending_);
-          if (!write_all(request_.file.get(), pending_.data(), pending_.size())) {
-            return fail(Outcome::kFileError, errno);
-          }
-        }
-        return Outcome::kDone;
+        return finish_upload();
       }
       if (moved >= budget) {
         tls_waits_write_ = false;
@@ -267,27 +271,10 @@ DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
       if (would_block(errno)) return Outcome::kWouldBlock;
       return fail(Outcome::kNetworkError, errno);
     }
-    if (n == 0) {
-      if (request_.ascii) {
-        pending_.clear();
-        from_ascii_.finish(pending_);
-        if (!write_all(request_.file.get(), pending_.data(), pending_.size())) {
-          return fail(Outcome::kFileError, errno);
-        }
-      }
-      return Outcome::kDone;
-    }
+    if (n == 0) return finish_upload();
     bytes_ += static_cast<uint64_t>(n);
     moved += static_cast<size_t>(n);
-    bool ok;
-    if (request_.ascii) {
-      pending_.clear();
-      from_ascii_.convert({chunk_.get(), static_cast<size_t>(n)}, pending_);
-      ok = write_all(request_.file.get(), pending_.data(), pending_.size());
-    } else {
-      ok = write_all(request_.file.get(), chunk_.get(), static_cast<size_t>(n));
-    }
-    if (!ok) return fail(Outcome::kFileError, errno);
+    if (!store({chunk_.get(), static_cast<size_t>(n)})) return fail(Outcome::kFileError, errno);
   }
   return Outcome::kBudgetSpent;
 }

@@ -63,6 +63,9 @@ class DataPump {
   // Fills pending_ from the memory listing or, in ASCII mode, the converted file.
   bool refill();
   Outcome fail(Outcome outcome, int error);
+  // Uploads: writes received bytes to the file (converted for TYPE A); the end of the stream.
+  bool store(std::string_view bytes);
+  Outcome finish_upload();
   // PROT P.
   Outcome tls_step(int socket, size_t budget);
   bool tls_flush(int socket, Outcome* blocked);
