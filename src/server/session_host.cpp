@@ -298,6 +298,8 @@ void SessionHost::start_tls() {
   SSL_CTX_up_ref(ctx);
   params->ctx.reset(ctx, SSL_CTX_free);
   params->require_reuse = context_.options.tls_require_reuse;
+  params->session_id = id_;
+  params->peer = peer_.to_string();
   data_tls_ = std::move(params);
   tls_started_ = Clock::now();
 }

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ struct TlsDataParams {
   std::string owner_token;
   // --tls-no-reuse turns this off: then any data handshake is accepted.
   bool require_reuse = true;
+  // For the data connection's log lines: the session they belong to.
+  uint64_t session_id = 0;
+  std::string peer;
 };
 
 }  // namespace nm

@@ -119,14 +119,15 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
     if (!tls_flush(socket, &blocked)) return blocked;
     auto state = tls_->state();
     if (state == TlsFilter::State::kFailed) {
-      spdlog::info("event=tls-data-failed error={}", logfmt_value(tls_->error()));
+      spdlog::info("event=tls-data-failed id={} peer={} error={}", request_.tls->session_id,
+                   request_.tls->peer, logfmt_value(tls_->error()));
       return fail(Outcome::kTlsFailed, 0);
     }
     if (state != TlsFilter::State::kHandshaking && !tls_checked_) {
       tls_checked_ = true;
       if (request_.tls->require_reuse && !tls_->resumed_from(request_.tls->owner_token)) {
-        spdlog::info("event=tls-data-refused reason={}",
-                     tls_->resumed() ? "foreign-session" : "not-resumed");
+        spdlog::info("event=tls-data-refused id={} peer={} reason={}", request_.tls->session_id,
+                     request_.tls->peer, tls_->resumed() ? "foreign-session" : "not-resumed");
         return fail(Outcome::kTlsNotResumed, 0);
       }
     }
@@ -153,8 +154,13 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
       if (n == 0) {
         // No close_notify: during the handshake a failed one, later a truncated upload, which
         // is not kept (vsftpd keeps it; a half file is worse than none).
-        if (state == TlsFilter::State::kHandshaking) return fail(Outcome::kTlsFailed, 0);
-        spdlog::info("event=tls-data-truncated bytes={}", bytes_);
+        if (state == TlsFilter::State::kHandshaking) {
+          spdlog::info("event=tls-data-failed id={} peer={} error={}", request_.tls->session_id,
+                       request_.tls->peer, logfmt_value("closed during the handshake"));
+          return fail(Outcome::kTlsFailed, 0);
+        }
+        spdlog::info("event=tls-data-truncated id={} peer={} bytes={}", request_.tls->session_id,
+                     request_.tls->peer, bytes_);
         return fail(Outcome::kNetworkError, 0);
       }
       tls_->feed({chunk_.get(), static_cast<size_t>(n)});

@@ -12,7 +12,7 @@
 #include "tls/context.hpp"
 #include "tls/data_params.hpp"
 #include "tls/filter.hpp"
-#include "tls_test_cert.hpp"
+#include "tls/self_signed.hpp"
 
 namespace nm {
 namespace {
@@ -83,7 +83,7 @@ class SessionHostTlsTest : public ::testing::Test {
     spdlog::set_level(spdlog::level::off);
     dir_ = fs::temp_directory_path() / ("nm-host-tls-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
-    testing::write_test_certificate((dir_ / "c.pem").string(), (dir_ / "k.pem").string());
+    write_self_signed_certificate((dir_ / "c.pem").string(), (dir_ / "k.pem").string());
     tls_ = std::make_unique<TlsContext>((dir_ / "c.pem").string(), (dir_ / "k.pem").string());
     client_ctx_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_load_verify_locations(client_ctx_, (dir_ / "c.pem").c_str(), nullptr);

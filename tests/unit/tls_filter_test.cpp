@@ -10,7 +10,7 @@
 
 #include "net/signals.hpp"
 #include "tls/context.hpp"
-#include "tls_test_cert.hpp"
+#include "tls/self_signed.hpp"
 
 namespace nm {
 namespace {
@@ -44,7 +44,7 @@ class TlsFilterTest : public ::testing::Test {
     fs::create_directories(dir_);
     cert_ = (dir_ / "cert.pem").string();
     key_ = (dir_ / "key.pem").string();
-    testing::write_test_certificate(cert_, key_);
+    write_self_signed_certificate(cert_, key_);
     server_ctx_ = std::make_unique<TlsContext>(cert_, key_);
     client_ctx_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_load_verify_locations(client_ctx_, cert_.c_str(), nullptr);
@@ -178,7 +178,7 @@ TEST_F(TlsFilterTest, SighupLoadsTheRotatedCertificate) {
   install_reload_signal();
   auto before = server_ctx_->current();
   std::string old_subject = server_ctx_->describe();
-  testing::write_test_certificate(cert_, key_, "rotated.example");
+  write_self_signed_certificate(cert_, key_, "rotated.example");
   EXPECT_EQ(server_ctx_->current(), before);  // no SIGHUP yet: no reload
   std::raise(SIGHUP);
   auto after = server_ctx_->current();
