@@ -9,13 +9,16 @@
 # --quick finishes in under 4 minutes: four models, fewer points, one repeat (unless --repeat),
 # 1 s per point (unless --duration: seconds measured per point of the closed-loop tests).
 # --tests runs only these tests (echo ftp-sessions login-storm hashed-login-storm ftp-transfer
-# ftp-parallel idle-echo idle-ftp idle-crowd connect-rate loopback), into bench/results/tmp/
+# ftp-parallel idle-echo idle-ftp idle-crowd connect-rate loopback tls), into bench/results/tmp/
 # rather than over the full run's results. hashed-login-storm creates a system user for vsftpd,
 # so it needs root; without root it skips vsftpd and says so.
 # One-thread servers run pinned to core 0 and the load generator to core 1 (taskset), so the two
 # do not trade places on a core between repeats; --no-pin leaves both to the scheduler.
 # Every run's CSV is also kept as bench/results/runs/DATE-COMMIT[-TESTS][-nopin].csv for
 # bench/compare.py.
+# tls: the FTPS rows (bench/tls.sh: TLS RETR / STOR, 300 TLS logins, idle TLS sessions,
+# handshakes/s against vsftpd and pure-ftpd with TLS on), after the rest, from the same build,
+# into bench/results/tls-DATE[-quick].md; latest.md links it.
 # NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
 # NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
 # still comes from this tree's `netmodels bench`.
@@ -44,7 +47,7 @@ while [[ $# -gt 0 ]]; do
     --tests) TESTS="$2"; RESULTS="$ROOT/bench/results/tmp"; shift ;;
     --no-install) INSTALL=0 ;;
     --no-pin) PIN=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -539,6 +542,21 @@ pinning_text() {
   fi
 }
 
+# The FTPS rows: their own servers (vsftpd and pure-ftpd with TLS on, one certificate for all)
+# and their own table, from the same build and in the same run.
+TLS_TABLE=""
+if wants tls; then
+  tls_args=(--repeat "$REPEAT" --no-install)
+  [[ $QUICK == 1 ]] && tls_args+=(--quick)
+  [[ $MODELS_SET == 1 ]] && tls_args+=(--models "$MODELS")
+  log "=== FTPS (bench/tls.sh ${tls_args[*]})"
+  if NETMODELS_TLS_BUILD="$BUILD" "$ROOT/bench/tls.sh" "${tls_args[@]}" >&2; then
+    TLS_TABLE="tls-$(date -u +%Y-%m-%d)$([[ $QUICK == 1 ]] && echo -quick).md"
+  else
+    log "bench/tls.sh failed: no FTPS rows in this run"
+  fi
+fi
+
 mkdir -p "$RESULTS"
 cp "$RAW" "$RESULTS/latest-raw.tsv"
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -553,5 +571,9 @@ KEPT="$ROOT/bench/results/runs/$(date -u +%Y-%m-%d)-$(git -C "$ROOT" rev-parse -
 [[ -n "$TESTS" ]] && KEPT+="-${TESTS// /+}"
 [[ $PIN == 0 ]] && KEPT+="-nopin"
 cp "$RESULTS/latest.csv" "$KEPT.csv"
+if [[ -n "$TLS_TABLE" ]]; then
+  printf '\n## FTPS\n\nThe TLS rows of this run are in [%s](%s).\n' "$TLS_TABLE" \
+    "$(realpath --relative-to="$RESULTS" "$ROOT/bench/results/$TLS_TABLE")" >> "$RESULTS/latest.md"
+fi
 log "kept $KEPT.csv (bench/compare.py OLD.csv NEW.csv)"
 log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"

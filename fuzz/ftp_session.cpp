@@ -324,8 +324,13 @@ class Model {
   }
   // AUTH TLS: the host would run TLS from here on; a session asks for it at most once.
   void take(nm::StartTlsRequest&) {
-    NM_FUZZ_CHECK(!tls_, "a second StartTlsRequest");
+    NM_FUZZ_CHECK(!tls_, "a StartTlsRequest while TLS is on");
     tls_ = true;
+  }
+  // REIN under TLS: the host returns to clear, after which AUTH TLS may come again.
+  void take(nm::EndTlsRequest&) {
+    NM_FUZZ_CHECK(tls_, "an EndTlsRequest without TLS");
+    tls_ = false;
   }
   void take(nm::WorkRequest& r) {
     NM_FUZZ_CHECK(!work_, "a second WorkRequest before the first was done");

@@ -44,6 +44,10 @@ void SessionHost::received(std::string_view bytes) {
   }
   tls_->feed(bytes);
   seal();
+  if (tls_ending_) {
+    end_tls_if_closed();
+    return;
+  }
   if (!tls_->plain().empty()) {
     Buffer plain = std::move(tls_->plain());
     tls_->plain() = Buffer();
@@ -280,6 +284,31 @@ namespace nm {
 
 void SessionHost::execute(StartTlsRequest&) {
   if (!tls_) start_tls();
+}
+
+void SessionHost::execute(EndTlsRequest&) {
+  if (!tls_ || tls_dead_ || tls_ending_) return;
+  // The reply before this request is the last record; what the session says from now on is
+  // clear, so it must not overtake that record: seal it now, close_notify after it.
+  if (!plain_.empty()) {
+    tls_->write(plain_.view());
+    plain_.clear();
+  }
+  tls_->close();
+  seal();
+  tls_ending_ = true;
+  data_tls_.reset();
+}
+
+void SessionHost::end_tls_if_closed() {
+  // Under TLS, after the 220 and before the client's close_notify, nothing counts.
+  tls_->plain().clear();
+  if (tls_dead_ || !tls_->peer_closed()) return;
+  std::string rest = tls_->take_unread();
+  spdlog::info("event=tls-ended id={} peer={}", id_, peer_.to_string());
+  tls_.reset();
+  tls_ending_ = false;
+  if (!rest.empty()) deliver(rest);
 }
 
 void SessionHost::start_tls() {

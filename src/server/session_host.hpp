@@ -47,6 +47,9 @@ class TlsFilter;
 // never know. The handshake must end within --tls-handshake-timeout; a failed one closes the
 // connection once its alert is sent; the peer's close_notify is its end of input. A protected
 // transfer gets the TlsDataParams (this connection's context and owner token) in its request.
+// REIN (EndTlsRequest) ends TLS: its 220 is the last record, then our close_notify; what the
+// client sends under TLS before its own close_notify is dropped (as AUTH drops what follows it
+// in plaintext), and the bytes after its close_notify are the clear session again.
 class SessionHost {
  public:
   using Clock = std::chrono::steady_clock;
@@ -122,9 +125,12 @@ class SessionHost {
   void execute(DelayRequest& request);
   void execute(WorkRequest& request);
   void execute(StartTlsRequest& request);
+  void execute(EndTlsRequest& request);
   void start_tls();
-  // Where the session writes: output() itself, or plain_ while TLS is on.
-  Buffer& session_out() { return tls_ ? plain_ : out_; }
+  // REIN: once the client's close_notify is in, drops the filter and delivers what followed it.
+  void end_tls_if_closed();
+  // Where the session writes: output() itself, or plain_ while TLS is on (and not ending).
+  Buffer& session_out() { return tls_ && !tls_ending_ ? plain_ : out_; }
   // TLS: runs the filter and moves its records to output(); false once it failed.
   void seal();
   // The session's part of received(): `bytes` is plaintext.
@@ -141,6 +147,7 @@ class SessionHost {
   std::shared_ptr<const TlsDataParams> data_tls_;
   Clock::time_point tls_started_;
   bool tls_dead_ = false;        // handshake failed or timed out: close once the alert is out
+  bool tls_ending_ = false;      // REIN: our close_notify is out, the client's not yet in
   bool data_handshake_ = false;  // a protected transfer has moved no data yet
   Buffer held_;                  // input that arrived while a delay holds the session's input
   Address peer_;

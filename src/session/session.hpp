@@ -83,6 +83,10 @@ struct TransferResult {
 // control connection. The session has dropped every byte that came after the AUTH line, so no
 // plaintext sent ahead of the handshake can pass for a command sent under TLS (CVE-2011-0411).
 struct StartTlsRequest {};
+// REIN under AUTH TLS (RFC 4217 section 11: the TLS session is cleared and the control
+// connection reverts to clear): the reply already in `out` is the last record; the host then
+// sends close_notify, and from the client's close_notify on both directions are plaintext.
+struct EndTlsRequest {};
 
 // ABOR: stop the running transfer (it then finishes with kAborted) and drop the passive listener.
 struct AbortRequest {};
@@ -105,7 +109,7 @@ struct WorkRequest {
 };
 
 using DataRequest = std::variant<PassiveRequest, TransferRequest, AbortRequest, ClosePassiveRequest,
-                                 DelayRequest, WorkRequest, StartTlsRequest>;
+                                 DelayRequest, WorkRequest, StartTlsRequest, EndTlsRequest>;
 
 class Session {
  public:

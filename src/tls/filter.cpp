@@ -203,6 +203,13 @@ size_t TlsFilter::read(char* out, size_t capacity) {
   return 0;
 }
 
+std::string TlsFilter::take_unread() {
+  std::string rest(BIO_ctrl_pending(in_), '\0');
+  int n = rest.empty() ? 0 : BIO_read(in_, rest.data(), static_cast<int>(rest.size()));
+  rest.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return rest;
+}
+
 void TlsFilter::drain_cipher() {
   for (;;) {
     size_t pending = BIO_ctrl_pending(out_);

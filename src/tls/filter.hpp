@@ -68,6 +68,11 @@ class TlsFilter {
   // Up to `capacity` bytes of what the peer sent, or 0 when nothing is ready (or it closed).
   size_t read(char* out, size_t capacity);
 
+  // After the peer's close_notify: the bytes that followed it, which are not TLS (REIN's return
+  // to a clear control connection). OpenSSL reads records exactly (no read-ahead), so they are
+  // still in the input BIO.
+  std::string take_unread();
+
   // Plaintext the peer sent, appended by advance().
   Buffer& plain() { return plain_in_; }
   // Records to send.

@@ -162,6 +162,39 @@ class FtpsTest(unittest.TestCase):
                 f.readline()
         self.assertNotIn("user=evil", self.server.log())
 
+    def test_rein_ends_tls_and_the_connection_goes_back_to_clear(self):
+        # RFC 4217 section 11: REIN clears the TLS session; after both close_notify alerts the
+        # control connection is clear again, and a new AUTH TLS may follow.
+        def line(sock):
+            reply = b""
+            while not reply.endswith(b"\r\n"):
+                chunk = sock.recv(1)
+                if not chunk:
+                    break
+                reply += chunk
+            return reply
+
+        def ask(sock, command):
+            sock.sendall(command + b"\r\n")
+            return line(sock)
+
+        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as raw:
+            line(raw)
+            self.assertTrue(ask(raw, b"AUTH TLS").startswith(b"234"))
+            tls = self.context.wrap_socket(raw, server_hostname="localhost")
+            self.assertTrue(ask(tls, b"USER " + USER.encode()).startswith(b"331"))
+            self.assertTrue(ask(tls, b"PASS " + PASSWORD.encode()).startswith(b"230"))
+            self.assertTrue(ask(tls, b"REIN").startswith(b"220"))
+            clear = tls.unwrap()  # our close_notify; the server's came after its 220
+            self.assertTrue(ask(clear, b"USER " + USER.encode()).startswith(b"331"))
+            self.assertTrue(ask(clear, b"PASS " + PASSWORD.encode()).startswith(b"230"))
+            self.assertTrue(ask(clear, b"PROT P").startswith(b"503"))  # no TLS, no PROT
+            self.assertTrue(ask(clear, b"AUTH TLS").startswith(b"234"))
+            with self.context.wrap_socket(clear, server_hostname="localhost") as again:
+                self.assertTrue(ask(again, b"NOOP").startswith(b"200"))
+                ask(again, b"QUIT")
+        self.assertIn("event=tls-ended", self.server.log())
+
     # --- ftplib ------------------------------------------------------------------------
 
     def test_ftplib_with_session_reuse_moves_bytes_intact(self):

@@ -143,6 +143,7 @@ class FakeModel {
   std::optional<DelayRequest> pending_delay;
   std::optional<WorkRequest> pending_work;
   int start_tls = 0;  // StartTlsRequests (AUTH TLS accepted)
+  int end_tls = 0;    // EndTlsRequests (REIN under AUTH TLS)
   int works = 0;      // WorkRequests asked for (run inline, as a blocking model runs them, when
                       // auto_work)
   std::optional<Address> last_target;
@@ -195,6 +196,8 @@ class FakeModel {
         ++close_passive;
       } else if (std::get_if<StartTlsRequest>(&*request)) {
         ++start_tls;
+      } else if (std::get_if<EndTlsRequest>(&*request)) {
+        ++end_tls;
       } else if (auto* w = std::get_if<WorkRequest>(&*request)) {
         ++works;
         if (auto_work) {

@@ -128,6 +128,24 @@ TEST_F(FtpTlsTest, TlsFailuresOfTheDataConnectionAre522) {
   EXPECT_EQ(code(model->finish(TransferResult::Status::kTlsFailed)), 522);
 }
 
+TEST_F(FtpTlsTest, ReinEndsExplicitTlsAndTheLevelsApplyAgain) {
+  config.tls = TlsLevel::kRequired;
+  open();
+  cmd("AUTH TLS");
+  login();
+  cmd("PBSZ 0");
+  cmd("PROT P");
+  // Pipelined after REIN under TLS: not run (the client must wait for the 220 and end TLS).
+  auto out = model->send("REIN\r\nUSER alice\r\n");
+  EXPECT_EQ(codes(out), (std::vector<int>{220}));
+  EXPECT_EQ(model->end_tls, 1);
+  // Clear again: --tls required refuses USER until a new AUTH TLS, which is allowed.
+  EXPECT_EQ(code(cmd("USER alice")), 530);
+  EXPECT_EQ(code(cmd("PROT P")), 503);
+  EXPECT_EQ(code(cmd("AUTH TLS")), 234);
+  EXPECT_EQ(model->start_tls, 2);
+}
+
 TEST_F(FtpTlsTest, ImplicitTlsStartsProtectedAndReinKeepsIt) {
   ConnectionInfo info;
   info.local = *Address::parse("127.0.0.1:990");
@@ -141,6 +159,7 @@ TEST_F(FtpTlsTest, ImplicitTlsStartsProtectedAndReinKeepsIt) {
   EXPECT_EQ(code(cmd("AUTH TLS")), 503);  // already under TLS
   passive("RETR nothing");
   EXPECT_EQ(code(cmd("REIN")), 220);
+  EXPECT_EQ(model->end_tls, 0);  // TLS is the implicit port's connection itself: it stays
   login();
   EXPECT_EQ(code(passive("LIST")), 150);
   ASSERT_TRUE(model->transfer.has_value());

@@ -28,6 +28,9 @@ class TlsScriptedSession final : public Session {
     if (bytes == "auth\n") {
       out.append("234 go\n");
       requests.emplace_back(StartTlsRequest{});
+    } else if (bytes == "rein\n") {
+      out.append("220 clear\n");
+      requests.emplace_back(EndTlsRequest{});
     } else if (bytes == "get\n") {
       TransferRequest t;
       t.protect = true;
@@ -201,6 +204,43 @@ TEST_F(SessionHostTlsTest, TheClientsCloseNotifyEndsTheInput) {
   client_->close();
   converse();
   EXPECT_EQ(host_->next(), SessionHost::Next::kCloseWhenSent);
+}
+
+TEST_F(SessionHostTlsTest, EndTlsSendsTheLastReplyUnderTlsThenGoesBackToClear) {
+  open();
+  wire();
+  host_->received("auth\n");
+  wire();
+  client_ = TlsFilter::client(client_ctx_, "localhost");
+  converse();
+  ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
+  client_->write("rein\n");
+  converse();
+  // The 220 came as a record, and the host's close_notify after it.
+  EXPECT_EQ(std::string(client_->plain().view()), "220 clear\n");
+  EXPECT_TRUE(client_->peer_closed());
+  // Sent under TLS before the client's close_notify: dropped, never seen by the session.
+  client_->write("late\n");
+  client_->close();
+  client_->advance();
+  std::string bytes(client_->cipher().view());
+  client_->cipher().clear();
+  // The first clear command rides in the same packet as the close_notify.
+  host_->received(bytes + "clear\n");
+  EXPECT_EQ(wire(), "echo:clear\n");
+  host_->received("again\n");
+  EXPECT_EQ(wire(), "echo:again\n");
+  EXPECT_EQ(service_.last->received, "auth\nrein\nclear\nagain\n");
+  EXPECT_EQ(host_->next(), SessionHost::Next::kServe);
+  // And TLS may start again.
+  host_->received("auth\n");
+  EXPECT_EQ(wire(), "234 go\n");
+  client_ = TlsFilter::client(client_ctx_, "localhost");
+  converse();
+  ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
+  client_->write("hello\n");
+  converse();
+  EXPECT_EQ(std::string(client_->plain().view()), "echo:hello\n");
 }
 
 }  // namespace

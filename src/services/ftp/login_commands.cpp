@@ -146,12 +146,21 @@ void FtpSession::cmd_quit(const std::string&, Buffer& out) {
 
 void FtpSession::cmd_rein(const std::string&, Buffer& out) {
   reset_login();
-  // The data protection goes back to what a new connection has; the control connection's TLS
-  // stays (dropping it would be CCC, which is refused: see tls_commands.cpp).
+  // The data protection goes back to what a new connection has.
   pbsz_ = info_.implicit_tls;
   prot_private_ = info_.implicit_tls;
   requests_.emplace_back(ClosePassiveRequest{});
   reply(out, 220, "Service ready for new user.");
+  // RFC 4217 section 11: REIN clears the TLS session too, and the control connection goes back
+  // to clear after both close_notify alerts. Not on the implicit-TLS port, where TLS is the
+  // connection itself. A command sent after REIN under TLS is not run (the client must wait for
+  // the 220 and end TLS), as AUTH drops what follows it.
+  if (tls_control_ && !info_.implicit_tls) {
+    tls_control_ = false;
+    lines_.clear();
+    framer_ = LineFramer();
+    requests_.emplace_back(EndTlsRequest{});
+  }
 }
 
 }  // namespace nm::ftp
