@@ -16,8 +16,8 @@ std::optional<Address> Address::from(std::string_view host, uint16_t port) {
   std::string h(host);
   if (h == "localhost") h = "127.0.0.1";
   Address a;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
+  auto* v4 = &a.storage_.v4;
+  auto* v6 = &a.storage_.v6;
   if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
@@ -59,29 +59,27 @@ std::optional<Address> Address::parse(std::string_view s) {
 
 bool Address::is_v4_mapped() const {
   if (!is_v6()) return false;
-  auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+  auto* v6 = &storage_.v6;
   return IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr);
 }
 
 uint16_t Address::port() const {
-  if (is_v4()) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
-  if (is_v6()) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  if (is_v4()) return ntohs(storage_.v4.sin_port);
+  if (is_v6()) return ntohs(storage_.v6.sin6_port);
   return 0;
 }
 
 void Address::set_port(uint16_t port) {
-  if (is_v4()) reinterpret_cast<sockaddr_in*>(&storage_)->sin_port = htons(port);
-  if (is_v6()) reinterpret_cast<sockaddr_in6*>(&storage_)->sin6_port = htons(port);
+  if (is_v4()) storage_.v4.sin_port = htons(port);
+  if (is_v6()) storage_.v6.sin6_port = htons(port);
 }
 
 std::string Address::host() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (is_v4()) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
-              sizeof(buf));
+    inet_ntop(AF_INET, &storage_.v4.sin_addr, buf, sizeof(buf));
   } else if (is_v6()) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
-              sizeof(buf));
+    inet_ntop(AF_INET6, &storage_.v6.sin6_addr, buf, sizeof(buf));
   }
   return buf;
 }
@@ -93,10 +91,10 @@ std::string Address::to_string() const {
 
 namespace {
 // The four IPv4 bytes of a v4 or v4-mapped v6 address.
-std::optional<uint32_t> ipv4_of(const sockaddr_storage& s) {
-  if (s.ss_family == AF_INET) return reinterpret_cast<const sockaddr_in*>(&s)->sin_addr.s_addr;
-  if (s.ss_family == AF_INET6) {
-    auto& a = reinterpret_cast<const sockaddr_in6*>(&s)->sin6_addr;
+std::optional<uint32_t> ipv4_of(const sockaddr* s) {
+  if (s->sa_family == AF_INET) return reinterpret_cast<const sockaddr_in*>(s)->sin_addr.s_addr;
+  if (s->sa_family == AF_INET6) {
+    auto& a = reinterpret_cast<const sockaddr_in6*>(s)->sin6_addr;
     if (IN6_IS_ADDR_V4MAPPED(&a)) {
       uint32_t v;
       std::memcpy(&v, &a.s6_addr[12], 4);
@@ -108,13 +106,11 @@ std::optional<uint32_t> ipv4_of(const sockaddr_storage& s) {
 }  // namespace
 
 bool Address::same_host(const Address& other) const {
-  auto a4 = ipv4_of(storage_);
-  auto b4 = ipv4_of(other.storage_);
+  auto a4 = ipv4_of(sa());
+  auto b4 = ipv4_of(other.sa());
   if (a4 || b4) return a4 && b4 && *a4 == *b4;
   if (is_v6() && other.is_v6()) {
-    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr,
-                       &reinterpret_cast<const sockaddr_in6*>(&other.storage_)->sin6_addr,
-                       sizeof(in6_addr)) == 0;
+    return std::memcmp(&storage_.v6.sin6_addr, &other.storage_.v6.sin6_addr, sizeof(in6_addr)) == 0;
   }
   return false;
 }

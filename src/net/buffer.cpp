@@ -38,7 +38,7 @@ void Buffer::consume(size_t n) {
 
 void Buffer::clear() {
   begin_ = end_ = 0;
-  if (capacity_ > kKeepCapacity) {
+  if (capacity_ > kKeepCapacity || capacity_ <= kReleaseSmall) {
     data_.reset();
     capacity_ = 0;
   }

@@ -28,8 +28,21 @@ TEST(Buffer, ReleasesLargeStorageWhenDrained) {
   b.append(std::string(1 << 20, 'x'));
   b.consume(b.size());
   EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.capacity(), 0u);
   b.append("y");
   EXPECT_EQ(b.view(), "y");
+}
+
+TEST(Buffer, AnIdleConnectionsSmallBufferIsReleasedAndABulkOneKept) {
+  Buffer reply;
+  reply.append("220 Service ready.\r\n");
+  EXPECT_GT(reply.capacity(), 0u);
+  reply.consume(reply.size());
+  EXPECT_EQ(reply.capacity(), 0u);  // what an idle session would hold for nothing
+  Buffer bulk;
+  bulk.append(std::string(8 * 1024, 'r'));
+  bulk.clear();
+  EXPECT_GE(bulk.capacity(), 8u * 1024);  // refilled on the next step: no regrowth
 }
 
 }  // namespace nm

@@ -110,7 +110,7 @@ void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
   rest_ = 0;
   reply(out, 150, message);
   transfer.started = std::chrono::steady_clock::now();
-  transfer_ = std::move(transfer);
+  transfer_ = std::make_unique<Transfer>(std::move(transfer));
   requests_.emplace_back(std::move(request));
   wait_ = Wait::kTransfer;
 }
