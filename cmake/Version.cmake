@@ -22,3 +22,6 @@ message(STATUS "netmodels ${PROJECT_VERSION} (${NETMODELS_GIT_COMMIT})")
 # Only main.cpp prints them: a new commit recompiles one file.
 set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/app/main.cpp APPEND PROPERTY COMPILE_DEFINITIONS
   NETMODELS_VERSION="${PROJECT_VERSION}" NETMODELS_GIT_COMMIT="${NETMODELS_GIT_COMMIT}")
+# serve's build_info metric names the version (not the commit: that would recompile it too).
+set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/app/serve_command.cpp APPEND PROPERTY
+  COMPILE_DEFINITIONS NETMODELS_VERSION="${PROJECT_VERSION}")

@@ -31,3 +31,19 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+
+# promtool (checks the --metrics-listen text in the tests) comes from Debian's prometheus package,
+# which would also install and start a Prometheus server: take promtool alone out of the package.
+if ! command -v promtool >/dev/null; then
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  work=$(mktemp -d)
+  if (cd "$work" && { apt-get download -qq prometheus >/dev/null 2>&1 ||
+        { "${sudo_cmd[@]}" apt-get update -qq && apt-get download -qq prometheus >/dev/null; }; }) &&
+     dpkg-deb -x "$work"/prometheus_*.deb "$work/x"; then
+    "${sudo_cmd[@]}" install -m 755 "$work/x/usr/bin/promtool" /usr/local/bin/promtool
+  else
+    echo "promtool not installed: the metrics tests will not run it" >&2
+  fi
+  rm -rf "$work"
+fi

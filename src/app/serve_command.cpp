@@ -18,11 +18,16 @@
 #include "net/logfmt.hpp"
 #include "net/signals.hpp"
 #include "net/socket.hpp"
+#include "server/metrics_endpoint.hpp"
 #include "services/ftp/parameters.hpp"
 #include "services/ftp/users_file.hpp"
 #include "services/ftp/users_table.hpp"
 #include "services/registry.hpp"
 #include "tls/context.hpp"
+
+#ifndef NETMODELS_VERSION
+#define NETMODELS_VERSION "0.0.0"
+#endif
 
 namespace nm {
 namespace {
@@ -62,6 +67,7 @@ struct ServeArgs {
   bool tls_no_reuse = false;
   double tls_handshake_timeout = 10;
   std::string implicit_tls;
+  std::string metrics_listen;
   ServerOptions server;
 };
 
@@ -307,6 +313,27 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
     std::cerr << "netmodels serve: " << e.what() << "\n";
     return 1;
   }
+  // Before any fork: the counters must be the children's too.
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (!args.metrics_listen.empty()) {
+    auto at = Address::parse(args.metrics_listen);
+    if (!at) {
+      std::cerr << "netmodels serve: --metrics-listen wants HOST:PORT or [V6]:PORT, got '"
+                << args.metrics_listen << "'\n";
+      return 1;
+    }
+    try {
+      Fd listener = listen_on(*at, ListenOptions{16, false, false});
+      spdlog::info("event=metrics listen={}", local_address(listener.get()).to_string());
+      enable_shared_metrics();
+      metrics = std::make_unique<MetricsEndpoint>(
+          std::move(listener), BuildInfo{NETMODELS_VERSION, args.model, args.service,
+                                         local_address(context.listener.get()).to_string()});
+    } catch (const std::exception& e) {
+      std::cerr << "netmodels serve: " << e.what() << "\n";
+      return 1;
+    }
+  }
   context.stop_fd = install_stop_signals();
   install_reload_signal();
   try {
@@ -323,6 +350,7 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
     std::printf("implicit TLS on %s\n",
                 local_address(context.implicit_listener.get()).to_string().c_str());
   }
+  if (metrics) std::printf("metrics on %s\n", metrics->address().to_string().c_str());
   std::fflush(stdout);
   spdlog::info("event=start service={} model={} listen={}", args.service, args.model,
                local_address(context.listener.get()).to_string());
@@ -347,6 +375,7 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
                  tls->describe());
   }
   notify_ready();
+  if (metrics) metrics->start();
   try {
     model->run(context);
   } catch (const std::exception& e) {
@@ -473,6 +502,9 @@ void add_serve_command(CLI::App& app, int* exit_code) {
                   "Seconds a TLS handshake (control or data) may take; 0: no limit")
       ->capture_default_str()
       ->group(tls);
+  cmd->add_option("--metrics-listen", args->metrics_listen,
+                  "HOST:PORT where GET /metrics answers in the Prometheus text format (off by "
+                  "default; counts every process of fork and prefork)");
   cmd->callback([args, exit_code, cmd] { *exit_code = serve(*args, *cmd); });
 }
 

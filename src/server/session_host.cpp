@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "net/logfmt.hpp"
+#include "session/metrics.hpp"
 #include "tls/context.hpp"
 #include "tls/data_params.hpp"
 #include "tls/filter.hpp"
@@ -146,6 +147,7 @@ void SessionHost::tick(Clock::time_point now) {
   }
   auto handshake = context_.options.tls_handshake_timeout;
   if (handshake.count() > 0 && tls_ && !tls_->handshake_done() && now - tls_started_ >= handshake) {
+    count(Metric::kTlsHandshakesControlFailed);
     spdlog::info("event=tls-handshake-timeout id={} peer={}", id_, peer_.to_string());
     tls_dead_ = true;
     draining_ = true;
@@ -155,6 +157,7 @@ void SessionHost::tick(Clock::time_point now) {
   }
   if (transfer_active_ && data_handshake_ && !stopping_transfer_ && handshake.count() > 0 &&
       now - transfer_started_ >= handshake) {
+    count(Metric::kTlsHandshakesDataFailed);
     spdlog::info("event=tls-data-handshake-timeout id={} peer={}", id_, peer_.to_string());
     stop_transfer(TransferResult::Status::kTlsFailed);
     return;
@@ -352,12 +355,14 @@ void SessionHost::seal() {
   }
   if (state == TlsFilter::State::kFailed) {
     // The alert (in output() now) is all the peer gets; then the connection closes.
+    if (was_handshaking) count(Metric::kTlsHandshakesControlFailed);
     spdlog::info("event=tls-failed id={} peer={} error={}", id_, peer_.to_string(),
                  logfmt_value(tls_->error()));
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = Clock::now() + kDrainGrace;
   } else if (was_handshaking && tls_->handshake_done()) {
+    count(Metric::kTlsHandshakesControlOk);
     spdlog::info("event=tls id={} peer={} version={} cipher={} resumed={}", id_, peer_.to_string(),
                  SSL_get_version(tls_->ssl()), SSL_get_cipher_name(tls_->ssl()),
                  tls_->resumed() ? "yes" : "no");

@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "net/logfmt.hpp"
+#include "session/metrics.hpp"
 #include "tls/data_params.hpp"
 
 namespace nm {
@@ -119,12 +120,14 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
     if (!tls_flush(socket, &blocked)) return blocked;
     auto state = tls_->state();
     if (state == TlsFilter::State::kFailed) {
+      if (!tls_checked_) count(Metric::kTlsHandshakesDataFailed);
       spdlog::info("event=tls-data-failed id={} peer={} error={}", request_.tls->session_id,
                    request_.tls->peer, logfmt_value(tls_->error()));
       return fail(Outcome::kTlsFailed, 0);
     }
     if (state != TlsFilter::State::kHandshaking && !tls_checked_) {
       tls_checked_ = true;
+      count(tls_->resumed() ? Metric::kTlsHandshakesDataResumed : Metric::kTlsHandshakesDataOk);
       if (request_.tls->require_reuse && !tls_->resumed_from(request_.tls->owner_token)) {
         spdlog::info("event=tls-data-refused id={} peer={} reason={}", request_.tls->session_id,
                      request_.tls->peer, tls_->resumed() ? "foreign-session" : "not-resumed");
@@ -155,6 +158,7 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
         // No close_notify: during the handshake a failed one, later a truncated upload, which
         // is not kept (vsftpd keeps it; a half file is worse than none).
         if (state == TlsFilter::State::kHandshaking) {
+          count(Metric::kTlsHandshakesDataFailed);
           spdlog::info("event=tls-data-failed id={} peer={} error={}", request_.tls->session_id,
                        request_.tls->peer, logfmt_value("closed during the handshake"));
           return fail(Outcome::kTlsFailed, 0);

@@ -14,6 +14,7 @@
 #include "services/ftp/parameters.hpp"
 #include "services/ftp/reply.hpp"
 #include "services/ftp/session.hpp"
+#include "session/metrics.hpp"
 
 namespace nm::ftp {
 namespace {
@@ -106,7 +107,7 @@ void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
   request.active_target = active_target_;
   request.protect = prot_private_;
   active_target_.reset();
-  passive_open_ = false;
+  set_passive_open(false);
   rest_ = 0;
   reply(out, 150, message);
   transfer.started = std::chrono::steady_clock::now();
@@ -116,6 +117,12 @@ void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
 }
 
 void FtpSession::log_transfer(const Transfer& transfer, const TransferResult& result, int error) {
+  bool upload = transfer.verb == "STOR" || transfer.verb == "APPE" || transfer.verb == "STOU";
+  count(upload ? Metric::kBytesReceived : Metric::kBytesSent, static_cast<int64_t>(result.bytes));
+  count_transfer(transfer.verb,
+                 result.status == TransferResult::Status::kOk && error == 0 ? TransferOutcome::kOk
+                 : result.status == TransferResult::Status::kAborted ? TransferOutcome::kAborted
+                                                                     : TransferOutcome::kFailed);
   std::string err = error != 0 ? std::string(" error=") + logfmt_value(std::strerror(error)) : "";
   spdlog::info("event=transfer user={} peer={} cmd={} path={} bytes={} ms={} result={}{}",
                logfmt_value(user_), info_.peer.to_string(), transfer.verb,
@@ -155,11 +162,11 @@ void FtpSession::finish_transfer(const TransferResult& result, Buffer& out) {
 
 void FtpSession::reply_passive(const PassiveResult& result, Buffer& out) {
   if (!result.ok) {
-    passive_open_ = false;
+    set_passive_open(false);
     reply(out, 425, std::string("Cannot open passive connection: ") + std::strerror(result.error));
     return;
   }
-  passive_open_ = true;
+  set_passive_open(true);
   active_target_.reset();
   uint16_t port = result.bound.port();
   if (passive_extended_) {
@@ -231,7 +238,7 @@ void FtpSession::use_active(const Address& target, Buffer& out) {
     return;
   }
   active_target_ = target;
-  passive_open_ = false;
+  set_passive_open(false);
   requests_.emplace_back(ClosePassiveRequest{});
   reply(out, 200, "Active data connection set. Consider using PASV.");
 }

@@ -11,6 +11,7 @@
 #include "services/ftp/auth.hpp"
 #include "services/ftp/reply.hpp"
 #include "services/ftp/session.hpp"
+#include "session/metrics.hpp"
 
 namespace nm::ftp {
 namespace {
@@ -97,12 +98,14 @@ void FtpSession::finish_login(bool ok, Login login, Buffer& out) {
     rights_ = login.rights;
     logged_in_ = true;
     cwd_ = "/";
+    count(Metric::kLoginsOk);
     spdlog::info("event=login user={} peer={} result=ok", logfmt_value(user_),
                  info_.peer.to_string());
     reply(out, 230, "Login successful.");
     return;
   }
   ++failures_;
+  count(Metric::kLoginsFailed);
   spdlog::info("event=login user={} peer={} result=fail failures={}", logfmt_value(login.name),
                info_.peer.to_string(), failures_);
   if (config_.login_failure_delay_ms > 0) {
@@ -133,7 +136,7 @@ void FtpSession::reset_login() {
   rest_ = 0;
   rename_from_.reset();
   active_target_.reset();
-  passive_open_ = false;
+  set_passive_open(false);
   epsv_all_ = false;
   hash_algorithm_ = HashAlgorithm::kSha256;
   hash_range_.reset();

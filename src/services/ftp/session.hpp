@@ -17,6 +17,7 @@
 #include "services/ftp/listing.hpp"
 #include "services/ftp/parameters.hpp"
 #include "services/ftp/path_jail.hpp"
+#include "session/metrics.hpp"
 #include "session/session.hpp"
 
 namespace nm::ftp {
@@ -72,6 +73,12 @@ class FtpSession final : public Session {
     std::optional<Upload> upload;
     std::chrono::steady_clock::time_point started;
   };
+
+  // passive_open_, and the metric of passive listeners open kept in step with it.
+  void set_passive_open(bool open) {
+    if (open != passive_open_) count(Metric::kPassiveListenersOpen, open ? 1 : -1);
+    passive_open_ = open;
+  }
 
   // The state machine (session_state.cpp): queued lines, waits, queue-jumping verbs.
   void process(Buffer& out);
@@ -215,7 +222,7 @@ class FtpSession final : public Session {
   uint64_t rest_ = 0;
   std::optional<std::string> rename_from_;
   std::optional<Address> active_target_;
-  bool passive_open_ = false;
+  bool passive_open_ = false;      // set through set_passive_open(), which keeps the gauge
   bool passive_extended_ = false;  // the pending PassiveRequest answers EPSV (229), not PASV
   bool epsv_all_ = false;
   bool abort_pending_ = false;

@@ -134,6 +134,7 @@ FtpSession::FtpSession(const FtpConfig& config, const ConnectionInfo& info)
 }
 
 FtpSession::~FtpSession() {
+  set_passive_open(false);
   // The connection went away mid-upload: the temporary file must not stay behind.
   if (transfer_ && transfer_->upload) {
     ::unlinkat(transfer_->upload->dir.get(), transfer_->upload->temp.c_str(), 0);
@@ -299,7 +300,7 @@ void FtpSession::cmd_abor(const std::string&, Buffer& out) {
     return;  // 426 and 226 follow when the model reports the transfer stopped
   }
   if (passive_open_) {
-    passive_open_ = false;
+    set_passive_open(false);
     requests_.emplace_back(ClosePassiveRequest{});
   }
   reply(out, 225, "No transfer to abort.");

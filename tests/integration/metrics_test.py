@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""--metrics-listen on one model: what a Prometheus scrape shows after real FTP traffic.
+
+A login that works and one that fails, a RETR, a STOR and a LIST, then GET /metrics: every counter moved by exactly what was done (on fork and prefork
+too, whose sessions run in child processes), the text passes `promtool check metrics` where
+Debian's prometheus package is installed, and the endpoint answers 404 elsewhere.
+
+Environment: NETMODELS_BIN, NETMODELS_MODEL, as for ftp_test.py (whose Server this reuses).
+"""
+import ftplib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server  # noqa: E402
+
+
+class MetricsServer(Server):
+    def __init__(self):
+        super().__init__(extra=["--metrics-listen", "127.0.0.1:0"])
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"metrics on .*:(\d+)", line)
+        if not m:
+            self.stop(check=False)
+            raise AssertionError(f"no metrics line: {line!r}")
+        self.metrics_port = int(m.group(1))
+
+    def scrape(self, path="/metrics"):
+        url = f"http://127.0.0.1:{self.metrics_port}{path}"
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as r:
+            return r.headers.get("Content-Type"), r.read().decode()
+
+
+def sample(text, name, labels=""):
+    m = re.search("^" + re.escape(name + (("{" + labels + "}") if labels else "")) + r" (\d+)$",
+                  text, re.M)
+    return int(m.group(1)) if m else None
+
+
+class MetricsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = MetricsServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(check=True)
+
+    def until(self, name, labels, want):
+        """Counts from a child process (fork) land when its session ends: wait a little."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            _, text = self.server.scrape()
+            got = sample(text, name, labels)
+            if got == want or time.monotonic() > deadline:
+                return got, text
+            time.sleep(0.05)
+
+    def test_traffic_moves_the_counters(self):
+        data = os.urandom(300_000)
+        with open(os.path.join(self.server.root, "down.bin"), "wb") as f:
+            f.write(data)
+        bad = ftplib.FTP()
+        bad.connect("127.0.0.1", self.server.port, timeout=TIMEOUT)
+        with self.assertRaises(ftplib.error_perm):
+            bad.login(USER, "wrong")
+        bad.close()
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", self.server.port, timeout=TIMEOUT)
+        ftp.login(USER, PASSWORD)
+        got = io.BytesIO()
+        ftp.retrbinary("RETR down.bin", got.write)
+        self.assertEqual(got.getvalue(), data)
+        ftp.storbinary("STOR up.bin", io.BytesIO(b"u" * 1000))
+        ftp.retrlines("LIST", lambda line: None)
+        ftp.quit()
+
+        n, text = self.until("netmodels_transfers_total", 'command="LIST",result="ok"', 1)
+        self.assertEqual(n, 1, text)
+        self.assertEqual(sample(text, "netmodels_logins_total", 'result="ok"'), 1)
+        # The greeting check at start-up logged in nobody; the wrong password is one failure.
+        self.assertEqual(sample(text, "netmodels_logins_total", 'result="failed"'), 1)
+        self.assertEqual(sample(text, "netmodels_transfers_total", 'command="RETR",result="ok"'), 1)
+        self.assertEqual(sample(text, "netmodels_transfers_total", 'command="STOR",result="ok"'), 1)
+        self.assertGreaterEqual(sample(text, "netmodels_transfer_bytes_total", 'direction="sent"'),
+                                len(data))
+        self.assertEqual(sample(text, "netmodels_transfer_bytes_total", 'direction="received"'),
+                         1000)
+        n, text = self.until("netmodels_passive_listeners_open", "", 0)
+        self.assertEqual(n, 0, text)
+        self.assertRegex(text, r'netmodels_build_info\{version="[^"]+",model="%s",service="ftp"'
+                         % re.escape(MODEL))
+
+    def test_the_text_passes_promtool_and_other_paths_are_404(self):
+        content_type, text = self.server.scrape()
+        self.assertTrue(content_type.startswith("text/plain; version=0.0.4"), content_type)
+        promtool = shutil.which("promtool")
+        if promtool:
+            check = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                                   capture_output=True, timeout=60)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            self.server.scrape("/")
+        self.assertEqual(e.exception.code, 404)
+
+
+def main():
+    try:
+        MetricsServer().stop(check=True)
+    except NotBuilt as e:
+        print(f"skipped: {e}")
+        return SKIP
+    result = unittest.main(exit=False, verbosity=2).result
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
