@@ -9,6 +9,7 @@
 #include "net/address.hpp"
 #include "net/buffer.hpp"
 #include "server/context.hpp"
+#include "server/proxy_header.hpp"
 #include "session/session.hpp"
 
 namespace nm {
@@ -47,6 +48,17 @@ class TlsFilter;
 // never know. The handshake must end within --tls-handshake-timeout; a failed one closes the
 // connection once its alert is sent; the peer's close_notify is its end of input. A protected
 // transfer gets the TlsDataParams (this connection's context and owner token) in its request.
+//
+// PROXY protocol (--proxy-protocol). Behind a balancer the connection starts with a header naming
+// the client; the host reads it before anything else, so no session exists and nothing is sent
+// (no 220: the spec forbids speaking first) until it is whole. A peer outside --proxy-trusted, a
+// header that is malformed, oversized or not there, the peer's EOF, or --proxy-timeout passing
+// first: the connection closes at once, logged (event=proxy-refused). Then the session opens with
+// two addresses (ConnectionInfo: the header's client, and the transport peer, which peer() keeps
+// for the drivers' passive data check), --max-per-ip is counted by the client in the
+// ServerContext's ClientLimit (a refusal gets the service's refusal line), and the bytes that came
+// after the header in the same reads go on to the session, or to the TLS handshake on the
+// implicit-TLS listener, whose header comes before its ClientHello.
 class SessionHost {
  public:
   using Clock = std::chrono::steady_clock;
@@ -111,7 +123,10 @@ class SessionHost {
   bool transfer_active() const { return transfer_active_; }
   bool work_pending() const { return working_; }
   uint64_t id() const { return id_; }
+  // The socket's peer (behind a balancer: the balancer), which data connections must come from.
   const Address& peer() const { return peer_; }
+  // The client: peer(), or the address the PROXY header named.
+  const Address& client() const { return client_; }
 
  private:
   void settle();
@@ -131,6 +146,12 @@ class SessionHost {
   void deliver(std::string_view bytes);
   void stop_transfer(TransferResult::Status status);
   void expire(Clock::time_point now, const char* event, std::chrono::milliseconds limit);
+  // PROXY: the header's bytes; once it is whole, the session opens.
+  void read_proxy_header(std::string_view bytes);
+  void refuse_proxy(const char* reason);
+  // Opens the session for `client_` (after --max-per-ip by client, when counted here): false when
+  // refused, the refusal then in output().
+  bool begin_session(bool health_check);
 
   Driver& driver_;
   const ServerContext& context_;
@@ -143,7 +164,15 @@ class SessionHost {
   bool tls_dead_ = false;        // handshake failed or timed out: close once the alert is out
   bool data_handshake_ = false;  // a protected transfer has moved no data yet
   Buffer held_;                  // input that arrived while a delay holds the session's input
+  Address local_;
   Address peer_;
+  Address client_;
+  bool implicit_tls_ = false;
+  std::unique_ptr<ProxyHeaderParser> proxy_;  // while the PROXY header is awaited
+  Clock::time_point proxy_until_;
+  bool proxy_seen_bytes_ = false;
+  bool refused_ = false;                // closed before any session: nothing to send
+  std::optional<size_t> client_claim_;  // counted in context_.client_limit
   uint64_t id_ = 0;
   Clock::time_point last_active_;
   Clock::time_point last_data_;
