@@ -12,6 +12,8 @@ packages=(
   # tests: ftplib (python3), curl, lftp, tnftp (Telnet ABOR through a pty) and rclone as FTP
   # clients, vsftpd as a reference server
   python3 curl lftp tnftp rclone vsftpd procps
+  # a real balancer in front (tests/integration/proxy_test.py: send-proxy-v2)
+  haproxy
   # installing and running as a service: sd_notify, man pages from --help (help2man) rendered
   # with man-db, systemd-analyze verify, fail2ban-regex, cpack's .deb (dpkg-shlibdeps, file)
   libsystemd-dev help2man man-db systemd fail2ban dpkg-dev file git

@@ -18,6 +18,7 @@
 #include "net/logfmt.hpp"
 #include "net/signals.hpp"
 #include "net/socket.hpp"
+#include "server/client_limit.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "services/ftp/parameters.hpp"
 #include "services/ftp/users_file.hpp"
@@ -68,6 +69,10 @@ struct ServeArgs {
   double tls_handshake_timeout = 10;
   std::string implicit_tls;
   std::string metrics_listen;
+  // PROXY protocol.
+  std::string proxy_protocol = "off";
+  std::string proxy_trusted = "127.0.0.0/8,::1";
+  double proxy_timeout = 3;
   ServerOptions server;
 };
 
@@ -120,6 +125,47 @@ TlsLevel tls_level(const ServeArgs& args) {
   }
   throw std::runtime_error("--tls wants off, optional, required or required-data, got '" +
                            args.tls_level + "'");
+}
+
+// --proxy-protocol and its company into `options`.
+void proxy_options(const ServeArgs& args, ServerOptions* options) {
+  using Proxy = ServerOptions::ProxyProtocol;
+  static const std::pair<const char*, Proxy> kModes[] = {
+      {"off", Proxy::kOff}, {"v1", Proxy::kV1}, {"v2", Proxy::kV2}, {"any", Proxy::kAny}};
+  bool known = false;
+  for (const auto& [name, mode] : kModes) {
+    if (args.proxy_protocol == name) {
+      options->proxy_protocol = mode;
+      known = true;
+    }
+  }
+  if (!known) {
+    throw std::runtime_error("--proxy-protocol wants off, v1, v2 or any, got '" +
+                             args.proxy_protocol + "'");
+  }
+  auto trusted = Cidr::parse_list(args.proxy_trusted);
+  if (!trusted || trusted->empty()) {
+    throw std::runtime_error("--proxy-trusted wants CIDR[,CIDR...] such as 10.0.0.0/8,::1, got '" +
+                             args.proxy_trusted + "'");
+  }
+  options->proxy_trusted = *trusted;
+  if (args.proxy_timeout <= 0) throw std::runtime_error("--proxy-timeout wants seconds > 0");
+  options->proxy_timeout = seconds_to_ms(args.proxy_timeout);
+}
+
+// With PROXY on and --max-per-ip, the table that counts clients by the header's address (null
+// otherwise); `options` then counts per ip no more at accept time.
+std::unique_ptr<ClientLimit> client_limit(ServerOptions* options) {
+  if (options->proxy_protocol == ServerOptions::ProxyProtocol::kOff || options->max_per_ip == 0) {
+    return nullptr;
+  }
+  // Every connection comes from the balancer: counting per ip at accept time would make the
+  // farm one client. The sessions are counted by the header's client instead, once it is read;
+  // room for as many as --max-clients admits (or a generous bound: pages are touched as used).
+  size_t capacity = options->max_clients ? options->max_clients : size_t{1} << 16;
+  auto limit = std::make_unique<ClientLimit>(options->max_per_ip, capacity);
+  options->max_per_ip = 0;
+  return limit;
 }
 
 FtpConfig ftp_config(const ServeArgs& args) {
@@ -274,6 +320,8 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
     std::cerr << "netmodels serve: model " << args.model << " is not available: " << reason << "\n";
     return 1;
   }
+  ServerOptions checked;
+  proxy_options(args, &checked);
   if (args.check_config) return check_config(cmd);
 
   // Before any fork or thread: prefork's processes and the reactors share it, ticket keys too.
@@ -293,6 +341,10 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   context.options.login_timeout = seconds_to_ms(args.login_timeout);
   context.options.tls_handshake_timeout = seconds_to_ms(args.tls_handshake_timeout);
   context.options.tls_require_reuse = !args.tls_no_reuse;
+  // Before any fork: fork's children and prefork's workers count in the same table.
+  proxy_options(args, &context.options);
+  auto limit = client_limit(&context.options);
+  context.client_limit = limit.get();
   try {
     context.listener = listen_on(*address, ListenOptions{args.server.backlog, true, false});
     if (!args.implicit_tls.empty()) {
@@ -420,6 +472,20 @@ void add_serve_command(CLI::App& app, int* exit_code) {
                   "Refuse connections past this many at once (0: no limit)");
   cmd->add_option("--max-per-ip", args->server.max_per_ip,
                   "Refuse connections past this many from one address (0: no limit)");
+  auto proxy = "PROXY protocol (behind a balancer)";
+  cmd->add_option("--proxy-protocol", args->proxy_protocol,
+                  "off, v1, v2 or any: every control connection starts with a PROXY header naming "
+                  "the client (no greeting until it is whole)")
+      ->group(proxy)
+      ->capture_default_str();
+  cmd->add_option("--proxy-trusted", args->proxy_trusted,
+                  "CIDR[,CIDR...] of the balancers: a connection from anywhere else is closed")
+      ->group(proxy)
+      ->capture_default_str();
+  cmd->add_option("--proxy-timeout", args->proxy_timeout,
+                  "Seconds the PROXY header may take to arrive whole")
+      ->group(proxy)
+      ->capture_default_str();
   cmd->add_option("--backlog", args->server.backlog, "listen(2) backlog")->capture_default_str();
   cmd->add_option("--workers", args->server.workers,
                   "thread-pool, prefork: workers at start; reactors: loops (default: the number of "

@@ -13,6 +13,7 @@
 #include "models/factories.hpp"
 #include "net/logfmt.hpp"
 #include "net/signals.hpp"
+#include "server/client_limit.hpp"
 
 namespace nm {
 namespace {
@@ -39,6 +40,9 @@ class ForkModel final : public Model {
     std::map<pid_t, Address> peers;
     auto reap = [&] {
       for (pid_t pid : children.reap()) {
+        // The child counted its client (PROXY: by the header, after the fork) in the shared
+        // ClientLimit; one killed before it could give that back is given back here.
+        if (context.client_limit) context.client_limit->release_process(pid);
         auto it = peers.find(pid);
         if (it != peers.end()) {
           admission.release(it->second);

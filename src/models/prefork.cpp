@@ -13,6 +13,7 @@
 #include "net/logfmt.hpp"
 #include "net/socket.hpp"
 #include "server/acceptor.hpp"
+#include "server/client_limit.hpp"
 
 namespace nm {
 namespace {
@@ -97,8 +98,10 @@ class PreforkModel final : public Model {
       if (fds[0].revents) break;
       if (fds[1].revents) {
         for (pid_t pid : children.reap()) {
-          // A worker that retired has freed its slot itself; one that died is replaced.
+          // A worker that retired has freed its slot itself; one that died is replaced, and
+          // what it counted by client (PROXY) is given back.
           if (table.clear(pid)) spdlog::warn("event=worker-died model=prefork pid={}", pid);
+          if (context.client_limit) context.client_limit->release_process(pid);
         }
       }
       if (fds[2].revents) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "net/cidr.hpp"
 #include "net/fd.hpp"
 #include "session/service.hpp"
 
@@ -18,7 +19,10 @@ struct ServerOptions {
   // A session must log in within this long of connecting; 0: never.
   std::chrono::milliseconds login_timeout{0};
   size_t max_clients = 0;  // 0: no limit
-  size_t max_per_ip = 0;   // 0: no limit
+  // Counted at accept time, by the socket's peer; 0: no limit. Behind a balancer (PROXY protocol
+  // on) that peer is the balancer, so serve leaves this 0 and counts --max-per-ip by the header's
+  // client in ServerContext::client_limit instead.
+  size_t max_per_ip = 0;
   int backlog = 511;
   unsigned workers = 0;  // thread-pool, prefork, reactors; 0: the number of cores
   // thread-pool and prefork grow from `workers` up to this many as connections arrive (bounded
@@ -29,9 +33,17 @@ struct ServerOptions {
   std::chrono::milliseconds tls_handshake_timeout{std::chrono::seconds(10)};
   // A PROT P data connection must resume its control connection's TLS session (--tls-no-reuse).
   bool tls_require_reuse = true;
+  // PROXY protocol on the control connection (--proxy-protocol): which versions a connection's
+  // header may use; kOff: connections carry none. A connection from a peer outside
+  // proxy_trusted is closed; one whose header does not come whole within proxy_timeout too.
+  enum class ProxyProtocol { kOff, kV1, kV2, kAny };
+  ProxyProtocol proxy_protocol = ProxyProtocol::kOff;
+  std::vector<Cidr> proxy_trusted;
+  std::chrono::milliseconds proxy_timeout{std::chrono::seconds(3)};
 };
 
 class TlsContext;
+class ClientLimit;
 
 // Everything a model needs to serve: the bound listener, the protocol, the limits, and a
 // descriptor that becomes readable when the server must stop (SIGINT / SIGTERM).
@@ -47,6 +59,10 @@ struct ServerContext {
   Fd implicit_listener;
   uint16_t implicit_tls_port = 0;
   int stop_fd = -1;
+  // --max-per-ip by the PROXY header's client address, counted by SessionHost once the header is
+  // read (shared by every process of the server); null: per-ip is counted at accept time, if at
+  // all. Outlives the model.
+  ClientLimit* client_limit = nullptr;
 };
 
 // The number of workers a model with --workers runs (thread-pool, prefork, reactors): the

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "net/logfmt.hpp"
+#include "server/client_limit.hpp"
 #include "session/metrics.hpp"
 #include "tls/context.hpp"
 #include "tls/data_params.hpp"
@@ -23,22 +24,96 @@ std::atomic<uint64_t> g_next_id{1};
 SessionHost::SessionHost(Driver& driver, const ServerContext& context)
     : driver_(driver), context_(context) {}
 
-SessionHost::~SessionHost() = default;
+SessionHost::~SessionHost() {
+  // The session's last log line names its client: it goes before the claim is given back.
+  session_.reset();
+  if (client_claim_) context_.client_limit->release(*client_claim_);
+}
 
 void SessionHost::open(const Address& local, const Address& peer) {
-  bool implicit_tls = context_.implicit_tls_port != 0 && local.port() == context_.implicit_tls_port;
+  implicit_tls_ = context_.implicit_tls_port != 0 && local.port() == context_.implicit_tls_port;
+  local_ = local;
   peer_ = peer;
+  client_ = peer;
   id_ = g_next_id++;
-  session_ = context_.service->open(ConnectionInfo{local, peer, id_, implicit_tls});
   last_active_ = Clock::now();
   opened_ = last_active_;
-  if (implicit_tls) start_tls();
+  const auto& options = context_.options;
+  if (options.proxy_protocol == ServerOptions::ProxyProtocol::kOff) {
+    begin_session(false);
+    return;
+  }
+  if (!any_contains(options.proxy_trusted, peer_)) {
+    refuse_proxy("untrusted");
+    return;
+  }
+  using Accept = ProxyHeaderParser::Accept;
+  auto accept = options.proxy_protocol == ServerOptions::ProxyProtocol::kV1   ? Accept::kV1
+                : options.proxy_protocol == ServerOptions::ProxyProtocol::kV2 ? Accept::kV2
+                                                                              : Accept::kAny;
+  proxy_ = std::make_unique<ProxyHeaderParser>(accept);
+  proxy_until_ = opened_ + options.proxy_timeout;
+}
+
+bool SessionHost::begin_session(bool health_check) {
+  // A health check is not a client: it is counted by --max-clients at accept time only, so a
+  // balancer checking often never crowds out the clients it forwards from its own address.
+  if (context_.client_limit && !health_check) {
+    client_claim_ = context_.client_limit->claim(client_);
+    if (!client_claim_) {
+      spdlog::warn("event=refused id={} peer={} via={} reason=limit", id_, client_.to_string(),
+                   peer_.to_string());
+      // On the implicit-TLS listener a plaintext refusal would only garble the handshake.
+      if (!implicit_tls_) out_.append(context_.service->refusal());
+      draining_ = true;
+      drain_until_ = Clock::now() + kDrainGrace;
+      return false;
+    }
+  }
+  session_ = context_.service->open(
+      ConnectionInfo{local_, client_, id_, implicit_tls_, peer_, health_check});
+  if (implicit_tls_) start_tls();
   session_->start(session_out());
   settle();
+  return true;
+}
+
+void SessionHost::read_proxy_header(std::string_view bytes) {
+  if (!bytes.empty()) proxy_seen_bytes_ = true;
+  auto state = proxy_->feed(bytes);
+  if (state == ProxyHeaderParser::State::kNeedMore) return;
+  if (state == ProxyHeaderParser::State::kFailed) {
+    refuse_proxy(proxy_->error());
+    return;
+  }
+  auto header = proxy_->header();
+  std::string rest(proxy_->rest());
+  proxy_.reset();
+  if (!header.local) client_ = header.source;
+  // Debug: the session's own lines name the client (and the balancer as via=) already, and a
+  // balancer's health checks would otherwise fill the log.
+  spdlog::debug("event=proxy id={} peer={} via={} version={} command={}", id_, client_.to_string(),
+                peer_.to_string(), header.version, header.local ? "local" : "proxy");
+  if (!begin_session(header.local)) return;
+  if (!rest.empty()) received(rest);
+}
+
+void SessionHost::refuse_proxy(const char* reason) {
+  proxy_.reset();
+  refused_ = true;
+  // A peer that connects and leaves without a byte is a plain TCP health check: not news.
+  auto level = std::string_view(reason) == "eof" && !proxy_seen_bytes_ ? spdlog::level::debug
+                                                                       : spdlog::level::warn;
+  spdlog::log(level, "event=proxy-refused id={} peer={} reason={}", id_, peer_.to_string(), reason);
 }
 
 void SessionHost::received(std::string_view bytes) {
   last_active_ = Clock::now();
+  if (proxy_) {
+    read_proxy_header(bytes);
+    return;
+  }
+  if (!session_) return;  // refused: nothing the peer says matters now
   if (!tls_) {
     deliver(bytes);
     return;
@@ -78,6 +153,7 @@ void SessionHost::deliver(std::string_view bytes) {
 
 void SessionHost::input_ended() {
   input_closed_ = true;
+  if (proxy_) refuse_proxy("eof");
   // Nothing more will come. What is queued still goes out if the peer only half-closed, but a
   // peer that leaves in the middle of a transfer has abandoned it.
   if (transfer_active_) abandoned_ = true;
@@ -116,6 +192,8 @@ void SessionHost::work_done() {
 SessionHost::Clock::time_point SessionHost::deadline() const {
   auto due = Clock::time_point::max();
   if (draining_) return drain_until_;
+  if (proxy_) return proxy_until_;
+  if (!session_) return due;
   auto handshake = context_.options.tls_handshake_timeout;
   if (handshake.count() > 0) {
     if (tls_ && !tls_->handshake_done()) due = tls_started_ + handshake;
@@ -145,10 +223,15 @@ void SessionHost::tick(Clock::time_point now) {
     if (now >= drain_until_) drain_expired_ = true;
     return;
   }
+  if (proxy_) {
+    if (now >= proxy_until_) refuse_proxy("timeout");
+    return;
+  }
+  if (!session_) return;
   auto handshake = context_.options.tls_handshake_timeout;
   if (handshake.count() > 0 && tls_ && !tls_->handshake_done() && now - tls_started_ >= handshake) {
     count(Metric::kTlsHandshakesControlFailed);
-    spdlog::info("event=tls-handshake-timeout id={} peer={}", id_, peer_.to_string());
+    spdlog::info("event=tls-handshake-timeout id={} peer={}", id_, client_.to_string());
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = now;  // nothing can be said without TLS: close now
@@ -158,7 +241,7 @@ void SessionHost::tick(Clock::time_point now) {
   if (transfer_active_ && data_handshake_ && !stopping_transfer_ && handshake.count() > 0 &&
       now - transfer_started_ >= handshake) {
     count(Metric::kTlsHandshakesDataFailed);
-    spdlog::info("event=tls-data-handshake-timeout id={} peer={}", id_, peer_.to_string());
+    spdlog::info("event=tls-data-handshake-timeout id={} peer={}", id_, client_.to_string());
     stop_transfer(TransferResult::Status::kTlsFailed);
     return;
   }
@@ -192,7 +275,7 @@ void SessionHost::tick(Clock::time_point now) {
 // Last words (FTP: 421), then close once they are sent or kDrainGrace has passed.
 void SessionHost::expire(Clock::time_point now, const char* event,
                          std::chrono::milliseconds limit) {
-  spdlog::info("event={} id={} peer={} seconds={}", event, id_, peer_.to_string(),
+  spdlog::info("event={} id={} peer={} seconds={}", event, id_, client_.to_string(),
                std::chrono::duration_cast<std::chrono::seconds>(limit).count());
   session_->timed_out(session_out());
   seal();
@@ -211,8 +294,10 @@ bool SessionHost::wants_input(size_t in_flight) {
 }
 
 SessionHost::Next SessionHost::next() const {
-  if (abandoned_ || drain_expired_) return Next::kCloseNow;
-  if (draining_ || session_->done() || (input_closed_ && !transfer_active_)) {
+  if (abandoned_ || drain_expired_ || refused_) return Next::kCloseNow;
+  if (draining_) return Next::kCloseWhenSent;
+  if (!session_) return Next::kServe;  // the PROXY header is still awaited
+  if (session_->done() || (input_closed_ && !transfer_active_)) {
     return Next::kCloseWhenSent;
   }
   return Next::kServe;
@@ -240,7 +325,7 @@ void SessionHost::execute(PassiveRequest& request) {
 void SessionHost::execute(TransferRequest& request) {
   if (transfer_active_) {
     // The session sends one transfer at a time; a second is a bug there, not a reason to crash.
-    spdlog::error("event=transfer-overlap id={} peer={}", id_, peer_.to_string());
+    spdlog::error("event=transfer-overlap id={} peer={}", id_, client_.to_string());
     session_->transfer_finished({TransferResult::Status::kNoConnection, 0, 0}, session_out());
     return;
   }
@@ -308,7 +393,7 @@ void SessionHost::end_tls_if_closed() {
   tls_->plain().clear();
   if (tls_dead_ || !tls_->peer_closed()) return;
   std::string rest = tls_->take_unread();
-  spdlog::info("event=tls-ended id={} peer={}", id_, peer_.to_string());
+  spdlog::info("event=tls-ended id={} peer={}", id_, client_.to_string());
   tls_.reset();
   tls_ending_ = false;
   if (!rest.empty()) deliver(rest);
@@ -317,7 +402,7 @@ void SessionHost::end_tls_if_closed() {
 void SessionHost::start_tls() {
   if (!context_.tls) {
     // The session offered AUTH TLS without a certificate: a configuration bug, not the peer's.
-    spdlog::error("event=tls-unavailable id={} peer={}", id_, peer_.to_string());
+    spdlog::error("event=tls-unavailable id={} peer={}", id_, client_.to_string());
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = Clock::now() + kDrainGrace;
@@ -331,7 +416,7 @@ void SessionHost::start_tls() {
   params->ctx.reset(ctx, SSL_CTX_free);
   params->require_reuse = context_.options.tls_require_reuse;
   params->session_id = id_;
-  params->peer = peer_.to_string();
+  params->peer = client_.to_string();
   data_tls_ = std::move(params);
   tls_started_ = Clock::now();
 }
@@ -356,16 +441,16 @@ void SessionHost::seal() {
   if (state == TlsFilter::State::kFailed) {
     // The alert (in output() now) is all the peer gets; then the connection closes.
     if (was_handshaking) count(Metric::kTlsHandshakesControlFailed);
-    spdlog::info("event=tls-failed id={} peer={} error={}", id_, peer_.to_string(),
+    spdlog::info("event=tls-failed id={} peer={} error={}", id_, client_.to_string(),
                  logfmt_value(tls_->error()));
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = Clock::now() + kDrainGrace;
   } else if (was_handshaking && tls_->handshake_done()) {
     count(Metric::kTlsHandshakesControlOk);
-    spdlog::info("event=tls id={} peer={} version={} cipher={} resumed={}", id_, peer_.to_string(),
-                 SSL_get_version(tls_->ssl()), SSL_get_cipher_name(tls_->ssl()),
-                 tls_->resumed() ? "yes" : "no");
+    spdlog::info("event=tls id={} peer={} version={} cipher={} resumed={}", id_,
+                 client_.to_string(), SSL_get_version(tls_->ssl()),
+                 SSL_get_cipher_name(tls_->ssl()), tls_->resumed() ? "yes" : "no");
   }
 }
 

@@ -9,6 +9,7 @@
 #include "net/address.hpp"
 #include "net/buffer.hpp"
 #include "server/context.hpp"
+#include "server/proxy_header.hpp"
 #include "session/session.hpp"
 
 namespace nm {
@@ -50,6 +51,17 @@ class TlsFilter;
 // REIN (EndTlsRequest) ends TLS: its 220 is the last record, then our close_notify; what the
 // client sends under TLS before its own close_notify is dropped (as AUTH drops what follows it
 // in plaintext), and the bytes after its close_notify are the clear session again.
+//
+// PROXY protocol (--proxy-protocol). Behind a balancer the connection starts with a header naming
+// the client; the host reads it before anything else, so no session exists and nothing is sent
+// (no 220: the spec forbids speaking first) until it is whole. A peer outside --proxy-trusted, a
+// header that is malformed, oversized or not there, the peer's EOF, or --proxy-timeout passing
+// first: the connection closes at once, logged (event=proxy-refused). Then the session opens with
+// two addresses (ConnectionInfo: the header's client, and the transport peer, which peer() keeps
+// for the drivers' passive data check), --max-per-ip is counted by the client in the
+// ServerContext's ClientLimit (a refusal gets the service's refusal line), and the bytes that came
+// after the header in the same reads go on to the session, or to the TLS handshake on the
+// implicit-TLS listener, whose header comes before its ClientHello.
 class SessionHost {
  public:
   using Clock = std::chrono::steady_clock;
@@ -114,7 +126,10 @@ class SessionHost {
   bool transfer_active() const { return transfer_active_; }
   bool work_pending() const { return working_; }
   uint64_t id() const { return id_; }
+  // The socket's peer (behind a balancer: the balancer), which data connections must come from.
   const Address& peer() const { return peer_; }
+  // The client: peer(), or the address the PROXY header named.
+  const Address& client() const { return client_; }
 
  private:
   void settle();
@@ -137,6 +152,12 @@ class SessionHost {
   void deliver(std::string_view bytes);
   void stop_transfer(TransferResult::Status status);
   void expire(Clock::time_point now, const char* event, std::chrono::milliseconds limit);
+  // PROXY: the header's bytes; once it is whole, the session opens.
+  void read_proxy_header(std::string_view bytes);
+  void refuse_proxy(const char* reason);
+  // Opens the session for `client_` (after --max-per-ip by client, when counted here): false when
+  // refused, the refusal then in output().
+  bool begin_session(bool health_check);
 
   Driver& driver_;
   const ServerContext& context_;
@@ -150,7 +171,15 @@ class SessionHost {
   bool tls_ending_ = false;      // REIN: our close_notify is out, the client's not yet in
   bool data_handshake_ = false;  // a protected transfer has moved no data yet
   Buffer held_;                  // input that arrived while a delay holds the session's input
+  Address local_;
   Address peer_;
+  Address client_;
+  bool implicit_tls_ = false;
+  std::unique_ptr<ProxyHeaderParser> proxy_;  // while the PROXY header is awaited
+  Clock::time_point proxy_until_;
+  bool proxy_seen_bytes_ = false;
+  bool refused_ = false;                // closed before any session: nothing to send
+  std::optional<size_t> client_claim_;  // counted in context_.client_limit
   uint64_t id_ = 0;
   Clock::time_point last_active_;
   Clock::time_point last_data_;

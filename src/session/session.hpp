@@ -23,11 +23,18 @@ namespace nm {
 
 struct ConnectionInfo {
   Address local;  // our end of the control connection
+  // The client: the socket's peer, or behind a balancer the address its PROXY header names. Logs,
+  // failed-login accounting and the PORT / EPRT target check go by it.
   Address peer;
   uint64_t id = 0;
   // It came through the implicit-TLS listener: the handshake came first and every byte the
   // session sees or sends crosses TLS (FTPS on port 990).
   bool implicit_tls = false;
+  // The socket's own peer: `peer` itself, or the balancer that sent the PROXY header (passive
+  // data connections come from it).
+  Address transport_peer{};
+  // A PROXY header that names no client (v2 LOCAL, v1 UNKNOWN): the balancer's health check.
+  bool health_check = false;
 };
 
 // What the host adds to a protected transfer (its definition is the server layer's business:

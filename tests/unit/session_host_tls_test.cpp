@@ -195,6 +195,28 @@ TEST_F(SessionHostTlsTest, TheImplicitPortHandshakesBeforeTheGreeting) {
   EXPECT_EQ(std::string(client_->plain().view()), "220 hi\n");
 }
 
+TEST_F(SessionHostTlsTest, APROXYHeaderComesBeforeTheImplicitHandshake) {
+  context_.implicit_tls_port = 990;
+  context_.options.proxy_protocol = ServerOptions::ProxyProtocol::kV1;
+  context_.options.proxy_trusted = *Cidr::parse_list("127.0.0.0/8");
+  open(990);
+  EXPECT_EQ(service_.last, nullptr);  // no session before the header
+  client_ = TlsFilter::client(client_ctx_, "localhost");
+  client_->advance();
+  // The header and the ClientHello in one read, as a balancer forwards them.
+  std::string first =
+      "PROXY TCP4 127.0.0.10 127.0.0.1 5000 990\r\n" + std::string(client_->cipher().view());
+  client_->cipher().clear();
+  host_->received(first);
+  ASSERT_NE(service_.last, nullptr);
+  EXPECT_TRUE(service_.implicit);
+  EXPECT_EQ(host_->client().to_string(), "127.0.0.10:5000");
+  client_->feed(wire());
+  converse();
+  ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
+  EXPECT_EQ(std::string(client_->plain().view()), "220 hi\n");
+}
+
 TEST_F(SessionHostTlsTest, TheClientsCloseNotifyEndsTheInput) {
   open();
   host_->received("auth\n");

@@ -201,6 +201,8 @@ class FtpSession final : public Session {
   bool done_ = false;
   const char* end_reason_ = "closed";
   uint64_t commands_ = 0;
+  // Nothing but QUIT so far (or nothing at all): a health probe, logged at debug when it ends.
+  bool only_quit_ = true;
 
   // Login.
   std::optional<std::string> pending_user_;

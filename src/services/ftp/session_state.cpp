@@ -139,9 +139,18 @@ FtpSession::~FtpSession() {
   if (transfer_ && transfer_->upload) {
     ::unlinkat(transfer_->upload->dir.get(), transfer_->upload->temp.c_str(), 0);
   }
-  spdlog::info("event=session id={} peer={} user={} commands={} ms={} result={}", info_.id,
-               info_.peer.to_string(), logfmt_value(user_.empty() ? "-" : user_), commands_,
-               elapsed_ms(opened_), end_reason_);
+  // A balancer's health check (PROXY LOCAL, or a probe that says nothing or only QUIT before
+  // USER) ends at debug level: a farm checks every few seconds, and those lines would bury the
+  // clients'.
+  auto level = info_.health_check || only_quit_ ? spdlog::level::debug : spdlog::level::info;
+  std::string via;
+  if (info_.transport_peer.len() != 0 && !(info_.transport_peer.same_host(info_.peer) &&
+                                           info_.transport_peer.port() == info_.peer.port())) {
+    via = " via=" + info_.transport_peer.to_string();
+  }
+  spdlog::log(level, "event=session id={} peer={} user={} commands={} ms={} result={}{}", info_.id,
+              info_.peer.to_string(), logfmt_value(user_.empty() ? "-" : user_), commands_,
+              elapsed_ms(opened_), end_reason_, via);
 }
 
 void FtpSession::start(Buffer& out) {
@@ -212,10 +221,12 @@ void FtpSession::handle_urgent(Buffer& out) {
 void FtpSession::execute(const Line& line, Buffer& out) {
   ++commands_;
   if (line.too_long) {
+    only_quit_ = false;
     reply(out, 500, "Command line too long.");
     return;
   }
   Command cmd = parse_command(line.text);
+  if (cmd.verb != "QUIT") only_quit_ = false;
   const CommandSpec* spec = find_command(cmd.verb);
   if (spec == nullptr) {
     rename_from_.reset();
