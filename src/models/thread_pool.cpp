@@ -13,6 +13,7 @@
 #include "models/blocking_connection.hpp"
 #include "models/factories.hpp"
 #include "server/acceptor.hpp"
+#include "session/metrics.hpp"
 
 namespace nm {
 namespace {
@@ -64,6 +65,7 @@ class ThreadPoolModel final : public Model {
       }
       if (queue_.size() >= capacity && idle_ <= queue_.size()) {
         lock.unlock();
+        count(Metric::kRefusedQueueFull);
         spdlog::warn("event=refused peer={} reason=queue-full workers={}", peer.to_string(),
                      ceiling_);
         refuse_connection(fd.release(), context.service->refusal());

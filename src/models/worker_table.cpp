@@ -8,6 +8,8 @@
 #include <string>
 #include <system_error>
 
+#include "session/metrics.hpp"
+
 namespace nm {
 
 class WorkerTable::Lock {
@@ -74,6 +76,8 @@ bool WorkerTable::clear(pid_t pid) {
   for (size_t i = 0; i < shared_->slots; ++i) {
     Slot& s = shared_->slot[i];
     if (s.pid == pid) {
+      // A worker killed in the middle of a session never released it.
+      if (s.busy) count(Metric::kConnectionsActive, -1);
       s = Slot{};
       return true;
     }
@@ -91,8 +95,16 @@ bool WorkerTable::admit(size_t slot, const Address& peer) {
     ++busy;
     if (host == s.host) ++same_host;
   }
-  if (shared_->max_clients && busy >= shared_->max_clients) return false;
-  if (shared_->max_per_ip && same_host >= shared_->max_per_ip) return false;
+  if (shared_->max_clients && busy >= shared_->max_clients) {
+    count(Metric::kRefusedMaxClients);
+    return false;
+  }
+  if (shared_->max_per_ip && same_host >= shared_->max_per_ip) {
+    count(Metric::kRefusedMaxPerIp);
+    return false;
+  }
+  count(Metric::kConnectionsAccepted);
+  count(Metric::kConnectionsActive);
   Slot& mine = shared_->slot[slot];
   mine.busy = true;
   std::snprintf(mine.host, sizeof(mine.host), "%s", host.c_str());
@@ -101,6 +113,7 @@ bool WorkerTable::admit(size_t slot, const Address& peer) {
 
 void WorkerTable::release(size_t slot) {
   Lock lock(shared_);
+  if (shared_->slot[slot].busy) count(Metric::kConnectionsActive, -1);
   shared_->slot[slot].busy = false;
   shared_->slot[slot].host[0] = '\0';
 }

@@ -61,6 +61,7 @@ bool SessionHost::begin_session(bool health_check) {
   if (context_.client_limit && !health_check) {
     client_claim_ = context_.client_limit->claim(client_);
     if (!client_claim_) {
+      count(Metric::kRefusedMaxPerIp);
       spdlog::warn("event=refused id={} peer={} via={} reason=limit", id_, client_.to_string(),
                    peer_.to_string());
       // On the implicit-TLS listener a plaintext refusal would only garble the handshake.
@@ -104,6 +105,7 @@ void SessionHost::refuse_proxy(const char* reason) {
   // A peer that connects and leaves without a byte is a plain TCP health check: not news.
   auto level = std::string_view(reason) == "eof" && !proxy_seen_bytes_ ? spdlog::level::debug
                                                                        : spdlog::level::warn;
+  if (level != spdlog::level::debug) count(Metric::kRefusedProxyHeader);
   spdlog::log(level, "event=proxy-refused id={} peer={} reason={}", id_, peer_.to_string(), reason);
 }
 

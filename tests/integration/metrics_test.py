@@ -94,10 +94,54 @@ class MetricsTest(unittest.TestCase):
                                 len(data))
         self.assertEqual(sample(text, "netmodels_transfer_bytes_total", 'direction="received"'),
                          1000)
+        # Two sessions of ours and the start-up check, all ended now.
+        self.assertGreaterEqual(sample(text, "netmodels_connections_accepted_total"), 3)
+        n, text = self.until("netmodels_connections_active", "", 0)
+        self.assertEqual(n, 0, text)
         n, text = self.until("netmodels_passive_listeners_open", "", 0)
         self.assertEqual(n, 0, text)
         self.assertRegex(text, r'netmodels_build_info\{version="[^"]+",model="%s",service="ftp"'
                          % re.escape(MODEL))
+
+    def test_a_refusal_is_counted_by_reason(self):
+        server = MetricsServer.__new__(MetricsServer)
+        Server.__init__(server, extra=["--metrics-listen", "127.0.0.1:0", "--max-clients", "1"])
+        line = server.proc.stdout.readline().decode()
+        server.metrics_port = int(re.search(r"metrics on .*:(\d+)", line).group(1))
+        self.addCleanup(server.stop, check=True)
+        # The start-up check's session may still be ending (a blocking model frees its place
+        # when the thread or child does): the first session is the one that gets in.
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            first = ftplib.FTP()
+            try:
+                first.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+                break
+            except ftplib.error_temp:
+                first.close()
+                self.assertLess(time.monotonic(), deadline, "the first session never got in")
+                time.sleep(0.05)
+        self.addCleanup(first.close)
+        _, text = server.scrape()
+        refused_before = sample(text, "netmodels_connections_refused_total",
+                                'reason="max-clients"')
+        n = None
+        if MODEL != "iterative":  # iterative holds the second in its backlog: nothing to refuse
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                second = ftplib.FTP()
+                try:
+                    second.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+                    second.quit()
+                except (ftplib.error_temp, EOFError, OSError):
+                    pass
+                finally:
+                    second.close()
+                _, text = server.scrape()
+                n = sample(text, "netmodels_connections_refused_total", 'reason="max-clients"')
+                if n > refused_before:
+                    break
+            self.assertGreater(n, refused_before, text)
 
     def test_the_text_passes_promtool_and_other_paths_are_404(self):
         content_type, text = self.server.scrape()
