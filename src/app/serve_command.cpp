@@ -69,6 +69,7 @@ struct ServeArgs {
   // A farm of instances on one root.
   std::string instance_id;  // empty: default_instance_id()
   bool sweep_on_start = false;
+  double drain_timeout = 30;
   ServerOptions server;
 };
 
@@ -307,6 +308,7 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   if (!address) {
     throw std::runtime_error("--listen wants HOST:PORT or [V6]:PORT, got '" + args.listen + "'");
   }
+  if (args.drain_timeout < 0) throw std::runtime_error("--drain-timeout wants 0 or more seconds");
   if (!args.instance_id.empty() && !ftp::valid_instance_id(args.instance_id)) {
     throw std::runtime_error("--instance-id wants 1 to 64 of A-Z a-z 0-9 . _ -, got '" +
                              args.instance_id + "'");
@@ -377,7 +379,10 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   service = make_service(args.service, service_options);
   context.service = service.get();
   if (args.sweep_on_start && args.service == "ftp") sweep_own_uploads(service_options.ftp);
-  context.stop_fd = install_stop_signals();
+  set_drain_timeout(seconds_to_ms(args.drain_timeout));
+  auto signals = install_stop_signals();
+  context.stop_fd = signals.stop_fd;
+  context.drain_fd = signals.drain_fd;
   install_reload_signal();
   try {
     settle_privileges(run_as);
@@ -456,6 +461,11 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--login-timeout", args->login_timeout,
                   "FTP: close a connection not logged in this many seconds after connecting "
                   "(0: never)")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", args->drain_timeout,
+                  "On SIGTERM: stop listening, let running transfers end for up to this many "
+                  "seconds (idle sessions get 421), then stop; 0: stop at once. SIGINT, or a "
+                  "second SIGTERM, stops at once")
       ->capture_default_str();
   cmd->add_option("--max-clients", args->server.max_clients,
                   "Refuse connections past this many at once (0: no limit)");
