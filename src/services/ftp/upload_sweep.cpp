@@ -16,6 +16,8 @@
 namespace nm::ftp {
 namespace {
 
+// One walk of one root, depth first, a folder's descriptor open per level; owned by
+// sweep_uploads() on its caller's thread.
 class Sweeper {
  public:
   Sweeper(const SweepOptions& options, const std::function<void(const std::string&, int)>& report)
