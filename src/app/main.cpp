@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   nm::add_ftp_command(app, &exit_code);
   nm::add_bench_command(app, &exit_code);
   nm::add_passwd_command(app, &exit_code);
+  nm::add_sweep_command(app, &exit_code);
   nm::ConfigArguments config;
   try {
     auto args = arguments_with_config(argc, argv, app, &config);

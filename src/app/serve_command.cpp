@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <system_error>
@@ -21,6 +23,8 @@
 #include "server/client_limit.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "services/ftp/parameters.hpp"
+#include "services/ftp/upload_names.hpp"
+#include "services/ftp/upload_sweep.hpp"
 #include "services/ftp/users_file.hpp"
 #include "services/ftp/users_table.hpp"
 #include "services/registry.hpp"
@@ -73,6 +77,10 @@ struct ServeArgs {
   std::string proxy_protocol = "off";
   std::string proxy_trusted = "127.0.0.0/8,::1";
   double proxy_timeout = 3;
+  // A farm of instances on one root.
+  std::string instance_id;  // empty: default_instance_id()
+  bool sweep_on_start = false;
+  double drain_timeout = 30;
   ServerOptions server;
 };
 
@@ -279,6 +287,53 @@ void settle_sandbox(const ServeArgs& args, const ServiceOptions& options) {
   }
 }
 
+// A passive range inside the kernel's ephemeral range shares its ports with outgoing connections
+// and their TIME_WAIT: PASV then finds its ports taken at random. Said once, at start.
+void warn_pasv_overlap(const FtpConfig& ftp) {
+  if (ftp.pasv_port_min == 0) return;
+  unsigned low = 0, high = 0;
+  std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+  if (f == nullptr) return;
+  bool read = std::fscanf(f, "%u %u", &low, &high) == 2;
+  std::fclose(f);
+  if (!read || ftp.pasv_port_max < low || ftp.pasv_port_min > high) return;
+  spdlog::warn(
+      "event=pasv-ports-overlap pasv_ports={}-{} ephemeral={}-{} reason={}", ftp.pasv_port_min,
+      ftp.pasv_port_max, low, high,
+      logfmt_value("--pasv-ports overlaps net.ipv4.ip_local_port_range; pick a range below it"));
+}
+
+// --sweep-on-start: this instance's temporary uploads under every root it serves, whatever their
+// age. Nothing of this instance can be uploading yet: it has not served a connection.
+void sweep_own_uploads(const FtpConfig& ftp) {
+  std::vector<std::string> roots{ftp.root.string()};
+  for (const auto& user : ftp.users) roots.push_back(user.root.string());
+  if (ftp.users_file) {
+    for (const auto& user : *ftp.users_file->current()) roots.push_back(user.root.string());
+  }
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  ftp::SweepOptions options;
+  options.instance = ftp.instance_id;
+  for (const auto& root : roots) {
+    try {
+      auto result = ftp::sweep_uploads(root, options, [](const std::string& path, int error) {
+        if (error == 0) {
+          spdlog::info("event=sweep-removed path={}", logfmt_value(path));
+        } else {
+          spdlog::warn("event=sweep-failed path={} error={}", logfmt_value(path),
+                       logfmt_value(std::strerror(error)));
+        }
+      });
+      spdlog::info("event=sweep root={} instance={} removed={} failed={}", logfmt_value(root),
+                   ftp.instance_id, result.removed, result.failed);
+    } catch (const std::system_error& e) {
+      spdlog::warn("event=sweep-failed root={} error={}", logfmt_value(root),
+                   logfmt_value(e.what()));
+    }
+  }
+}
+
 int check_config(const CLI::App& cmd) {
   // Every option with its value, defaults included, in the file's own syntax; the two options
   // that only say how to run the check are left out.
@@ -305,6 +360,11 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   if (!address) {
     throw std::runtime_error("--listen wants HOST:PORT or [V6]:PORT, got '" + args.listen + "'");
   }
+  if (args.drain_timeout < 0) throw std::runtime_error("--drain-timeout wants 0 or more seconds");
+  if (!args.instance_id.empty() && !ftp::valid_instance_id(args.instance_id)) {
+    throw std::runtime_error("--instance-id wants 1 to 64 of A-Z a-z 0-9 . _ -, got '" +
+                             args.instance_id + "'");
+  }
   ServiceOptions service_options;
   service_options.quiet = args.quiet;
   std::unique_ptr<Service> service;
@@ -312,8 +372,8 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   if (args.service == "ftp") {
     service_options.ftp = ftp_config(args);
     ::umask(service_options.ftp.umask);
+    warn_pasv_overlap(service_options.ftp);
   }
-  service = make_service(args.service, service_options);
   if (!args.run_as.empty()) run_as = resolve_run_as(args.run_as);
   auto model = make_model(args.model);
   if (auto reason = model->unavailable(); !reason.empty()) {
@@ -322,7 +382,12 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   }
   ServerOptions checked;
   proxy_options(args, &checked);
-  if (args.check_config) return check_config(cmd);
+  // The service is made once the listener is bound (the default instance id names its port);
+  // the check makes one only to validate it.
+  if (args.check_config) {
+    make_service(args.service, service_options);
+    return check_config(cmd);
+  }
 
   // Before any fork or thread: prefork's processes and the reactors share it, ticket keys too.
   std::unique_ptr<TlsContext> tls;
@@ -332,7 +397,6 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   }
 
   ServerContext context;
-  context.service = service.get();
   context.tls = tls.get();
   context.options = args.server;
   context.options.idle_timeout = seconds_to_ms(args.idle_timeout);
@@ -365,6 +429,15 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
     std::cerr << "netmodels serve: " << e.what() << "\n";
     return 1;
   }
+  std::string instance =
+      args.instance_id.empty()
+          ? ftp::default_instance_id(local_address(context.listener.get()).port())
+          : args.instance_id;
+  service_options.ftp.instance_id = instance;
+  service = make_service(args.service, service_options);
+  context.service = service.get();
+  if (args.sweep_on_start && args.service == "ftp") sweep_own_uploads(service_options.ftp);
+  set_drain_timeout(seconds_to_ms(args.drain_timeout));
   // Before any fork: the counters must be the children's too.
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!args.metrics_listen.empty()) {
@@ -379,14 +452,15 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
       spdlog::info("event=metrics listen={}", local_address(listener.get()).to_string());
       enable_shared_metrics();
       metrics = std::make_unique<MetricsEndpoint>(
-          std::move(listener), BuildInfo{NETMODELS_VERSION, args.model, args.service,
-                                         local_address(context.listener.get()).to_string()});
+          std::move(listener), BuildInfo{NETMODELS_VERSION, args.model, args.service, instance});
     } catch (const std::exception& e) {
       std::cerr << "netmodels serve: " << e.what() << "\n";
       return 1;
     }
   }
-  context.stop_fd = install_stop_signals();
+  auto signals = install_stop_signals();
+  context.stop_fd = signals.stop_fd;
+  context.drain_fd = signals.drain_fd;
   install_reload_signal();
   try {
     settle_privileges(run_as);
@@ -404,8 +478,8 @@ int serve(ServeArgs& args, const CLI::App& cmd) {
   }
   if (metrics) std::printf("metrics on %s\n", metrics->address().to_string().c_str());
   std::fflush(stdout);
-  spdlog::info("event=start service={} model={} listen={}", args.service, args.model,
-               local_address(context.listener.get()).to_string());
+  spdlog::info("event=start service={} model={} listen={} instance={}", args.service, args.model,
+               local_address(context.listener.get()).to_string(), instance);
   if (tls) {
     // kTLS (the kernel encrypting sendfile's pages) needs the kernel's "tls" ULP and a socket
     // BIO; the engine runs over memory BIOs on every model, so it is not used, and the log says
@@ -467,6 +541,11 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--login-timeout", args->login_timeout,
                   "FTP: close a connection not logged in this many seconds after connecting "
                   "(0: never)")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", args->drain_timeout,
+                  "On SIGTERM: stop listening, let running transfers end for up to this many "
+                  "seconds (idle sessions get 421), then stop; 0: stop at once. SIGINT, or a "
+                  "second SIGTERM, stops at once")
       ->capture_default_str();
   cmd->add_option("--max-clients", args->server.max_clients,
                   "Refuse connections past this many at once (0: no limit)");
@@ -532,6 +611,14 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->group(ftp);
   cmd->add_option("--pasv-address", args->pasv_address,
                   "IPv4 address announced in PASV replies (behind NAT)")
+      ->group(ftp);
+  cmd->add_option("--instance-id", args->instance_id,
+                  "This instance's name in temporary upload names (.nm-upload-ID-*), so a farm "
+                  "on one root tells whose leftovers are whose (default: HOSTNAME-PORT)")
+      ->group(ftp);
+  cmd->add_flag("--sweep-on-start", args->sweep_on_start,
+                "Before serving, remove this instance's temporary uploads (any age) under its "
+                "roots: the leftovers of a kill -9")
       ->group(ftp);
   cmd->add_option("--umask", args->umask,
                   "Octal mask for uploads (0666 & ~mask) and new folders (0777 & ~mask)")

@@ -13,8 +13,11 @@ namespace nm {
 void accept_loop(ServerContext& context, Admission& admission,
                  const std::function<void(Fd, const Address&)>& serve, int wake_fd,
                  const std::function<void()>& on_wake) {
-  // pollfd order: the stop pipe, the wake descriptor (or an ignored -1), then the listeners.
-  std::vector<pollfd> fds{{context.stop_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  // pollfd order: the stop pipe, the drain pipe, the wake descriptor (or an ignored -1), then
+  // the listeners.
+  constexpr size_t kFirstListener = 3;
+  std::vector<pollfd> fds{
+      {context.stop_fd, POLLIN, 0}, {context.drain_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
   std::vector<Acceptor> acceptors;
   for (int listener : listeners(context)) {
     fds.push_back({listener, POLLIN, 0});
@@ -24,9 +27,14 @@ void accept_loop(ServerContext& context, Admission& admission,
     int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) continue;  // EINTR
     if (fds[0].revents) return;
-    if (wake_fd >= 0 && fds[1].revents && on_wake) on_wake();
+    if (fds[1].revents) {
+      spdlog::info("event=drain listeners=closed");
+      stop_listening(context);
+      return;
+    }
+    if (wake_fd >= 0 && fds[2].revents && on_wake) on_wake();
     for (size_t i = 0; i < acceptors.size(); ++i) {
-      if (!fds[i + 2].revents) continue;
+      if (!fds[i + kFirstListener].revents) continue;
       Address peer;
       int fd = acceptors[i].accept(&peer, false);
       if (fd < 0) {

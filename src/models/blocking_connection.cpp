@@ -60,13 +60,19 @@ class BlockingConnection final : private SessionHost::Driver {
  private:
   enum { kReady, kTimeout, kStop, kControl };
 
-  // Waits until `due` for `events` on fd, watching the stop pipe (and, during a transfer, the
-  // control connection) too. `immediate`: just look.
+  // Waits until `due` for `events` on fd, watching the stop pipe, the drain pipe until it was
+  // seen (and, during a transfer, the control connection) too. `immediate`: just look. A drain
+  // is handled here, wherever this thread waits: the listeners stop (for iterative, whose one
+  // thread is here while it serves), the host is told, and the caller sees a kTimeout, after
+  // which it asks the host what next.
   int wait_for(int fd, short events, Clock::time_point due, bool watch_control = false,
                bool immediate = false) {
     for (;;) {
-      pollfd fds[3] = {{fd, events, 0}, {context_.stop_fd, POLLIN, 0}, {fd_.get(), POLLIN, 0}};
-      int n = ::poll(fds, watch_control ? 3 : 2, immediate ? 0 : poll_timeout(due));
+      pollfd fds[4] = {{fd, events, 0},
+                       {context_.stop_fd, POLLIN, 0},
+                       {drain_seen_ ? -1 : context_.drain_fd, POLLIN, 0},
+                       {fd_.get(), POLLIN, 0}};
+      int n = ::poll(fds, watch_control ? 4 : 3, immediate ? 0 : poll_timeout(due));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return kStop;
       if (n == 0) return kTimeout;
@@ -74,8 +80,14 @@ class BlockingConnection final : private SessionHost::Driver {
         stopped_ = true;
         return kStop;
       }
+      if (fds[2].revents) {
+        drain_seen_ = true;
+        stop_listening(context_);
+        host_.drain();
+        return kTimeout;
+      }
       // Control first: a transfer whose socket is always ready must still hear ABOR.
-      if (watch_control && fds[2].revents) return kControl;
+      if (watch_control && fds[3].revents) return kControl;
       return kReady;
     }
   }
@@ -237,6 +249,7 @@ class BlockingConnection final : private SessionHost::Driver {
   std::optional<TransferResult::Status> stop_status_;  // ABOR asked the transfer to stop
   bool stopped_ = false;                               // the server is stopping
   bool closed_ = false;                                // the control connection is gone
+  bool drain_seen_ = false;                            // the host was told to drain
 };
 
 }  // namespace

@@ -58,7 +58,7 @@ ChildProcesses::~ChildProcesses() {
   g_exit_write_fd = -1;
 }
 
-pid_t ChildProcesses::spawn(const std::function<void(int stop_fd)>& body) {
+pid_t ChildProcesses::spawn(const std::function<void(const StopSignals& signals)>& body) {
   // SIGINT and SIGTERM stay blocked across fork() until the child has its own stop pipe: one
   // that arrives in between is delivered to the child's handler, never to the parent's pipe.
   sigset_t stops, old;
@@ -72,9 +72,9 @@ pid_t ChildProcesses::spawn(const std::function<void(int stop_fd)>& body) {
     exit_read_.reset();
     int status = 0;
     try {
-      int stop_fd = install_stop_signals();
+      StopSignals signals = install_stop_signals();
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
-      body(stop_fd);
+      body(signals);
     } catch (const std::exception& e) {
       spdlog::error("event=child-failed error={}", logfmt_value(e.what()));
       status = 1;
@@ -104,8 +104,23 @@ std::vector<pid_t> ChildProcesses::reap() {
   return exited;
 }
 
-void ChildProcesses::stop_all() {
+void ChildProcesses::drain(int stop_fd, const std::function<void(pid_t)>& on_exit) {
+  pollfd stop{stop_fd, POLLIN, 0};
+  if (::poll(&stop, 1, 0) > 0) return;  // a stop, not a drain: stop_all() follows
+  spdlog::info("event=drain-forwarded children={}", pids_.size());
   for (pid_t pid : pids_) ::kill(pid, SIGTERM);
+  while (!pids_.empty()) {
+    pollfd fds[2] = {{exit_read_.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    for (pid_t pid : reap()) {
+      if (on_exit) on_exit(pid);
+    }
+    if (fds[1].revents) return;
+  }
+}
+
+void ChildProcesses::stop_all() {
+  for (pid_t pid : pids_) ::kill(pid, SIGINT);
   auto deadline = std::chrono::steady_clock::now() + kStopGrace;
   while (!pids_.empty() && std::chrono::steady_clock::now() < deadline) {
     pollfd p{exit_read_.get(), POLLIN, 0};

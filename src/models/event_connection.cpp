@@ -49,6 +49,12 @@ void EventConnection::shut() {
   fd_.reset();
 }
 
+void EventConnection::drain() {
+  if (closed_) return;
+  host_.drain();
+  after();
+}
+
 void EventConnection::close() {
   if (closed_) return;
   shut();

@@ -24,6 +24,8 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   const Address& peer() const { return peer_; }
   // Closes every descriptor now (server shutdown).
   void shut();
+  // The server drains: the host decides, this sends what it says and closes when told.
+  void drain();
 
  private:
   // The data channel's descriptors report here, through small forwarding handlers.

@@ -28,6 +28,15 @@ class EventServer::StopHandler final : public Handler {
   EventLoop& loop_;
 };
 
+class EventServer::DrainHandler final : public Handler {
+ public:
+  explicit DrainHandler(EventServer& server) : server_(server) {}
+  void on_ready(unsigned) override { server_.drain(); }
+
+ private:
+  EventServer& server_;
+};
+
 class EventServer::InboxHandler final : public Handler {
  public:
   explicit InboxHandler(WorkInbox& inbox) : inbox_(inbox) {}
@@ -43,6 +52,7 @@ EventServer::EventServer(EventLoop& loop, const std::vector<int>& listeners,
       context_(context),
       admission_(admission),
       stop_handler_(std::make_unique<StopHandler>(loop)),
+      drain_handler_(std::make_unique<DrainHandler>(*this)),
       pool_(pool),
       inbox_handler_(std::make_unique<InboxHandler>(*inbox_)),
       scratch_(std::make_unique<char[]>(kScratchSize)) {
@@ -58,10 +68,14 @@ EventServer::~EventServer() = default;
 void EventServer::run() {
   bool watched = loop_.watch(context_.stop_fd, kReadable, stop_handler_.get()) &&
                  loop_.watch(inbox_->fd(), kReadable, inbox_handler_.get());
+  if (context_.drain_fd >= 0) {
+    watched = watched && loop_.watch(context_.drain_fd, kReadable, drain_handler_.get());
+  }
   for (auto& l : listening_) watched = watched && loop_.watch(l.fd, kReadable, l.handler.get());
   if (!watched) throw std::runtime_error("cannot watch the listening socket");
   loop_.run();
   for (auto& l : listening_) loop_.unwatch(l.fd);
+  loop_.unwatch(context_.drain_fd);
   loop_.unwatch(context_.stop_fd);
   loop_.unwatch(inbox_->fd());
   for (auto& [raw, connection] : connections_) {
@@ -110,8 +124,27 @@ void EventServer::accept_ready(Listening& listening) {
 void EventServer::pause_accepting() {
   for (auto& l : listening_) loop_.unwatch(l.fd);
   loop_.run_after(std::chrono::milliseconds(100), [this] {
+    if (draining_) return;
     for (auto& l : listening_) loop_.watch(l.fd, kReadable, l.handler.get());
   });
+}
+
+void EventServer::drain() {
+  if (draining_) return;
+  draining_ = true;
+  // The pipe stays readable: a level-triggered loop would report it again and again.
+  loop_.unwatch(context_.drain_fd);
+  for (auto& l : listening_) {
+    loop_.unwatch(l.fd);
+    stop_listening(l.fd);
+  }
+  spdlog::info("event=drain listeners=closed connections={}", connections_.size());
+  // A host may close its connection at once (an idle one): close() then erases it from the map.
+  std::vector<EventConnection*> open;
+  open.reserve(connections_.size());
+  for (auto& [raw, connection] : connections_) open.push_back(raw);
+  for (auto* connection : open) connection->drain();
+  if (connections_.empty()) loop_.stop();
 }
 
 void EventServer::close(EventConnection* connection) {
@@ -124,6 +157,7 @@ void EventServer::close(EventConnection* connection) {
   }
   closed_.push_back(std::move(it->second));
   connections_.erase(it);
+  if (draining_ && connections_.empty()) loop_.stop();
 }
 
 }  // namespace nm

@@ -27,7 +27,8 @@ class EventServer {
               Admission& admission, WorkPool& pool);
   ~EventServer();
 
-  // Until context.stop_fd becomes readable; then every connection is closed.
+  // Until context.stop_fd becomes readable; then every connection is closed. Once
+  // context.drain_fd is readable, until the last connection has closed (drain()).
   void run();
 
   // For EventConnection.
@@ -45,6 +46,7 @@ class EventServer {
   class ListenHandler;
   class StopHandler;
   class InboxHandler;
+  class DrainHandler;
   // One listening socket, its acceptor (which holds its spare descriptor from the start, before
   // any shortage) and its handler.
   struct Listening {
@@ -55,12 +57,17 @@ class EventServer {
   void accept_ready(Listening& listening);
   // Out of descriptors: stop watching the listeners for a moment instead of spinning on them.
   void pause_accepting();
+  // Stops listening, asks every connection's host to drain, and stops the loop once none is
+  // left.
+  void drain();
 
   EventLoop& loop_;
   std::vector<Listening> listening_;
   const ServerContext& context_;
   Admission& admission_;
   std::unique_ptr<Handler> stop_handler_;
+  std::unique_ptr<Handler> drain_handler_;
+  bool draining_ = false;
   WorkPool& pool_;
   std::shared_ptr<WorkInbox> inbox_ = std::make_shared<WorkInbox>();
   std::unique_ptr<Handler> inbox_handler_;

@@ -21,6 +21,7 @@ namespace {
 // The article's fork server: the parent accepts and forks one child per connection; the child
 // serves it and exits. Unlike the article, SIGCHLD is not ignored: the parent reaps each child
 // as soon as it exits (no zombie), counts them for --max-clients, and waits for all on stop.
+// On a drain the parent stops listening and passes the drain on (ChildProcesses::drain).
 class ForkModel final : public Model {
  public:
   const ModelTraits& traits() const override {
@@ -53,10 +54,11 @@ class ForkModel final : public Model {
     accept_loop(
         context, admission,
         [&](Fd fd, const Address& peer) {
-          pid_t pid = children.spawn([&](int stop_fd) {
+          pid_t pid = children.spawn([&](const StopSignals& signals) {
             context.listener.reset();
             context.implicit_listener.reset();
-            context.stop_fd = stop_fd;
+            context.stop_fd = signals.stop_fd;
+            context.drain_fd = signals.drain_fd;
             serve_blocking(std::move(fd), peer, context);
           });
           if (pid < 0) {
@@ -69,6 +71,7 @@ class ForkModel final : public Model {
         children.exit_fd(), reap);
     context.listener.reset();
     context.implicit_listener.reset();
+    children.drain(context.stop_fd);
     children.stop_all();
   }
 };

@@ -23,7 +23,8 @@ namespace {
 // kMinSpare of them idle, forking more up to --max-workers as connections arrive, and a worker
 // idle for kRetireAfter leaves while more than kMaxSpare are idle, down to --workers. The
 // admission limits (--max-clients, --max-per-ip) and the pool's counts live in a WorkerTable
-// that every process shares. The parent only keeps the pool and stops it all on SIGTERM.
+// that every process shares. The parent only keeps the pool, and on SIGTERM stops listening and
+// drains it (the workers drain their sessions), then stops what is left.
 class PreforkModel final : public Model {
  public:
   static constexpr size_t kMinSpare = 1;
@@ -63,8 +64,9 @@ class PreforkModel final : public Model {
     auto spawn = [&]() -> bool {
       auto slot = table.reserve();
       if (!slot) return false;
-      pid_t pid = children.spawn([&, slot = *slot](int stop_fd) {
-        context.stop_fd = stop_fd;
+      pid_t pid = children.spawn([&, slot = *slot](const StopSignals& signals) {
+        context.stop_fd = signals.stop_fd;
+        context.drain_fd = signals.drain_fd;
         wake_read.reset();
         worker(context, table, slot, wake_write.get(), start);
       });
@@ -89,13 +91,22 @@ class PreforkModel final : public Model {
     };
     maintain();
     for (;;) {
-      pollfd fds[3] = {{context.stop_fd, POLLIN, 0},
+      pollfd fds[4] = {{context.stop_fd, POLLIN, 0},
                        {children.exit_fd(), POLLIN, 0},
-                       {wake_read.get(), POLLIN, 0}};
-      int ready = ::poll(fds, 3, -1);
+                       {wake_read.get(), POLLIN, 0},
+                       {context.drain_fd, POLLIN, 0}};
+      int ready = ::poll(fds, 4, -1);
       children.forward_reload();  // a SIGHUP interrupts the poll
       if (ready < 0) continue;
       if (fds[0].revents) break;
+      if (fds[3].revents) {
+        // The listener is shared: one shutdown here stops it in every worker at once. Then the
+        // workers drain (idle ones leave), and no spare is forked any more.
+        spdlog::info("event=drain listeners=closed");
+        stop_listening(context);
+        children.drain(context.stop_fd);
+        break;
+      }
       if (fds[1].revents) {
         for (pid_t pid : children.reap()) {
           // A worker that retired has freed its slot itself; one that died is replaced, and
@@ -115,11 +126,12 @@ class PreforkModel final : public Model {
   }
 
  private:
-  // One worker process: accept, serve to the end, again, until the stop pipe is readable or it
-  // retires.
+  // One worker process: accept, serve to the end, again, until the stop or drain pipe is
+  // readable or it retires.
   static void worker(ServerContext& context, WorkerTable& table, size_t slot, int wake_fd,
                      size_t keep) {
-    std::vector<pollfd> fds{{context.stop_fd, POLLIN, 0}};
+    std::vector<pollfd> fds{{context.stop_fd, POLLIN, 0}, {context.drain_fd, POLLIN, 0}};
+    constexpr size_t kFirstListener = 2;
     std::vector<Acceptor> acceptors;
     for (int listener : listeners(context)) {
       fds.push_back({listener, POLLIN, 0});
@@ -135,14 +147,16 @@ class PreforkModel final : public Model {
         continue;
       }
       if (n < 0) continue;
-      if (fds[0].revents) return;
+      if (fds[0].revents || fds[1].revents) return;
       // The first listener with a client (another worker may have taken it meanwhile).
-      size_t ready = 1;
+      size_t ready = kFirstListener;
       while (ready < fds.size() && !fds[ready].revents) ++ready;
       if (ready == fds.size()) continue;
       Address peer;
-      int fd = acceptors[ready - 1].accept(&peer, false);
+      int fd = acceptors[ready - kFirstListener].accept(&peer, false);
       if (fd < 0) {
+        // The parent stopped listening (a drain) just before this worker heard of it.
+        if (errno == EINVAL) return;
         // Out of descriptors the listener stays readable: wait a moment instead of spinning.
         if (is_descriptor_shortage(errno)) ::poll(fds.data(), 1, 100);
         continue;

@@ -1,10 +1,25 @@
 #pragma once
 
+#include <chrono>
+
 namespace nm {
 
-// Routes SIGINT and SIGTERM to a pipe and returns its read end, which becomes readable once a
-// stop was asked for; ignores SIGPIPE (a peer that went away is an error return, not a death).
-int install_stop_signals();
+// The two descriptors a server watches to end: each becomes readable once, and stays so.
+struct StopSignals {
+  int stop_fd = -1;   // stop now: close every connection (SIGINT, a second SIGTERM, the timeout)
+  int drain_fd = -1;  // drain: stop listening, let running transfers end (the first SIGTERM)
+};
+
+// How long a drain may last before it becomes a stop; 0: SIGTERM stops at once, as SIGINT
+// does. Set before install_stop_signals(); forked children inherit it.
+void set_drain_timeout(std::chrono::milliseconds timeout);
+
+// Routes SIGINT, SIGTERM and the drain's timer (SIGALRM) to two pipes and returns their read
+// ends; ignores SIGPIPE (a peer that went away is an error return, not a death). The first
+// SIGTERM makes drain_fd readable and arms the timer (setitimer), whose expiry, like a second
+// SIGTERM or any SIGINT, makes stop_fd readable: the timeout needs no thread and no loop of its
+// own, and every wait that watches stop_fd already honours it.
+StopSignals install_stop_signals();
 // In a forked child: SIGINT / SIGTERM kill again, as for any process.
 void restore_default_signals();
 

@@ -89,4 +89,8 @@ std::string errno_text(int err) {
   return std::strerror(err);
 }
 
+void stop_listening(int listener) {
+  if (listener >= 0) ::shutdown(listener, SHUT_RDWR);
+}
+
 }  // namespace nm

@@ -20,6 +20,10 @@ Fd listen_on(const Address& address, const ListenOptions& options);
 int accept_connection(int listener, Address* peer, bool nonblocking);
 // Starts a connection; non-blocking connects return with EINPROGRESS in errno.
 Fd connect_to(const Address& address, bool nonblocking);
+// Drain: the listening socket stops listening now (shutdown(2)), in every process that shares
+// it, so a connect is refused; its descriptor stays open for its owner to close. Watchers must
+// stop watching it first: it then polls as hung up. Any thread; idempotent.
+void stop_listening(int listener);
 void set_nonblocking(int fd, bool on);
 // Sets TCP_NODELAY: the control and echo traffic is small request/answer exchanges.
 void set_nodelay(int fd);

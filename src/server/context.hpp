@@ -45,8 +45,9 @@ struct ServerOptions {
 class TlsContext;
 class ClientLimit;
 
-// Everything a model needs to serve: the bound listener, the protocol, the limits, and a
-// descriptor that becomes readable when the server must stop (SIGINT / SIGTERM).
+// Everything a model needs to serve: the bound listener, the protocol, the limits, and the
+// descriptors that become readable when the server must drain (SIGTERM) or stop (SIGINT, a
+// second SIGTERM, the drain's timeout).
 struct ServerContext {
   Fd listener;  // blocking, bound and listening
   Service* service = nullptr;
@@ -63,6 +64,10 @@ struct ServerContext {
   // read (shared by every process of the server); null: per-ip is counted at accept time, if at
   // all. Outlives the model.
   ClientLimit* client_limit = nullptr;
+  // Readable once a drain is asked for (net/signals.hpp); -1: never. Each driver then stops
+  // listening (stop_listening below), asks each SessionHost to drain, and returns when its last
+  // connection has closed, or at stop_fd, whichever comes first.
+  int drain_fd = -1;
 };
 
 // The number of workers a model with --workers runs (thread-pool, prefork, reactors): the
@@ -71,5 +76,7 @@ unsigned worker_count(const ServerOptions& options);
 
 // The sockets a model accepts on: `listener`, then `implicit_listener` when there is one.
 std::vector<int> listeners(const ServerContext& context);
+// Drain: every listener of `context` stops listening (net/socket.hpp); any thread.
+void stop_listening(const ServerContext& context);
 
 }  // namespace nm

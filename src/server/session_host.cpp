@@ -281,8 +281,33 @@ void SessionHost::expire(Clock::time_point now, const char* event,
                std::chrono::duration_cast<std::chrono::seconds>(limit).count());
   session_->timed_out(session_out());
   seal();
+  last_words_sent_by(now);
+}
+
+void SessionHost::last_words_sent_by(Clock::time_point now) {
   draining_ = true;
   drain_until_ = now + kDrainGrace;
+}
+
+void SessionHost::drain() {
+  server_draining_ = true;
+  close_if_drained();
+}
+
+void SessionHost::close_if_drained() {
+  if (!server_draining_ || draining_ || settling_) return;
+  if (!session_) {
+    // Still waiting for the PROXY header: no session to say anything, so close now.
+    draining_ = true;
+    drain_until_ = Clock::now();
+    drain_expired_ = true;
+    return;
+  }
+  if (session_->done() || transfer_active_ || working_ || delayed_) return;
+  spdlog::info("event=drain-close id={} peer={}", id_, client_.to_string());
+  session_->shutting_down(session_out());
+  seal();
+  last_words_sent_by(Clock::now());
 }
 
 bool SessionHost::wants_input(size_t in_flight) {
@@ -318,6 +343,8 @@ void SessionHost::settle() {
   if (session_->done() && transfer_active_) stop_transfer(TransferResult::Status::kAborted);
   settling_ = false;
   seal();
+  // After a transfer's end and its reply (FTP: 226): the drain's last words follow them.
+  close_if_drained();
 }
 
 void SessionHost::execute(PassiveRequest& request) {

@@ -41,6 +41,14 @@ class TlsFilter;
 // connection id; TLS on the control connection (below). Once the session is done, its queued
 // requests are not run and a running transfer is stopped: nothing follows its last words.
 //
+// Drain. When the server drains (SIGTERM) the driver stops listening and calls drain() on every
+// host. A session with nothing running (no transfer, no pending work, no login delay) gets its
+// last words at once (FTP: 421) and closes as after a time-out; one with a transfer running
+// keeps it, and gets the same last words as soon as it has ended and its reply (FTP: 226) is in
+// output(). Commands already queued behind the transfer are answered before the 421 (a client
+// rarely pipelines past a transfer; --drain-timeout bounds what it could add). The driver returns
+// once its last connection has closed, or stops at the drain's timeout as it always stopped.
+//
 // TLS. After the session's StartTlsRequest (AUTH TLS; its 234 already in output()), or from the
 // start on the implicit-TLS listener, the host runs a TlsFilter between the driver and the
 // session: received() bytes are records, decrypted before the session sees them; the session's
@@ -113,6 +121,8 @@ class SessionHost {
     last_data_ = Clock::now();
     if (!handshaking) data_handshake_ = false;
   }
+  // The server drains: see the theory of operation. Idempotent.
+  void drain();
   // When tick() next has something to decide (Clock::time_point::max(): nothing).
   Clock::time_point deadline() const;
   void tick(Clock::time_point now);
@@ -158,6 +168,9 @@ class SessionHost {
   // Opens the session for `client_` (after --max-per-ip by client, when counted here): false when
   // refused, the refusal then in output().
   bool begin_session(bool health_check);
+  // Drain: the last words, once nothing runs any more.
+  void close_if_drained();
+  void last_words_sent_by(Clock::time_point now);
 
   Driver& driver_;
   const ServerContext& context_;
@@ -198,6 +211,7 @@ class SessionHost {
   bool abandoned_ = false;  // EOF during a transfer: close now
   bool draining_ = false;   // timed out: last words, then close
   bool drain_expired_ = false;
+  bool server_draining_ = false;  // drain(): last words once idle
 };
 
 }  // namespace nm

@@ -128,6 +128,9 @@ class Session {
   virtual void receive(std::string_view bytes, Buffer& out) = 0;
   // The connection was idle past --idle-timeout; last words before it is closed (FTP: 421).
   virtual void timed_out(Buffer& out) { (void)out; }
+  // The server is draining (SIGTERM) and this session has nothing running: last words before it
+  // is closed (FTP: 421).
+  virtual void shutting_down(Buffer& out) { (void)out; }
   // True once the connection should be closed after `out` is flushed.
   virtual bool done() const = 0;
   // True while part of a line (a command not yet ended) is buffered: --command-timeout runs.

@@ -47,6 +47,12 @@ void Connection::close() {
   server_.closed(this);
 }
 
+void Connection::drain() {
+  if (closing_) return;
+  host_.drain();
+  settle();
+}
+
 bool Connection::quiescent() const {
   return retired_.empty() && !recv_op_.busy && !send_op_.busy && !timer_.op.busy &&
          !delay_timer_.op.busy;

@@ -35,6 +35,8 @@ class Connection final : public Completion, private SessionHost::Driver {
   // Opens the session, sends the greeting and starts reading.
   void open();
   void close();
+  // The server drains: the host decides, this sends what it says and closes when told.
+  void drain();
   // Called by the server after a batch of completions: frees finished transfers and retries a
   // recv that found the buffer pool empty. True when closed and gone from the ring.
   bool after_batch();

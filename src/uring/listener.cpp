@@ -42,6 +42,8 @@ void Listener::complete(Operation& op, const io_uring_cqe& cqe) {
 
 void Listener::on_accept(const io_uring_cqe& cqe) {
   int res = cqe.res;
+  // Stopped (a drain shuts the socket down, which fails the accept with EINVAL): nothing more.
+  if (stopping_ && res < 0) return;
   bool rearm = !(cqe.flags & IORING_CQE_F_MORE);
   if (res >= 0) {
     admit_(res, multishot_ ? peer_address(res) : accept_peer_);

@@ -43,9 +43,12 @@ void Server::run() {
   // itself waits for readiness either way.
   for (int fd : listeners(context_)) set_nonblocking(fd, true);
   io_uring_prep_poll_add(ring_.prepare(stop_op_), context_.stop_fd, POLLIN);
+  if (context_.drain_fd >= 0) {
+    io_uring_prep_poll_add(ring_.prepare(drain_op_), context_.drain_fd, POLLIN);
+  }
   arm_inbox();
   for (auto& listener : listeners_) listener->start();
-  while (!stopping_) {
+  while (!stopping_ && !(draining_ && connections_.empty())) {
     ring_.run_once(std::chrono::milliseconds(-1));
     after_batch();
   }
@@ -55,6 +58,7 @@ void Server::run() {
 void Server::shut_down() {
   for (auto& listener : listeners_) listener->stop();
   ring_.cancel(stop_op_);
+  ring_.cancel(drain_op_);
   ring_.cancel(inbox_op_);
   for (auto& [raw, connection] : connections_) connection->close();
   after_batch();
@@ -65,7 +69,8 @@ void Server::shut_down() {
     }
     return false;
   };
-  while (!connections_.empty() || listeners_busy() || stop_op_.busy || inbox_op_.busy) {
+  while (!connections_.empty() || listeners_busy() || stop_op_.busy || drain_op_.busy ||
+         inbox_op_.busy) {
     if (std::chrono::steady_clock::now() > deadline) {
       spdlog::warn("event=shutdown-incomplete model=uring connections={}", connections_.size());
       break;
@@ -89,12 +94,29 @@ void Server::complete(Operation& op, const io_uring_cqe& cqe) {
     case kStop:
       if (cqe.res != -ECANCELED) stopping_ = true;
       break;
+    case kDrain:
+      if (cqe.res >= 0 && !stopping_) drain();
+      break;
   }
+}
+
+void Server::drain() {
+  draining_ = true;
+  // Cancel the accepts first: an accept that completes on a stopped listener is then ignored.
+  for (auto& listener : listeners_) listener->stop();
+  for (int fd : listeners(context_)) stop_listening(fd);
+  spdlog::info("event=drain listeners=closed connections={}", connections_.size());
+  for (auto& [raw, connection] : connections_) connection->drain();
 }
 
 void Server::admit(int fd, Address peer) {
   if (peer.len() == 0) {
     // Reset before we could ask who it was.
+    ::close(fd);
+    return;
+  }
+  if (draining_) {
+    // Accepted just before the listener stopped: the balancer sends it elsewhere.
     ::close(fd);
     return;
   }

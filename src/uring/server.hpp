@@ -23,7 +23,8 @@ class Server final : public Completion {
   explicit Server(const ServerContext& context);
   ~Server();
 
-  // Until context.stop_fd becomes readable; then every connection is closed.
+  // Until context.stop_fd becomes readable; then every connection is closed. Once
+  // context.drain_fd is readable, until the last connection has closed (drain()).
   void run();
 
   // For Connection.
@@ -47,11 +48,13 @@ class Server final : public Completion {
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kStop, kInbox };
+  enum Kind : uint8_t { kStop, kInbox, kDrain };
 
   void arm_inbox();
   void admit(int fd, Address peer);
   void after_batch();
+  // Stops listening and asks every connection's host to drain; run() ends with the last one.
+  void drain();
   void shut_down();
 
   Ring ring_;
@@ -61,7 +64,9 @@ class Server final : public Completion {
   std::vector<std::unique_ptr<Listener>> listeners_;  // the plain one, then implicit TLS
   bool multishot_recv_ = true;
   bool stopping_ = false;
+  bool draining_ = false;
   Operation stop_op_{this, kStop};
+  Operation drain_op_{this, kDrain};
   WorkPool pool_;
   std::shared_ptr<WorkInbox> inbox_ = std::make_shared<WorkInbox>();
   Operation inbox_op_{this, kInbox};

@@ -654,7 +654,9 @@ class OwnServerTest(unittest.TestCase):
         if MODEL == "iterative":
             self.skipTest("iterative serves one connection at a time: no 10 uploads in flight")
         for _ in range(3):
-            srv = Server()
+            # SIGTERM drains, and these uploads never end by themselves: the drain's timeout
+            # (1 s) then stops the server with them in flight, which is what this tests.
+            srv = Server(("--drain-timeout", "1"))
             controls = []
             try:
                 for i in range(10):

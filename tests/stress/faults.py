@@ -78,7 +78,8 @@ class FaultyServer:
         args += [binary, "serve", "--service", "ftp", "--model", model, "--listen",
                  "127.0.0.1:0", "--root", root, "--user", f"{USER}:{PASSWORD}",
                  "--idle-timeout", "20", "--data-timeout", "5", "--log-level", "warn",
-                 *MODEL_ARGS.get(model, [])]
+                 # SIGTERM drains; 2 s bounds it when a transfer is in flight at the end.
+                 "--drain-timeout", "2", *MODEL_ARGS.get(model, [])]
         # The faults hit start-up too (the "listening on" line is a write): try a few times.
         for attempt in range(8):
             self.log = open(log_path, "ab")

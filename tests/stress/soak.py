@@ -165,7 +165,10 @@ class Server:
         self.log = open(self.log_path, "wb")
         args = [binary, "serve", "--service", "ftp", "--model", model, "--listen", "127.0.0.1:0",
                 "--root", root, "--user", f"{USER}:{PASSWORD}", "--idle-timeout", "30",
-                "--data-timeout", "5", "--log-level", "warn", *MODEL_ARGS.get(model, []), *extra]
+                "--data-timeout", "5", "--log-level", "warn",
+                # SIGTERM drains: 2 s bounds it, so the sigterm scenario still stops with
+                # transfers in flight (the drain itself is tests/integration/drain_test.py's).
+                "--drain-timeout", "2", *MODEL_ARGS.get(model, []), *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
         ready, _, _ = select.select([self.proc.stdout], [], [], TIMEOUT)
         line = self.proc.stdout.readline().decode() if ready else ""

@@ -11,6 +11,7 @@
 #include "services/ftp/listing.hpp"
 #include "services/ftp/reply.hpp"
 #include "services/ftp/session.hpp"
+#include "services/ftp/upload_names.hpp"
 
 // The commands that read and change files and folders (CWD, listings, RETR, uploads, SIZE,
 // MDTM, DELE, RNFR / RNTO, MKD, RMD), each through the session's PathJail.
@@ -209,8 +210,11 @@ int FtpSession::make_temp(const Fd& dir, std::string* name, Fd* file) {
   // idle session's memory.
   static thread_local std::mt19937_64 random_{std::random_device{}()};
   for (int attempt = 0; attempt < 32; ++attempt) {
-    std::string candidate(kUploadPrefix);
-    for (int i = 0; i < 6; ++i) candidate.push_back(kChars[random_() % (sizeof(kChars) - 1)]);
+    std::string random;
+    for (size_t i = 0; i < kUploadRandomChars; ++i) {
+      random.push_back(kChars[random_() % (sizeof(kChars) - 1)]);
+    }
+    std::string candidate = upload_temp_name(config_.instance_id, random);
     int fd = ::openat(dir.get(), candidate.c_str(),
                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file_mode());
     if (fd >= 0) {

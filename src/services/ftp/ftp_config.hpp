@@ -61,6 +61,8 @@ struct FtpConfig {
   uint64_t max_hash_size = uint64_t{1} << 30;
   TlsLevel tls = TlsLevel::kOff;
   bool tls_anonymous_plain = false;  // --tls-anonymous-plain: anonymous is exempt from kRequired*
+  // --instance-id: carried by the temporary upload names (upload_names.hpp); empty in tests.
+  std::string instance_id;
 };
 
 }  // namespace nm

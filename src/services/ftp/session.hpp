@@ -34,6 +34,7 @@ class FtpSession final : public Session {
   void start(Buffer& out) override;
   void receive(std::string_view bytes, Buffer& out) override;
   void timed_out(Buffer& out) override;
+  void shutting_down(Buffer& out) override;
   bool done() const override { return done_; }
   bool partial_input() const override { return framer_.partial(); }
   bool logged_in() const override { return logged_in_; }

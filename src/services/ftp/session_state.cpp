@@ -181,6 +181,12 @@ void FtpSession::timed_out(Buffer& out) {
   end_session("timeout");
 }
 
+void FtpSession::shutting_down(Buffer& out) {
+  if (done_) return;
+  reply(out, 421, "Server shutting down; closing control connection.");
+  end_session("shutdown");
+}
+
 std::optional<DataRequest> FtpSession::take_request() {
   if (requests_.empty()) return std::nullopt;
   DataRequest r = std::move(requests_.front());
