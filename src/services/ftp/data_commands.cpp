@@ -83,7 +83,7 @@ void reply_transfer_status(TransferResult::Status status, uint64_t bytes, int er
     case TransferResult::Status::kFileError:
       if (error == EDQUOT) {
         // A user's quota (or the file system's): RFC 959's exceeded storage allocation.
-        reply(out, 552, "Quota exceeded; transfer aborted, the previous file kept.");
+        reply(out, 552, "Exceeded storage allocation (quota); transfer aborted.");
       } else if (error == ENOSPC) {
         reply(out, 452, "Insufficient storage space; transfer aborted.");
       } else {
