@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "bench/modes.hpp"
+#include "net/byte_size.hpp"
 
 namespace nm {
 namespace {
@@ -142,19 +143,13 @@ void add_ftp_login_storm(CLI::App* bench_cmd, int* exit_code) {
   });
 }
 
-// "1G", "10M", "512K" or plain bytes.
+// "1G", "10M", "512K" or plain bytes (net/byte_size.hpp).
 uint64_t parse_size(const std::string& text) {
-  size_t used = 0;
-  double value = std::stod(text, &used);
-  std::string unit = text.substr(used);
-  double scale = 1;
-  if (unit == "K" || unit == "KiB" || unit == "k") scale = 1024.0;
-  if (unit == "M" || unit == "MiB") scale = 1024.0 * 1024;
-  if (unit == "G" || unit == "GiB") scale = 1024.0 * 1024 * 1024;
-  if (scale == 1 && !unit.empty() && unit != "B") {
+  auto bytes = parse_byte_size(text);
+  if (!bytes) {
     throw std::runtime_error("--size wants bytes with an optional K, M or G, got '" + text + "'");
   }
-  return static_cast<uint64_t>(value * scale);
+  return *bytes;
 }
 
 void add_ftp_transfer(CLI::App* bench_cmd, int* exit_code) {

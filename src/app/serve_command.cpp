@@ -16,6 +16,7 @@
 #include "app/privileges.hpp"
 #include "app/sandbox.hpp"
 #include "models/model.hpp"
+#include "net/byte_size.hpp"
 #include "net/log_format.hpp"
 #include "net/logfmt.hpp"
 #include "net/signals.hpp"
@@ -61,6 +62,8 @@ struct ServeArgs {
   std::string xferlog;
   std::string umask = "022";
   uint64_t max_hash_size = uint64_t{1} << 30;
+  std::string max_rate = "0";
+  std::string anon_max_rate = "0";
   std::string run_as;
   bool sandbox = false;
   bool check_config = false;
@@ -176,6 +179,16 @@ std::unique_ptr<ClientLimit> client_limit(ServerOptions* options) {
   return limit;
 }
 
+// Bytes a second, with the K, M, G suffixes of every size; 0: no limit.
+uint64_t rate_option(const char* name, const std::string& text) {
+  auto rate = parse_byte_size(text);
+  if (!rate) {
+    throw std::runtime_error(
+        std::string(name) + " wants bytes a second with an optional K, M or G, got '" + text + "'");
+  }
+  return *rate;
+}
+
 FtpConfig ftp_config(const ServeArgs& args) {
   // Checked here too (the service checks every root) to name the option.
   if (std::error_code ec; !std::filesystem::is_directory(args.root, ec)) {
@@ -216,6 +229,8 @@ FtpConfig ftp_config(const ServeArgs& args) {
   }
   ftp.umask = *umask;
   ftp.max_hash_size = args.max_hash_size;
+  ftp.max_rate = rate_option("--max-rate", args.max_rate);
+  ftp.anon_max_rate = rate_option("--anon-max-rate", args.anon_max_rate);
   try {
     if (!args.xferlog.empty()) ftp.xferlog = std::make_shared<XferLog>(args.xferlog);
   } catch (const std::system_error& e) {
@@ -626,6 +641,16 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-hash-size", args->max_hash_size,
                   "The most bytes one HASH digests (0: no limit); bigger files need RANG")
+      ->group(ftp)
+      ->capture_default_str();
+  cmd->add_option("--max-rate", args->max_rate,
+                  "Bytes a second on each data connection of a logged-in user (K, M, G; 0: no "
+                  "limit); a users file's rate= wins")
+      ->group(ftp)
+      ->capture_default_str();
+  cmd->add_option("--anon-max-rate", args->anon_max_rate,
+                  "Bytes a second on each data connection of an anonymous user (K, M, G; 0: no "
+                  "limit)")
       ->group(ftp)
       ->capture_default_str();
   cmd->add_option("--xferlog", args->xferlog,

@@ -11,6 +11,7 @@
 
 #include "client/command_line.hpp"
 #include "client/progress.hpp"
+#include "client/remote_hash.hpp"
 #include "net/socket.hpp"
 
 extern char** environ;
@@ -198,6 +199,13 @@ const std::vector<Shell::Command>& Shell::commands() {
        &Shell::cmd_rename,
        {K::kRemote}},
       {"size", "size FILE", "show the size of a remote file", 1, 1, &Shell::cmd_size, {K::kRemote}},
+      {"verify",
+       "verify FILE [REMOTE]",
+       "compare a local file with the server's digest of it (HASH: SHA-256, SHA-1 or MD5)",
+       1,
+       2,
+       &Shell::cmd_verify,
+       {K::kLocal, K::kRemote}},
       {"binary",
        "binary",
        "transfer files byte for byte (the default)",
@@ -618,6 +626,39 @@ bool Shell::cmd_size(const std::vector<std::string>& args) {
   Reply reply = conn_->require("SIZE " + args[0]);
   const std::string& line = reply.lines.back();
   say("{}: {} bytes", args[0], line.size() > 4 ? line.substr(4) : "?");
+  return true;
+}
+
+// The server digests its copy (HASH, draft-bryan-ftpext-hash) and we digest ours: no data
+// connection, and a mismatch is named with both digests.
+bool Shell::cmd_verify(const std::vector<std::string>& args) {
+  const std::string& local = args[0];
+  std::string remote = args.size() > 1 ? args[1] : std::filesystem::path(local).filename().string();
+  auto choice = choose_hash(conn_->features());
+  if (!choice) {
+    fail("verify", fmt::format("the server has no HASH command (its FEAT lists none, or none of "
+                               "SHA-256, SHA-1, MD5): cannot verify {}",
+                               local));
+    return false;
+  }
+  auto mine = local_digest(local, choice->name);
+  if (!mine) {
+    fail("verify", fmt::format("{}: {}", local, errno_text()));
+    return false;
+  }
+  if (!choice->selected) conn_->require("OPTS HASH " + choice->name);
+  Reply reply = conn_->require("HASH " + remote);
+  auto theirs = parse_hash_reply(reply.lines.back());
+  if (!theirs || theirs->algorithm != choice->name) {
+    fail("verify", fmt::format("cannot read the server's HASH reply: {}", reply.text()));
+    return false;
+  }
+  if (theirs->hex != *mine) {
+    fail("verify", fmt::format("{} DIFFERS from the server's {}: {} local {}, server {}", local,
+                               remote, choice->name, *mine, theirs->hex));
+    return false;
+  }
+  say("{}: matches the server's {} ({} {})", local, remote, choice->name, *mine);
   return true;
 }
 

@@ -71,6 +71,7 @@ class Shell {
   bool cmd_rm(const std::vector<std::string>& args);
   bool cmd_rename(const std::vector<std::string>& args);
   bool cmd_size(const std::vector<std::string>& args);
+  bool cmd_verify(const std::vector<std::string>& args);
   bool cmd_binary(const std::vector<std::string>& args);
   bool cmd_ascii(const std::vector<std::string>& args);
   bool cmd_passive(const std::vector<std::string>& args);

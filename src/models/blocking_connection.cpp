@@ -226,6 +226,19 @@ class BlockingConnection final : private SessionHost::Driver {
     DataPump pump(std::move(request));
     for (;;) {
       auto outcome = pump.step(data.get(), kPumpBudget);
+      if (outcome == DataPump::Outcome::kThrottled) {
+        // Over the rate: sleep until the bucket refills, hearing the control connection (ABOR)
+        // and the stop pipe but not the data socket, which is ready and would wake us at once.
+        // Being held back is not a stall: the data time-out does not run.
+        host_.data_progress(pump.handshaking());
+        auto due = std::min(host_.deadline(), Clock::now() + pump.throttle_delay());
+        int ready = wait_for(-1, 0, due, true);
+        if (ready == kStop) return {Status::kTimeout, pump.bytes(), 0};
+        if (stalled(ready) || (ready == kControl && !control_during_transfer())) {
+          return {*stop_status_, pump.bytes(), 0};
+        }
+        continue;
+      }
       if (outcome != DataPump::Outcome::kWouldBlock && outcome != DataPump::Outcome::kBudgetSpent) {
         return pump.result(outcome);
       }

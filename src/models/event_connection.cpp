@@ -241,8 +241,22 @@ void EventConnection::on_data_ready(unsigned events) {
     return;
   }
   if (!pump_) return;
+  if (throttle_timer_ != 0) {
+    // Watched for nothing while throttled, yet an error or a hang-up is still reported: the peer
+    // is gone. Left alone, a level-triggered loop would report it again at once until the timer.
+    if (events & kHangup) {
+      finish_transfer({TransferResult::Status::kConnectionLost, pump_->bytes(), 0});
+      after();
+    }
+    return;
+  }
   size_t budget = loop_.edge_triggered() ? SIZE_MAX : kPumpBudget;
   auto outcome = pump_->step(data_.get(), budget);
+  if (outcome == DataPump::Outcome::kThrottled) {
+    host_.data_progress(pump_->handshaking());  // held back, not stalled
+    throttle();
+    return;
+  }
   if (outcome == DataPump::Outcome::kWouldBlock || outcome == DataPump::Outcome::kBudgetSpent) {
     host_.data_progress(pump_->handshaking());
     // A TLS handshake or close turns the direction around: wait for exactly what it needs.
@@ -258,6 +272,18 @@ void EventConnection::on_data_ready(unsigned events) {
   after();
 }
 
+void EventConnection::throttle() {
+  data_interest_ = 0;
+  loop_.change(data_.get(), 0);
+  throttle_timer_ = loop_.run_after(pump_->throttle_delay(), [this] {
+    throttle_timer_ = 0;
+    data_interest_ = pump_->waits_for_write() ? kWritable : kReadable;
+    loop_.change(data_.get(), data_interest_);
+    // The socket is most likely ready already; an edge-triggered loop would not say so again.
+    on_data_ready(data_interest_);
+  });
+}
+
 void EventConnection::finish_transfer(const TransferResult& result) {
   close_data_channel();
   host_.transfer_finished(result);
@@ -269,6 +295,8 @@ void EventConnection::close_data_channel() {
     loop_.unwatch(data_.get());
     data_.reset();
   }
+  loop_.cancel(throttle_timer_);
+  throttle_timer_ = 0;
   pump_.reset();
   pending_.reset();
   connecting_ = false;

@@ -57,6 +57,8 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   void on_passive_ready(unsigned events);
   void on_data_ready(unsigned events);
   void start_pump();
+  // The rate limit: stop watching the data socket and come back on a timer.
+  void throttle();
   void finish_transfer(const TransferResult& result);
   void close_data_channel();
   void close();
@@ -81,6 +83,7 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   std::unique_ptr<TransferRequest> pending_;  // waiting for its data connection
   std::unique_ptr<DataPump> pump_;
   unsigned data_interest_ = 0;  // what the data socket is watched for while the pump runs
+  TimerId throttle_timer_ = 0;  // set while the rate limit holds the pump back
   DataHandler passive_handler_{this, &EventConnection::on_passive_ready};
   DataHandler data_handler_{this, &EventConnection::on_data_ready};
 };

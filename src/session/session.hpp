@@ -53,6 +53,18 @@ struct PassiveResult {
   int error = 0;
 };
 
+// The room an upload may still fill: a user's quota. The driver asks before it writes each piece
+// received to the file; a refusal ends the transfer as kFileError with EDQUOT (552), and the
+// session settles what was taken once the transfer has ended. Made by the session; called on the
+// driver's thread, while other sessions of the same user take from the same quota on theirs (or
+// in other processes), so an implementation synchronises itself.
+class UploadQuota {
+ public:
+  virtual ~UploadQuota() = default;
+  // True, and counted, when `bytes` more may be written.
+  virtual bool take(uint64_t bytes) = 0;
+};
+
 // RETR / LIST / NLST / MLSD (kSend), STOR / APPE / STOU (kReceive).
 // The model opens the data connection (accepts on the passive listener, taking only a connection
 // from the control peer's host, or connects to active_target), moves the bytes, closes it, and
@@ -69,6 +81,11 @@ struct TransferRequest {
   // session sets `protect`; the host fills `tls` from the control connection's TLS.
   bool protect = false;
   std::shared_ptr<const TlsDataParams> tls;
+  // Bytes a second the data connection may move (a token bucket, transfer/token_bucket.hpp); 0:
+  // no limit, and nothing changes for the transfer (sendfile, splice, io_uring as always).
+  uint64_t max_rate = 0;
+  // kReceive: the quota the bytes written count against; null: none.
+  std::shared_ptr<UploadQuota> quota;
 };
 struct TransferResult {
   enum class Status {

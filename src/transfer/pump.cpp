@@ -60,6 +60,9 @@ DataPump::Outcome DataPump::finish_upload() {
 
 DataPump::DataPump(TransferRequest request)
     : request_(std::move(request)), file_offset_(request_.offset) {
+  if (request_.max_rate > 0) {
+    bucket_ = std::make_unique<TokenBucket>(request_.max_rate, TokenBucket::Clock::now());
+  }
   if (request_.tls) {
     tls_ = TlsFilter::server(request_.tls->ctx.get());
     tls_->no_tickets();
@@ -75,7 +78,31 @@ DataPump::Outcome DataPump::fail(Outcome outcome, int error) {
   return outcome;
 }
 
+bool DataPump::charge(size_t size) {
+  if (!request_.quota || request_.quota->take(size)) return true;
+  errno = EDQUOT;
+  return false;
+}
+
 DataPump::Outcome DataPump::step(int socket, size_t budget) {
+  if (!bucket_) return unthrottled_step(socket, budget);
+  uint64_t allowed = bucket_->available(TokenBucket::Clock::now());
+  if (allowed == 0) return Outcome::kThrottled;
+  size_t capped = static_cast<size_t>(std::min<uint64_t>(budget, allowed));
+  uint64_t before = bytes_;
+  auto outcome = unthrottled_step(socket, capped);
+  bucket_->spend(bytes_ - before);
+  // The bucket, not the socket, stopped this step: the next one is due on the clock.
+  if (outcome == Outcome::kBudgetSpent && capped < budget) return Outcome::kThrottled;
+  return outcome;
+}
+
+std::chrono::milliseconds DataPump::throttle_delay() {
+  if (!bucket_) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(bucket_->wait(TokenBucket::Clock::now()));
+}
+
+DataPump::Outcome DataPump::unthrottled_step(int socket, size_t budget) {
   if (tls_) return tls_step(socket, budget);
   return sending() ? send_step(socket, budget) : receive_step(socket, budget);
 }
@@ -109,7 +136,7 @@ DataPump::Outcome DataPump::tls_receive_plain(size_t* moved) {
     if (n == 0) return Outcome::kBudgetSpent;
     bytes_ += n;
     *moved += n;
-    if (!store({plain_chunk_.get(), n})) return fail(Outcome::kFileError, errno);
+    if (!charge(n) || !store({plain_chunk_.get(), n})) return fail(Outcome::kFileError, errno);
   }
 }
 
@@ -145,7 +172,7 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
         return Outcome::kBudgetSpent;
       }
       if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
-      ssize_t n = ::recv(socket, chunk_.get(), kChunk, 0);
+      ssize_t n = ::recv(socket, chunk_.get(), std::min(kChunk, budget - moved), 0);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (would_block(errno)) {
@@ -190,14 +217,14 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
     if (request_.file && !request_.ascii) {
       // Binary: straight from the file into records, no conversion buffer.
       if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
-      ssize_t n =
-          ::pread(request_.file.get(), chunk_.get(), kChunk, static_cast<off_t>(file_offset_));
+      ssize_t n = ::pread(request_.file.get(), chunk_.get(), std::min(kChunk, budget - moved),
+                          static_cast<off_t>(file_offset_));
       if (n < 0) return fail(Outcome::kFileError, errno);
       source_done_ = n == 0;
       file_offset_ += static_cast<uint64_t>(n);
       plain = {chunk_.get(), static_cast<size_t>(n)};
     } else {
-      if (!refill()) return fail(Outcome::kFileError, errno);
+      if (!refill(budget - moved)) return fail(Outcome::kFileError, errno);
       plain = pending_;
     }
     tls_->write(plain);
@@ -208,18 +235,19 @@ DataPump::Outcome DataPump::tls_step(int socket, size_t budget) {
   }
 }
 
-bool DataPump::refill() {
+bool DataPump::refill(size_t limit) {
   pending_.clear();
   pending_offset_ = 0;
+  limit = std::min(limit, kChunk);
   if (!request_.file) {
     // A listing: already in memory, already CRLF-terminated by the session.
-    pending_ = request_.memory.substr(memory_offset_, kChunk);
+    pending_ = request_.memory.substr(memory_offset_, limit);
     memory_offset_ += pending_.size();
     source_done_ = memory_offset_ >= request_.memory.size();
     return true;
   }
   if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
-  ssize_t n = ::pread(request_.file.get(), chunk_.get(), kChunk, static_cast<off_t>(file_offset_));
+  ssize_t n = ::pread(request_.file.get(), chunk_.get(), limit, static_cast<off_t>(file_offset_));
   if (n < 0) return false;
   if (n == 0) {
     source_done_ = true;
@@ -248,11 +276,11 @@ DataPump::Outcome DataPump::send_step(int socket, size_t budget) {
     } else {
       if (pending_offset_ == pending_.size()) {
         if (source_done_) return Outcome::kDone;
-        if (!refill()) return fail(Outcome::kFileError, errno);
+        if (!refill(budget - moved)) return fail(Outcome::kFileError, errno);
         continue;
       }
-      n = ::send(socket, pending_.data() + pending_offset_, pending_.size() - pending_offset_,
-                 MSG_NOSIGNAL);
+      n = ::send(socket, pending_.data() + pending_offset_,
+                 std::min(pending_.size() - pending_offset_, budget - moved), MSG_NOSIGNAL);
       if (n > 0) pending_offset_ += static_cast<size_t>(n);
     }
     if (n < 0) {
@@ -275,7 +303,7 @@ DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
   if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   size_t moved = 0;
   while (moved < budget) {
-    ssize_t n = ::recv(socket, chunk_.get(), kChunk, 0);
+    ssize_t n = ::recv(socket, chunk_.get(), std::min(kChunk, budget - moved), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (would_block(errno)) return Outcome::kWouldBlock;
@@ -284,7 +312,9 @@ DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
     if (n == 0) return finish_upload();
     bytes_ += static_cast<uint64_t>(n);
     moved += static_cast<size_t>(n);
-    if (!store({chunk_.get(), static_cast<size_t>(n)})) return fail(Outcome::kFileError, errno);
+    if (!charge(static_cast<size_t>(n)) || !store({chunk_.get(), static_cast<size_t>(n)})) {
+      return fail(Outcome::kFileError, errno);
+    }
   }
   return Outcome::kBudgetSpent;
 }
@@ -313,8 +343,8 @@ DataPump::Outcome DataPump::splice_step(int socket, size_t budget) {
     // Socket to pipe moves references to the received pages; pipe to file is the one copy, into
     // the page cache. recv + write would copy twice. The pipe is empty here: every byte that went
     // in below came out again, so this splice can only wait on the socket, which is non-blocking.
-    ssize_t n =
-        ::splice(socket, nullptr, pipe_write_.get(), nullptr, pipe_capacity_, SPLICE_F_MOVE);
+    ssize_t n = ::splice(socket, nullptr, pipe_write_.get(), nullptr,
+                         std::min(pipe_capacity_, budget - moved), SPLICE_F_MOVE);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (would_block(errno)) return Outcome::kWouldBlock;
@@ -323,7 +353,9 @@ DataPump::Outcome DataPump::splice_step(int socket, size_t budget) {
     if (n == 0) return Outcome::kDone;
     bytes_ += static_cast<uint64_t>(n);
     moved += static_cast<size_t>(n);
-    if (!drain_pipe(static_cast<size_t>(n))) return fail(Outcome::kFileError, errno);
+    if (!charge(static_cast<size_t>(n)) || !drain_pipe(static_cast<size_t>(n))) {
+      return fail(Outcome::kFileError, errno);
+    }
     if (splice_state_ == SpliceState::kUnusable) break;
   }
   return Outcome::kBudgetSpent;
@@ -377,6 +409,7 @@ TransferResult DataPump::result(Outcome outcome) const {
       return {Status::kTlsNotResumed, bytes_, 0};
     case Outcome::kWouldBlock:
     case Outcome::kBudgetSpent:
+    case Outcome::kThrottled:
       break;
   }
   return {Status::kConnectionLost, bytes_, error_};  // not an end: a caller's bug

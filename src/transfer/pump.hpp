@@ -8,6 +8,7 @@
 #include "session/session.hpp"
 #include "tls/filter.hpp"
 #include "transfer/ascii.hpp"
+#include "transfer/token_bucket.hpp"
 
 namespace nm {
 
@@ -24,6 +25,13 @@ namespace nm {
 // ends once our close_notify is sent (the client's, if it sends one, is not waited for: the data
 // is all out). An upload ends at the client's close_notify, which proves the stream complete; an
 // end of stream without it is a truncation (kNetworkError: the upload is not kept).
+//
+// A throttled transfer (request.max_rate) holds a TokenBucket: each step moves at most what the
+// bucket allows (every read and write is cut to it, so one piece never overruns it by a chunk),
+// and when it is empty step() says kThrottled without touching the socket. The driver then waits
+// throttle_delay() without watching the data socket: a blocking model sleeps in poll on the
+// control connection, an event model arms a timer, io_uring submits a timeout. Uploads with a
+// quota ask it before each write to the file (EDQUOT when it refuses).
 class DataPump {
  public:
   enum class Outcome {
@@ -34,6 +42,7 @@ class DataPump {
     kFileError,
     kTlsFailed,      // the data connection's handshake failed
     kTlsNotResumed,  // it did not resume the control connection's TLS session
+    kThrottled,      // the rate limit: call again after throttle_delay(), not on readiness
   };
 
   explicit DataPump(TransferRequest request);
@@ -47,12 +56,15 @@ class DataPump {
   bool handshaking() const { return tls_ && !tls_->handshake_done(); }
   // Moves bytes until the socket would block, the transfer ends, or `budget` bytes have gone.
   Outcome step(int socket, size_t budget);
+  // After kThrottled: how long until the bucket lets bytes go again.
+  std::chrono::milliseconds throttle_delay();
   uint64_t bytes() const { return bytes_; }
   int error() const { return error_; }
   // What a step() that ended the transfer (kDone, kNetworkError, kFileError) means to the session.
   TransferResult result(Outcome outcome) const;
 
  private:
+  Outcome unthrottled_step(int socket, size_t budget);
   Outcome send_step(int socket, size_t budget);
   Outcome receive_step(int socket, size_t budget);
   // Binary uploads: socket -> pipe -> file with splice(2), one copy fewer than recv + write.
@@ -60,8 +72,11 @@ class DataPump {
   bool open_pipe();
   bool drain_pipe(size_t size);
   bool copy_pipe_out(size_t size);
-  // Fills pending_ from the memory listing or, in ASCII mode, the converted file.
-  bool refill();
+  // Fills pending_ from the memory listing or, in ASCII mode, the converted file, reading at
+  // most `limit` bytes.
+  bool refill(size_t limit);
+  // Counts `size` received bytes against the quota; false (EDQUOT) when it refuses.
+  bool charge(size_t size);
   Outcome fail(Outcome outcome, int error);
   // Uploads: writes received bytes to the file (converted for TYPE A); the end of the stream.
   bool store(std::string_view bytes);
@@ -90,7 +105,8 @@ class DataPump {
   std::unique_ptr<TlsFilter> tls_;
   std::unique_ptr<char[]> plain_chunk_;  // an upload's plaintext, from OpenSSL to the file
   bool tls_waits_write_ = false;
-  bool tls_checked_ = false;  // the handshake's reuse check has run
+  bool tls_checked_ = false;             // the handshake's reuse check has run
+  std::unique_ptr<TokenBucket> bucket_;  // request.max_rate; null: unthrottled
 };
 
 }  // namespace nm

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "net/socket.hpp"
 #include "transfer/data_listener.hpp"
@@ -37,7 +38,7 @@ Transfer::~Transfer() = default;
 
 bool Transfer::idle() const {
   return !accept_op_.busy && !connect_op_.busy && !net_op_.busy && !file_op_.busy &&
-         !timer_.op.busy;
+         !timer_.op.busy && !throttle_.op.busy;
 }
 
 void Transfer::start() {
@@ -89,6 +90,9 @@ void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
     case kTimer:
       on_timer();
       break;
+    case kThrottle:
+      pump_step();
+      break;
   }
 }
 
@@ -127,7 +131,7 @@ void Transfer::on_connect(int res) {
 }
 
 void Transfer::begin_moving() {
-  if (request_.tls) {
+  if (request_.tls || request_.max_rate > 0) {
     set_nonblocking(data_.get(), true);
     pump_ = std::make_unique<DataPump>(std::move(request_));
     pump_step();
@@ -234,6 +238,10 @@ void Transfer::on_received(int res) {
     pending_size_ = converted_.size();
   } else {
     bytes_ += static_cast<uint64_t>(res);
+    if (request_.quota && !request_.quota->take(static_cast<uint64_t>(res))) {
+      finish(Status::kFileError, EDQUOT);
+      return;
+    }
     if (request_.ascii) {
       converted_.clear();
       from_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
@@ -275,6 +283,12 @@ void Transfer::pump_step() {
   // A bounded step, then back to the ring: other connections' completions get their turn.
   constexpr size_t kBudget = 1024 * 1024;
   auto outcome = pump_->step(data_.get(), kBudget);
+  if (outcome == DataPump::Outcome::kThrottled) {
+    progress(pump_->handshaking());  // held back by the rate limit, not stalled
+    bytes_ = pump_->bytes();
+    ring_.arm_timer(throttle_, pump_->throttle_delay());
+    return;
+  }
   if (outcome != DataPump::Outcome::kWouldBlock && outcome != DataPump::Outcome::kBudgetSpent) {
     auto result = pump_->result(outcome);
     bytes_ = result.bytes;
@@ -303,6 +317,7 @@ void Transfer::finish(Status status, int error) {
   ring_.cancel(net_op_);
   ring_.cancel(file_op_);
   ring_.cancel(timer_.op);
+  ring_.cancel(throttle_.op);
   ring_.submit();
   passive_.reset();
   if (data_) {

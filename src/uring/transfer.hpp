@@ -22,7 +22,10 @@ namespace nm::uring {
 //
 // A protected transfer (PROT P) runs the shared DataPump, whose TLS filter every model uses: the
 // data socket turns non-blocking and the ring only polls it for the readiness the pump asks
-// for (IORING_OP_POLL_ADD), so the handshake, records and close_notify are written once.
+// for (IORING_OP_POLL_ADD), so the handshake, records and close_notify are written once. A
+// throttled transfer (a rate limit) runs the pump the same way, so its token bucket lives in one
+// place: when the bucket is empty the ring waits on a timeout (IORING_OP_TIMEOUT) instead of a
+// poll. At a limited rate the extra poll per step costs nothing that shows.
 //
 // Why read + send rather than IORING_OP_SPLICE file -> pipe -> socket for binary files: the
 // kernel always hands splice requests to its io-wq worker threads, two per chunk, while a read
@@ -54,7 +57,7 @@ class Transfer final : public Completion {
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kAccept, kConnect, kNet, kFile, kTimer };
+  enum Kind : uint8_t { kAccept, kConnect, kNet, kFile, kTimer, kThrottle };
 
   void arm_accept();
   void on_accept(int res);
@@ -99,6 +102,7 @@ class Transfer final : public Completion {
   Operation net_op_{this, kNet};
   Operation file_op_{this, kFile};
   TimerOp timer_{{this, kTimer}};
+  TimerOp throttle_{{this, kThrottle}};  // the rate limit's wait
 
   std::unique_ptr<char[]> chunk_;
   std::string converted_;          // TYPE A: the chunk after conversion

@@ -609,6 +609,29 @@ class ScriptedTest(ClientTestCase):
             self.assertEqual(f.read(), b"one\ntwo\n")
 
 
+    def test_verify_compares_with_the_servers_hash(self):
+        if not self.server.name.startswith("netmodels"):
+            # vsftpd has no HASH: verify says so and fails, rather than claiming a match.
+            self.make_local("hello.txt", b"hello, world\n")
+            r = run([self.addr, "-c", "verify hello.txt"], self.local)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("the server has no HASH command", r.stderr)
+            return
+        r = run([self.addr, "-c", "get big.bin", "-c", "verify big.bin"], self.local)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"big.bin: matches the server's big.bin (SHA-256 {sha256(self.remote('big.bin'))})",
+                      r.stdout)
+        # One byte changed locally, and a remote name of its own.
+        self.make_local("mine.txt", b"hello, world!\n")
+        r = run([self.addr, "-c", "verify mine.txt hello.txt"], self.local)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stderr, r"mine.txt DIFFERS from the server's hello.txt: SHA-256 local "
+                                   r"[0-9a-f]{64}, server " + sha256(self.remote("hello.txt")))
+        r = run([self.addr, "-c", "verify mine.txt nothing-here.txt"], self.local)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"55\d ")
+
+
 class BatchTest(ClientTestCase):
     """mget / mput with shell patterns, get -r / put -r for folders, -c across them."""
 

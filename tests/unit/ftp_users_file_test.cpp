@@ -53,6 +53,47 @@ TEST(FtpUsersFile, ParsesUsersRootsAndRights) {
   EXPECT_FALSE(users[2].rights.read);
 }
 
+TEST(FtpUsersFile, ReadsRateAndQuotaAfterTheRights) {
+  TempDir dir;
+  auto y = hash("$6$", "pw");
+  dir.write("users", "alice:" + y + ":/srv/a b:rw rate=500K quota=10M,100\nbob:" + y +
+                         ":/srv/b:r  quota=2G\ncarol:" + y + ":/srv/c:rw\n");
+  auto users = load_users_file(dir / "users");
+  ASSERT_EQ(users.size(), 3u);
+  EXPECT_EQ(users[0].root, "/srv/a b");
+  EXPECT_TRUE(users[0].rights.write);
+  EXPECT_EQ(users[0].max_rate, 500u * 1024);
+  ASSERT_TRUE(users[0].quota.has_value());
+  EXPECT_EQ(users[0].quota->bytes, 10u << 20);
+  EXPECT_EQ(users[0].quota->files, 100u);
+  EXPECT_EQ(users[1].max_rate, 0u);
+  ASSERT_TRUE(users[1].quota.has_value());
+  EXPECT_EQ(users[1].quota->bytes, 2ull << 30);
+  EXPECT_EQ(users[1].quota->files, 0u);
+  // The older format, no limits: as before.
+  EXPECT_EQ(users[2].max_rate, 0u);
+  EXPECT_FALSE(users[2].quota.has_value());
+  // --user takes the same limits after its rights.
+  auto user = parse_user_option("dave:pw:/srv/d:rw rate=1M quota=5M", "/srv");
+  EXPECT_EQ(user.max_rate, 1u << 20);
+  ASSERT_TRUE(user.quota.has_value());
+  EXPECT_EQ(user.quota->bytes, 5u << 20);
+}
+
+TEST(FtpUsersFile, BadLimitsNameTheLine) {
+  TempDir dir;
+  for (const char* bad :
+       {"rw rate=fast", "rw rate=0", "rw quota=1M,", "rw quota=1M,x", "rw speed=1M", "rw quota"}) {
+    dir.write("bad", "# one\nalice:$y$abc:/r:" + std::string(bad) + "\n");
+    try {
+      load_users_file(dir / "bad");
+      ADD_FAILURE() << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("bad:2"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(FtpUsersFile, ErrorsNameFileAndLine) {
   TempDir dir;
   dir.write("bad", "alice:$y$abc:/r:rw\nbroken line\n");

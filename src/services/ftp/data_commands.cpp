@@ -82,7 +82,10 @@ void reply_transfer_status(TransferResult::Status status, uint64_t bytes, int er
             "can turn this off with --tls-no-reuse).");
       break;
     case TransferResult::Status::kFileError:
-      if (error == ENOSPC || error == EDQUOT) {
+      if (error == EDQUOT) {
+        // A user's quota (or the file system's): RFC 959's exceeded storage allocation.
+        reply(out, 552, "Exceeded storage allocation (quota); transfer aborted.");
+      } else if (error == ENOSPC) {
         reply(out, 452, "Insufficient storage space; transfer aborted.");
       } else {
         reply(out, 451, std::string("Local error: ") + std::strerror(error) + ".");
@@ -106,6 +109,7 @@ void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
   request.ascii = ascii_ && request.memory.empty();
   request.active_target = active_target_;
   request.protect = prot_private_;
+  request.max_rate = max_rate_;
   active_target_.reset();
   set_passive_open(false);
   rest_ = 0;
@@ -134,25 +138,29 @@ void FtpSession::log_transfer(const Transfer& transfer, const TransferResult& re
   }
 }
 
+int FtpSession::Upload::rename_into_place() const {
+  int rc = no_replace
+               ? ::renameat2(dir.get(), temp.c_str(), dir.get(), leaf.c_str(), RENAME_NOREPLACE)
+               : ::renameat(dir.get(), temp.c_str(), dir.get(), leaf.c_str());
+  return rc == 0 ? 0 : errno;
+}
+
 // An upload that arrived whole is renamed over its target; one that did not is removed.
 void FtpSession::finish_transfer(const TransferResult& result, Buffer& out) {
   Transfer transfer = std::move(*transfer_);
   transfer_.reset();
   auto status = result.status;
   int error = result.error;
-  if (transfer.upload) {
-    auto& up = *transfer.upload;
-    if (status == TransferResult::Status::kOk) {
-      int rc = up.no_replace
-                   ? ::renameat2(up.dir.get(), up.temp.c_str(), up.dir.get(), up.leaf.c_str(),
-                                 RENAME_NOREPLACE)
-                   : ::renameat(up.dir.get(), up.temp.c_str(), up.dir.get(), up.leaf.c_str());
-      if (rc != 0) {
-        error = errno;
-        status = TransferResult::Status::kFileError;
-      }
+  if (transfer.charge) {
+    commit_upload(transfer, &status, &error);
+  } else if (transfer.upload && status == TransferResult::Status::kOk) {
+    if (int err = transfer.upload->rename_into_place()) {
+      error = err;
+      status = TransferResult::Status::kFileError;
     }
-    if (status != TransferResult::Status::kOk) ::unlinkat(up.dir.get(), up.temp.c_str(), 0);
+  }
+  if (transfer.upload && status != TransferResult::Status::kOk) {
+    ::unlinkat(transfer.upload->dir.get(), transfer.upload->temp.c_str(), 0);
   }
   TransferResult logged = result;
   logged.status = status;

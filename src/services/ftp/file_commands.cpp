@@ -148,7 +148,12 @@ void FtpSession::finish_listing(FolderListing& listing, Buffer& out) {
   request.direction = TransferRequest::Direction::kSend;
   request.memory = std::move(listing.text);
   static const char* const kVerbs[] = {"LIST", "NLST", "MLSD"};
-  Transfer transfer{kVerbs[static_cast<int>(listing.format)], listing.vpath, std::nullopt, {}};
+  Transfer transfer{kVerbs[static_cast<int>(listing.format)],
+                    listing.vpath,
+                    std::nullopt,
+                    {},
+                    nullptr,
+                    std::nullopt};
   start_transfer(std::move(request), std::move(transfer), "Here comes the directory listing.", out);
 }
 
@@ -201,7 +206,8 @@ void FtpSession::cmd_retr(const std::string& arg, Buffer& out) {
   std::string message = std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
                         " mode data connection for " + vpath + " (" + std::to_string(st.st_size) +
                         " bytes).";
-  start_transfer(std::move(request), Transfer{"RETR", vpath, std::nullopt, {}}, message, out);
+  start_transfer(std::move(request),
+                 Transfer{"RETR", vpath, std::nullopt, {}, nullptr, std::nullopt}, message, out);
 }
 
 int FtpSession::make_temp(const Fd& dir, std::string* name, Fd* file) {
@@ -268,7 +274,8 @@ void FtpSession::start_upload(const std::string& arg, int kind, Buffer& out) {
 
   TransferRequest request;
   request.direction = TransferRequest::Direction::kReceive;
-  Transfer transfer{kVerbs[kind], vpath, std::nullopt, {}};
+  Transfer transfer{kVerbs[kind], vpath, std::nullopt, {}, nullptr, std::nullopt};
+  if (!open_charge(kind, serr, st, &transfer, &request, out)) return;
   std::string message;
 
   if (kind == kAppe || (kind == kStor && rest_ > 0)) {
@@ -358,7 +365,8 @@ void FtpSession::cmd_mdtm(const std::string& arg, Buffer& out) {
 void FtpSession::cmd_dele(const std::string& arg, Buffer& out) {
   std::string vpath;
   if (!resolve(arg, &vpath, out) || !allowed(rights_.remove, out)) return;
-  if (int err = jail_.unlink(vpath)) {
+  auto freed = quota_slot_ ? stored_file(vpath) : std::nullopt;
+  if (int err = change_stored(freed, [&] { return jail_.unlink(vpath); })) {
     reply_errno(out, err);
     return;
   }
@@ -393,7 +401,9 @@ void FtpSession::cmd_rnto(const std::string& arg, Buffer& out) {
   rename_from_.reset();
   std::string vpath;
   if (!resolve(arg, &vpath, out) || !allowed(rights_.rename, out)) return;
-  if (int err = jail_.rename(from, vpath)) {
+  // Renamed over a file, that file is gone (renamed onto itself, nothing is).
+  auto freed = quota_slot_ && from != vpath ? stored_file(vpath) : std::nullopt;
+  if (int err = change_stored(freed, [&] { return jail_.rename(from, vpath); })) {
     reply_errno(out, err);
     return;
   }

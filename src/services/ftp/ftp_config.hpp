@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/address.hpp"
+#include "services/ftp/quota_table.hpp"
 #include "services/ftp/xferlog.hpp"
 
 namespace nm {
@@ -30,6 +31,10 @@ struct FtpUser {
   std::optional<std::string> plain_password;  // from --user NAME:PASSWORD
   std::filesystem::path root;
   FtpRights rights;
+  // rate=BYTES: this user's data connections, bytes a second; 0: the server's --max-rate.
+  uint64_t max_rate = 0;
+  // quota=BYTES[,FILES]: what the user may store under its root; nullopt: no quota.
+  std::optional<ftp::QuotaLimits> quota;
 };
 
 // --tls: what the server demands of a client (pure-ftpd's levels). kOff also when no
@@ -59,6 +64,14 @@ struct FtpConfig {
   mode_t umask = 022;
   // --max-hash-size: the most bytes one HASH digests (0: no limit); see hash_commands.cpp.
   uint64_t max_hash_size = uint64_t{1} << 30;
+  // --max-rate and --anon-max-rate: bytes a second on each data connection of a logged-in user
+  // and of an anonymous one (vsftpd's local_max_rate, anon_max_rate); 0: no limit. A user's own
+  // rate= in the users file wins over --max-rate.
+  uint64_t max_rate = 0;
+  uint64_t anon_max_rate = 0;
+  // Every session's view of what users with a quota store (shared memory: made before the model
+  // forks). make_ftp_service() makes it when it is null; null in a session: quotas unenforced.
+  std::shared_ptr<ftp::QuotaTable> quotas;
   TlsLevel tls = TlsLevel::kOff;
   bool tls_anonymous_plain = false;  // --tls-anonymous-plain: anonymous is exempt from kRequired*
   // --instance-id: carried by the temporary upload names (upload_names.hpp); empty in tests.

@@ -44,7 +44,10 @@ std::unique_ptr<Service> make_ftp_service(const FtpConfig& config) {
   if (config.users_file) {
     for (const auto& user : *config.users_file->current()) check(user);
   }
-  return std::make_unique<FtpService>(config);
+  FtpConfig with_quotas = config;
+  // Here, before any model forks: every process must share the one table.
+  if (!with_quotas.quotas) with_quotas.quotas = std::make_shared<ftp::QuotaTable>();
+  return std::make_unique<FtpService>(with_quotas);
 }
 
 }  // namespace nm

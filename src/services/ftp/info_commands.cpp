@@ -141,10 +141,6 @@ void FtpSession::cmd_stru(const std::string& arg, Buffer& out) {
   }
 }
 
-void FtpSession::cmd_allo(const std::string&, Buffer& out) {
-  reply(out, 202, "No storage allocation necessary.");
-}
-
 void FtpSession::cmd_rest(const std::string& arg, Buffer& out) {
   auto offset = parse_u64(arg);
   if (!offset) {

@@ -55,13 +55,15 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
     reply(out, 503, "Login with USER first.");
     return;
   }
-  Login login{std::move(*pending_user_), {}, FtpRights{false, false, false, false, false}};
+  Login login{
+      std::move(*pending_user_), {}, FtpRights{false, false, false, false, false}, 0, std::nullopt};
   pending_user_.reset();
   if (is_anonymous_name(login.name)) {
     login.name = "anonymous";
     login.root = config_.root;
     login.rights.read = true;
     login.rights.write = config_.anonymous_write;
+    login.max_rate = config_.anon_max_rate;
     finish_login(config_.anonymous, std::move(login), out);
     return;
   }
@@ -72,6 +74,8 @@ void FtpSession::cmd_pass(const std::string& arg, Buffer& out) {
   }
   login.root = user->root.empty() ? config_.root : user->root;
   login.rights = user->rights;
+  login.max_rate = user->max_rate > 0 ? user->max_rate : config_.max_rate;
+  login.quota = user->quota;
   if (user->plain_password || user->password_hash.empty()) {
     finish_login(verify_password(*user, arg), std::move(login), out);
     return;
@@ -93,15 +97,11 @@ void FtpSession::finish_login(bool ok, Login login, Buffer& out) {
       reply(out, 530, "Home folder unavailable.");
       return;
     }
-    jail_ = std::move(jail);
-    user_ = std::move(login.name);
-    rights_ = login.rights;
-    logged_in_ = true;
-    cwd_ = "/";
-    count(Metric::kLoginsOk);
-    spdlog::info("event=login user={} peer={} result=ok", logfmt_value(user_),
-                 info_.peer.to_string());
-    reply(out, 230, "Login successful.");
+    if (login.quota && config_.quotas) {
+      start_usage_scan(std::move(jail), std::move(login), out);
+      return;
+    }
+    complete_login(std::move(jail), std::move(login), out);
     return;
   }
   ++failures_;
@@ -114,6 +114,20 @@ void FtpSession::finish_login(bool ok, Login login, Buffer& out) {
     return;
   }
   reply_login_failed(out);
+}
+
+void FtpSession::complete_login(PathJail jail, Login login, Buffer& out) {
+  jail_ = std::move(jail);
+  user_ = std::move(login.name);
+  rights_ = login.rights;
+  max_rate_ = login.max_rate;
+  quota_ = login.quota;
+  logged_in_ = true;
+  cwd_ = "/";
+  count(Metric::kLoginsOk);
+  spdlog::info("event=login user={} peer={} result=ok", logfmt_value(user_),
+               info_.peer.to_string());
+  reply(out, 230, "Login successful.");
 }
 
 void FtpSession::reply_login_failed(Buffer& out) {
@@ -130,6 +144,9 @@ void FtpSession::reset_login() {
   user_.clear();
   logged_in_ = false;
   rights_ = FtpRights{false, false, false, false, false};
+  max_rate_ = 0;
+  quota_.reset();
+  quota_slot_.reset();
   jail_ = PathJail();
   cwd_ = "/";
   ascii_ = false;

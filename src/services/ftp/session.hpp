@@ -17,6 +17,7 @@
 #include "services/ftp/listing.hpp"
 #include "services/ftp/parameters.hpp"
 #include "services/ftp/path_jail.hpp"
+#include "services/ftp/upload_charge.hpp"
 #include "session/metrics.hpp"
 #include "session/session.hpp"
 
@@ -67,12 +68,18 @@ class FtpSession final : public Session {
     std::string temp;
     std::string leaf;
     bool no_replace = false;  // STOU: never clobber a file that appeared meanwhile
+    // Renames the finished upload over `leaf`; 0 or errno.
+    int rename_into_place() const;
   };
   struct Transfer {
     std::string verb;
     std::string path;
     std::optional<Upload> upload;
     std::chrono::steady_clock::time_point started;
+    // A user with a quota uploading: its account, and the size of the file the upload replaces
+    // or appends to when one was there.
+    std::shared_ptr<UploadCharge> charge;
+    std::optional<uint64_t> replaced_size;
   };
 
   // passive_open_, and the metric of passive listeners open kept in step with it.
@@ -95,8 +102,13 @@ class FtpSession final : public Session {
     std::string name;
     std::filesystem::path root;
     FtpRights rights;
+    uint64_t max_rate = 0;
+    std::optional<QuotaLimits> quota;
   };
   void finish_login(bool ok, Login login, Buffer& out);
+  void complete_login(PathJail jail, Login login, Buffer& out);
+  // A user with a quota: what it stores is counted (a WorkRequest) before the 230.
+  void start_usage_scan(PathJail jail, Login login, Buffer& out);
   void reset_login();
   void reply_login_failed(Buffer& out);
   void cmd_user(const std::string& arg, Buffer& out);
@@ -138,6 +150,14 @@ class FtpSession final : public Session {
   void finish_listing(FolderListing& listing, Buffer& out);
   void start_upload(const std::string& arg, int kind, Buffer& out);
   int make_temp(const Fd& dir, std::string* name, Fd* file);
+  // Quotas (quota_commands.cpp): the upload's account, or false once a 552 says no room.
+  bool open_charge(int kind, int stat_error, const struct stat& st, Transfer* transfer,
+                   TransferRequest* request, Buffer& out);
+  // What the regular file at `vpath` takes from the quota (not following a symlink), if any.
+  std::optional<QuotaUsage> stored_file(std::string_view vpath) const;
+  // Runs `change` (an unlink or a rename) that frees what `freed` names from the quota.
+  int change_stored(std::optional<QuotaUsage> freed, const std::function<int()>& change);
+  void commit_upload(Transfer& transfer, TransferResult::Status* status, int* error);
   // What new uploads and folders are created with: --umask applied here, not left to the
   // process's umask.
   mode_t file_mode() const { return 0666 & ~config_.umask; }
@@ -211,6 +231,9 @@ class FtpSession final : public Session {
   bool logged_in_ = false;
   FtpRights rights_{false, false, false, false, false};
   int failures_ = 0;
+  uint64_t max_rate_ = 0;             // bytes a second on data connections; 0: no limit
+  std::optional<QuotaLimits> quota_;  // with quota_slot_: the quota is enforced
+  std::optional<size_t> quota_slot_;  // the user's slot in config_.quotas
   PathJail jail_;
   std::string cwd_ = "/";
 

@@ -1,9 +1,13 @@
 #include "services/ftp/users_file.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "net/byte_size.hpp"
 
 namespace nm {
 namespace {
@@ -17,6 +21,13 @@ namespace {
 // (NAME and HASH are cut from the left, RIGHTS from the right). RIGHTS are letters: r read,
 // w write (STOR, APPE, STOU), d delete (DELE, RMD), n rename, m mkdir; "-" for none.
 // Blank lines and lines starting with '#' are skipped.
+//
+// After RIGHTS, separated by spaces, come optional KEY=VALUE limits (a line without them is the
+// older format, read as before; rights letters and sizes never hold ':' or a space, so RIGHTS and
+// the limits stay what follows the last ':'):
+//     rate=BYTES          this user's data connections, bytes a second (K, M, G suffixes)
+//     quota=BYTES[,FILES] what the user may store under ROOT: bytes, and files when given
+// e.g. "alice:$y$...:/srv/alice:rwdnm rate=2M quota=10G,5000".
 FtpRights parse_rights(const std::string& text, const std::string& where) {
   FtpRights rights{false, false, false, false, false};
   if (text == "-") return rights;
@@ -45,6 +56,52 @@ FtpRights parse_rights(const std::string& text, const std::string& where) {
   return rights;
 }
 
+uint64_t parse_limit_size(std::string_view text, const std::string& where, const char* key) {
+  auto bytes = parse_byte_size(text);
+  if (!bytes) {
+    throw std::runtime_error(where + ": " + key + " wants bytes with an optional K, M or G, got '" +
+                             std::string(text) + "'");
+  }
+  return *bytes;
+}
+
+void parse_limit(std::string_view option, const std::string& where, FtpUser* user) {
+  auto equals = option.find('=');
+  std::string_view key = option.substr(0, equals);
+  std::string_view value = equals == std::string_view::npos ? "" : option.substr(equals + 1);
+  if (key == "rate") {
+    user->max_rate = parse_limit_size(value, where, "rate=");
+    if (user->max_rate == 0) throw std::runtime_error(where + ": rate= must be above 0");
+    return;
+  }
+  if (key == "quota") {
+    ftp::QuotaLimits quota;
+    auto comma = value.find(',');
+    quota.bytes = parse_limit_size(value.substr(0, comma), where, "quota=");
+    if (comma != std::string_view::npos) {
+      auto files = value.substr(comma + 1);
+      auto [end, ec] = std::from_chars(files.data(), files.data() + files.size(), quota.files);
+      if (ec != std::errc() || end != files.data() + files.size() || files.empty()) {
+        throw std::runtime_error(where + ": quota= wants BYTES[,FILES], got '" +
+                                 std::string(value) + "'");
+      }
+    }
+    user->quota = quota;
+    return;
+  }
+  throw std::runtime_error(where + ": unknown option '" + std::string(option) +
+                           "' (use rate= or quota=)");
+}
+
+// What follows the last ':': the rights, then any limits.
+void parse_rights_and_limits(const std::string& text, const std::string& where, FtpUser* user) {
+  auto space = text.find_first_of(" \t");
+  user->rights = parse_rights(text.substr(0, space), where);
+  if (space == std::string::npos) return;
+  std::istringstream words(text.substr(space));
+  for (std::string option; words >> option;) parse_limit(option, where, user);
+}
+
 }  // namespace
 
 FtpUser parse_user_option(const std::string& spec, const std::filesystem::path& default_root) {
@@ -69,7 +126,7 @@ FtpUser parse_user_option(const std::string& spec, const std::filesystem::path& 
   user.root = spec.substr(c2 + 1, last - c2 - 1);
   if (user.root.empty()) throw std::runtime_error(where + ": empty root");
   if (last + 1 == spec.size()) throw std::runtime_error(where + ": empty rights (use -)");
-  user.rights = parse_rights(spec.substr(last + 1), where);
+  parse_rights_and_limits(spec.substr(last + 1), where, &user);
   return user;
 }
 
@@ -100,7 +157,7 @@ std::vector<FtpUser> parse_users_file(std::istream& in, const std::filesystem::p
     user.name = line.substr(0, c1);
     user.password_hash = line.substr(c1 + 1, c2 - c1 - 1);
     std::filesystem::path root = line.substr(c2 + 1, c3 - c2 - 1);
-    user.rights = parse_rights(line.substr(c3 + 1), where);
+    parse_rights_and_limits(line.substr(c3 + 1), where, &user);
     if (user.name.empty() || user.name.find_first_of(" \t") != std::string::npos) {
       throw std::runtime_error(where + ": empty name or name with spaces");
     }

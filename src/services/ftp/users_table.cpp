@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "net/logfmt.hpp"
+#include "net/process_mutex.hpp"
 #include "net/signals.hpp"
 #include "services/ftp/users_file.hpp"
 
@@ -46,23 +47,6 @@ struct UsersTable::Shared {
   char text[kSharedTextMax];
 };
 
-namespace {
-
-class SharedLock {
- public:
-  explicit SharedLock(pthread_mutex_t* mutex) : mutex_(mutex) {
-    if (::pthread_mutex_lock(mutex_) == EOWNERDEAD) ::pthread_mutex_consistent(mutex_);
-  }
-  ~SharedLock() { ::pthread_mutex_unlock(mutex_); }
-  SharedLock(const SharedLock&) = delete;
-  SharedLock& operator=(const SharedLock&) = delete;
-
- private:
-  pthread_mutex_t* mutex_;
-};
-
-}  // namespace
-
 UsersTable::UsersTable(std::filesystem::path path)
     : path_(std::move(path)), generation_(reload_generation()) {
   std::string text = read_text(path_);
@@ -71,12 +55,7 @@ UsersTable::UsersTable(std::filesystem::path path)
       ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) return;  // each process falls back to its own copy then
   shared_ = static_cast<Shared*>(shared);
-  pthread_mutexattr_t attr;
-  ::pthread_mutexattr_init(&attr);
-  ::pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  ::pthread_mutex_init(&shared_->mutex, &attr);
-  ::pthread_mutexattr_destroy(&attr);
+  init_process_mutex(&shared_->mutex);
   publish(text);
 }
 
@@ -91,7 +70,7 @@ std::shared_ptr<const std::vector<FtpUser>> UsersTable::parse(const std::string&
 
 void UsersTable::publish(const std::string& text) {
   if (shared_ == nullptr) return;
-  SharedLock lock(&shared_->mutex);
+  ProcessMutexLock lock(&shared_->mutex);
   shared_->valid = false;
   if (text.size() > kSharedTextMax) return;
   std::memcpy(shared_->text, text.data(), text.size());
@@ -103,7 +82,7 @@ std::shared_ptr<const std::vector<FtpUser>> UsersTable::last_good() const {
   if (shared_ == nullptr) return nullptr;
   std::string text;
   {
-    SharedLock lock(&shared_->mutex);
+    ProcessMutexLock lock(&shared_->mutex);
     if (!shared_->valid) return nullptr;
     text.assign(shared_->text, shared_->size);
   }
