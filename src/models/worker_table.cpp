@@ -8,24 +8,11 @@
 #include <string>
 #include <system_error>
 
+#include "net/process_mutex.hpp"
+
 #include "session/metrics.hpp"
 
 namespace nm {
-
-class WorkerTable::Lock {
- public:
-  explicit Lock(Shared* shared) : mutex_(&shared->mutex) {
-    // Robust: a worker killed inside the few instructions under the lock must not wedge the
-    // others. The table is still consistent then (every write under it is one field).
-    if (pthread_mutex_lock(mutex_) == EOWNERDEAD) pthread_mutex_consistent(mutex_);
-  }
-  ~Lock() { pthread_mutex_unlock(mutex_); }
-  Lock(const Lock&) = delete;
-  Lock& operator=(const Lock&) = delete;
-
- private:
-  pthread_mutex_t* mutex_;
-};
 
 WorkerTable::WorkerTable(size_t slots, size_t max_clients, size_t max_per_ip) {
   if (slots == 0) slots = 1;
@@ -34,12 +21,7 @@ WorkerTable::WorkerTable(size_t slots, size_t max_clients, size_t max_per_ip) {
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
   std::memset(p, 0, bytes_);
   shared_ = static_cast<Shared*>(p);
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(&shared_->mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
+  init_process_mutex(&shared_->mutex);
   shared_->slots = slots;
   shared_->max_clients = max_clients;
   shared_->max_per_ip = max_per_ip;
@@ -54,7 +36,7 @@ size_t WorkerTable::slots() const {
 }
 
 std::optional<size_t> WorkerTable::reserve() {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   for (size_t i = 0; i < shared_->slots; ++i) {
     Slot& s = shared_->slot[i];
     if (s.pid == 0) {
@@ -67,12 +49,12 @@ std::optional<size_t> WorkerTable::reserve() {
 }
 
 void WorkerTable::assign(size_t slot, pid_t pid) {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   shared_->slot[slot].pid = pid;
 }
 
 bool WorkerTable::clear(pid_t pid) {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   for (size_t i = 0; i < shared_->slots; ++i) {
     Slot& s = shared_->slot[i];
     if (s.pid == pid) {
@@ -87,7 +69,7 @@ bool WorkerTable::clear(pid_t pid) {
 
 bool WorkerTable::admit(size_t slot, const Address& peer) {
   std::string host = peer.host();
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   size_t busy = 0, same_host = 0;
   for (size_t i = 0; i < shared_->slots; ++i) {
     const Slot& s = shared_->slot[i];
@@ -112,14 +94,14 @@ bool WorkerTable::admit(size_t slot, const Address& peer) {
 }
 
 void WorkerTable::release(size_t slot) {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   if (shared_->slot[slot].busy) count(Metric::kConnectionsActive, -1);
   shared_->slot[slot].busy = false;
   shared_->slot[slot].host[0] = '\0';
 }
 
 bool WorkerTable::retire(size_t slot, size_t keep_idle, size_t keep_total) {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   size_t workers = 0, idle = 0;
   for (size_t i = 0; i < shared_->slots; ++i) {
     const Slot& s = shared_->slot[i];
@@ -133,7 +115,7 @@ bool WorkerTable::retire(size_t slot, size_t keep_idle, size_t keep_total) {
 }
 
 WorkerTable::Counts WorkerTable::counts() const {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   Counts c;
   for (size_t i = 0; i < shared_->slots; ++i) {
     const Slot& s = shared_->slot[i];

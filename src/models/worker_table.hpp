@@ -63,7 +63,6 @@ class WorkerTable {
     size_t max_per_ip;
     Slot slot[1];  // `slots` of them
   };
-  class Lock;
 
   Shared* shared_ = nullptr;
   size_t bytes_ = 0;

@@ -9,22 +9,9 @@
 #include <string>
 #include <system_error>
 
+#include "net/process_mutex.hpp"
+
 namespace nm {
-
-class ClientLimit::Lock {
- public:
-  explicit Lock(Shared* shared) : mutex_(&shared->mutex) {
-    // Robust: a process killed under the lock must not wedge the others; every write under it
-    // is one field, so the table is consistent anyway.
-    if (pthread_mutex_lock(mutex_) == EOWNERDEAD) pthread_mutex_consistent(mutex_);
-  }
-  ~Lock() { pthread_mutex_unlock(mutex_); }
-  Lock(const Lock&) = delete;
-  Lock& operator=(const Lock&) = delete;
-
- private:
-  pthread_mutex_t* mutex_;
-};
 
 ClientLimit::ClientLimit(size_t max_per_ip, size_t capacity) {
   if (capacity == 0) capacity = 1;
@@ -33,12 +20,7 @@ ClientLimit::ClientLimit(size_t max_per_ip, size_t capacity) {
   void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
   shared_ = static_cast<Shared*>(p);
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(&shared_->mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
+  init_process_mutex(&shared_->mutex);
   shared_->max_per_ip = max_per_ip;
   shared_->capacity = capacity;
   shared_->used = 0;
@@ -51,7 +33,7 @@ ClientLimit::~ClientLimit() {
 std::optional<size_t> ClientLimit::claim(const Address& client) {
   std::string host = client.host();
   pid_t me = ::getpid();
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   size_t same = 0;
   std::optional<size_t> free;
   for (size_t i = 0; i < shared_->used; ++i) {
@@ -74,12 +56,12 @@ std::optional<size_t> ClientLimit::claim(const Address& client) {
 }
 
 void ClientLimit::release(size_t claim) {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   if (claim < shared_->used) shared_->slot[claim].pid = 0;
 }
 
 void ClientLimit::release_process(pid_t pid) {
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   for (size_t i = 0; i < shared_->used; ++i) {
     if (shared_->slot[i].pid == pid) shared_->slot[i].pid = 0;
   }
@@ -87,7 +69,7 @@ void ClientLimit::release_process(pid_t pid) {
 
 size_t ClientLimit::count(const Address& client) const {
   std::string host = client.host();
-  Lock lock(shared_);
+  ProcessMutexLock lock(&shared_->mutex);
   size_t n = 0;
   for (size_t i = 0; i < shared_->used; ++i) {
     if (shared_->slot[i].pid != 0 && host == shared_->slot[i].host) ++n;

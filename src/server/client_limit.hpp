@@ -51,7 +51,6 @@ class ClientLimit {
     size_t used;  // slots [0, used) have ever been taken: the rest need no scan
     Slot slot[1];
   };
-  class Lock;
 
   Shared* shared_ = nullptr;
   size_t bytes_ = 0;
