@@ -5,6 +5,7 @@
 #include <array>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "net/logfmt.hpp"
 
@@ -32,6 +33,58 @@ Cells& cells() {
 constexpr std::array<std::string_view, kVerbs> kVerbNames{"RETR", "STOR", "APPE", "STOU",
                                                           "LIST", "NLST", "MLSD"};
 constexpr std::array<std::string_view, kOutcomes> kOutcomeNames{"ok", "aborted", "failed"};
+
+// Every metric of the Metric table, as the exposition names it: one family per name, one sample
+// per cell (the labels tell the cells of a family apart).
+struct Sample {
+  std::string_view labels;
+  Metric metric;
+};
+struct Family {
+  std::string_view name;
+  std::string_view type;
+  std::string_view help;
+  std::vector<Sample> samples;
+};
+const std::vector<Family> kFamilies = {
+    {"netmodels_connections_accepted_total",
+     "counter",
+     "Connections admitted past --max-clients and --max-per-ip.",
+     {{"", Metric::kConnectionsAccepted}}},
+    {"netmodels_connections_active",
+     "gauge",
+     "Connections being served now.",
+     {{"", Metric::kConnectionsActive}}},
+    {"netmodels_connections_refused_total",
+     "counter",
+     "Connections refused, by reason (--max-clients, --max-per-ip, a full queue, a bad PROXY "
+     "header).",
+     {{"reason=\"max-clients\"", Metric::kRefusedMaxClients},
+      {"reason=\"max-per-ip\"", Metric::kRefusedMaxPerIp},
+      {"reason=\"queue-full\"", Metric::kRefusedQueueFull},
+      {"reason=\"proxy-header\"", Metric::kRefusedProxyHeader}}},
+    {"netmodels_logins_total",
+     "counter",
+     "FTP logins, by result.",
+     {{"result=\"ok\"", Metric::kLoginsOk}, {"result=\"failed\"", Metric::kLoginsFailed}}},
+    {"netmodels_transfer_bytes_total",
+     "counter",
+     "Bytes moved on data connections, by direction.",
+     {{"direction=\"sent\"", Metric::kBytesSent},
+      {"direction=\"received\"", Metric::kBytesReceived}}},
+    {"netmodels_passive_listeners_open",
+     "gauge",
+     "Passive data listeners open now.",
+     {{"", Metric::kPassiveListenersOpen}}},
+    {"netmodels_tls_handshakes_total",
+     "counter",
+     "TLS handshakes, by connection (control, data) and result.",
+     {{"connection=\"control\",result=\"ok\"", Metric::kTlsHandshakesControlOk},
+      {"connection=\"control\",result=\"failed\"", Metric::kTlsHandshakesControlFailed},
+      {"connection=\"data\",result=\"ok\"", Metric::kTlsHandshakesDataOk},
+      {"connection=\"data\",result=\"resumed\"", Metric::kTlsHandshakesDataResumed},
+      {"connection=\"data\",result=\"failed\"", Metric::kTlsHandshakesDataFailed}}},
+};
 
 std::string label_value(std::string_view text) {
   // The format's escapes: backslash, double quote and line feed.
@@ -72,10 +125,6 @@ class Writer {
     out_ += ' ';
     out_ += std::to_string(value);
     out_ += '\n';
-  }
-  void one(std::string_view name, std::string_view type, std::string_view help, Metric metric) {
-    family(name, type, help);
-    sample(name, "", metric_value(metric));
   }
   std::string take() { return std::move(out_); }
 
@@ -129,24 +178,12 @@ std::string render_metrics(const BuildInfo& build) {
                "\",service=\"" + label_value(build.service) + "\",instance=\"" +
                label_value(build.instance) + "\"",
            1);
-  w.one("netmodels_connections_accepted_total", "counter", "Connections accepted and admitted.",
-        Metric::kConnectionsAccepted);
-  w.one("netmodels_connections_active", "gauge", "Connections being served now.",
-        Metric::kConnectionsActive);
-  w.family("netmodels_connections_refused_total", "counter",
-           "Connections refused, by reason (--max-clients, --max-per-ip, a full queue, a bad "
-           "PROXY header).");
-  w.sample("netmodels_connections_refused_total", "reason=\"max-clients\"",
-           metric_value(Metric::kRefusedMaxClients));
-  w.sample("netmodels_connections_refused_total", "reason=\"max-per-ip\"",
-           metric_value(Metric::kRefusedMaxPerIp));
-  w.sample("netmodels_connections_refused_total", "reason=\"queue-full\"",
-           metric_value(Metric::kRefusedQueueFull));
-  w.sample("netmodels_connections_refused_total", "reason=\"proxy-header\"",
-           metric_value(Metric::kRefusedProxyHeader));
-  w.family("netmodels_logins_total", "counter", "FTP logins, by result.");
-  w.sample("netmodels_logins_total", "result=\"ok\"", metric_value(Metric::kLoginsOk));
-  w.sample("netmodels_logins_total", "result=\"failed\"", metric_value(Metric::kLoginsFailed));
+  for (const Family& family : kFamilies) {
+    w.family(family.name, family.type, family.help);
+    for (const Sample& sample : family.samples) {
+      w.sample(family.name, sample.labels, metric_value(sample.metric));
+    }
+  }
   w.family("netmodels_transfers_total", "counter", "FTP transfers, by command and result.");
   for (size_t v = 0; v < kVerbs; ++v) {
     for (size_t o = 0; o < kOutcomes; ++o) {
@@ -156,26 +193,6 @@ std::string render_metrics(const BuildInfo& build) {
                transfer_count(static_cast<TransferVerb>(v), static_cast<TransferOutcome>(o)));
     }
   }
-  w.family("netmodels_transfer_bytes_total", "counter",
-           "Bytes moved on data connections, by direction.");
-  w.sample("netmodels_transfer_bytes_total", "direction=\"sent\"",
-           metric_value(Metric::kBytesSent));
-  w.sample("netmodels_transfer_bytes_total", "direction=\"received\"",
-           metric_value(Metric::kBytesReceived));
-  w.one("netmodels_passive_listeners_open", "gauge", "Passive data listeners open now.",
-        Metric::kPassiveListenersOpen);
-  w.family("netmodels_tls_handshakes_total", "counter",
-           "TLS handshakes, by connection (control, data) and result.");
-  w.sample("netmodels_tls_handshakes_total", "connection=\"control\",result=\"ok\"",
-           metric_value(Metric::kTlsHandshakesControlOk));
-  w.sample("netmodels_tls_handshakes_total", "connection=\"control\",result=\"failed\"",
-           metric_value(Metric::kTlsHandshakesControlFailed));
-  w.sample("netmodels_tls_handshakes_total", "connection=\"data\",result=\"ok\"",
-           metric_value(Metric::kTlsHandshakesDataOk));
-  w.sample("netmodels_tls_handshakes_total", "connection=\"data\",result=\"resumed\"",
-           metric_value(Metric::kTlsHandshakesDataResumed));
-  w.sample("netmodels_tls_handshakes_total", "connection=\"data\",result=\"failed\"",
-           metric_value(Metric::kTlsHandshakesDataFailed));
   return w.take();
 }
 

@@ -24,7 +24,7 @@ import time
 import unittest
 import zlib
 
-from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server
+from ftp_test import MODEL, PASSWORD, TIMEOUT, USER, Server, run_tests
 
 EVENT_MODELS = ("select", "poll", "epoll", "epoll-et", "reactors", "uring")
 
@@ -404,13 +404,7 @@ class UsersTest(unittest.TestCase):
 
 
 def main():
-    try:
-        Server().stop(check=True)
-    except NotBuilt as e:
-        print(f"skipped: {e}")
-        return SKIP
-    result = unittest.main(exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+    return run_tests(Server)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import threading
 import time
 import unittest
 
-from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server
+from ftp_test import MODEL, PASSWORD, TIMEOUT, USER, Server, run_tests
 
 KIB = 1024
 RATE = 256 * KIB        # --max-rate: alice's downloads
@@ -266,13 +266,7 @@ class LimitsTest(unittest.TestCase):
 
 
 def main():
-    try:
-        Server().stop(check=True)
-    except NotBuilt as e:
-        print(f"skipped: {e}")
-        return SKIP
-    result = unittest.main(exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+    return run_tests(Server)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import time
 import unittest
 
 import ftp_test
-from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server, sha
+from ftp_test import PASSWORD, TIMEOUT, USER, Server, run_tests, sha
 from netmodels_server import cpu_seconds, wait_until
 
 
@@ -459,16 +459,9 @@ class FtpsTest(unittest.TestCase):
 
 
 def main():
-    try:
-        with tempfile.TemporaryDirectory() as d:
-            cert, key = make_certificate(d, "probe")
-            probe = FtpsServer(cert, key)
-            probe.stop(check=True)
-    except NotBuilt as e:
-        print(f"skipped: {e}")
-        return SKIP
-    result = unittest.main(exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = make_certificate(d, "probe")
+        return run_tests(lambda: FtpsServer(cert, key))
 
 
 if __name__ == "__main__":

@@ -20,12 +20,12 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ftp_test import MODEL, PASSWORD, SKIP, TIMEOUT, USER, NotBuilt, Server  # noqa: E402
+from ftp_test import MODEL, PASSWORD, TIMEOUT, USER, Server, run_tests  # noqa: E402
 
 
 class MetricsServer(Server):
-    def __init__(self):
-        super().__init__(extra=["--metrics-listen", "127.0.0.1:0"])
+    def __init__(self, extra=()):
+        super().__init__(extra=["--metrics-listen", "127.0.0.1:0", *extra])
         line = self.proc.stdout.readline().decode()
         m = re.search(r"metrics on .*:(\d+)", line)
         if not m:
@@ -104,10 +104,7 @@ class MetricsTest(unittest.TestCase):
                          % re.escape(MODEL))
 
     def test_a_refusal_is_counted_by_reason(self):
-        server = MetricsServer.__new__(MetricsServer)
-        Server.__init__(server, extra=["--metrics-listen", "127.0.0.1:0", "--max-clients", "1"])
-        line = server.proc.stdout.readline().decode()
-        server.metrics_port = int(re.search(r"metrics on .*:(\d+)", line).group(1))
+        server = MetricsServer(extra=["--max-clients", "1"])
         self.addCleanup(server.stop, check=True)
         # The start-up check's session may still be ending (a blocking model frees its place
         # when the thread or child does): the first session is the one that gets in.
@@ -157,13 +154,7 @@ class MetricsTest(unittest.TestCase):
 
 
 def main():
-    try:
-        MetricsServer().stop(check=True)
-    except NotBuilt as e:
-        print(f"skipped: {e}")
-        return SKIP
-    result = unittest.main(exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+    return run_tests(MetricsServer)
 
 
 if __name__ == "__main__":

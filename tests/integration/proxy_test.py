@@ -21,7 +21,7 @@ import time
 import unittest
 
 import ftp_test
-from ftp_test import MODEL, PASSWORD, SKIP, USER, NotBuilt
+from ftp_test import MODEL, PASSWORD, USER
 from netmodels_server import descendants, wait_until
 
 TIMEOUT = 10  # every socket wait: a case that hangs fails in bounded time
@@ -46,21 +46,7 @@ V2_LOCAL = V2_SIGNATURE + b"\x20\x00\x00\x00"
 class ProxyServer(ftp_test.Server):
     """The FTP server behind a (pretend) balancer: the start-up probe sends a header first."""
 
-    def _check_greeting(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
-                s.sendall(V2_LOCAL)
-                greeting = s.recv(1024)
-                s.sendall(b"QUIT\r\n")
-                s.recv(1024)
-            if not greeting.startswith(b"220"):
-                raise OSError(f"greeting {greeting!r}")
-        except OSError:
-            if self._not_built():
-                log = self.log().strip()
-                self.stop(check=False)
-                raise NotBuilt(log)
-            raise
+    PREAMBLE = V2_LOCAL
 
 
 class Control:
@@ -425,14 +411,7 @@ backend farm
 
 
 def main():
-    try:
-        probe = ProxyServer(extra=["--proxy-protocol", "v2"])
-    except NotBuilt as e:
-        print(f"skipped: {e}")
-        return SKIP
-    probe.stop(check=True)
-    result = unittest.main(exit=False, verbosity=2).result
-    return 0 if result.wasSuccessful() else 1
+    return ftp_test.run_tests(lambda: ProxyServer(extra=["--proxy-protocol", "v2"]))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ TEST(Metrics, CountsShowInTheTextFormat) {
             std::string::npos);
   // Label values are escaped as the format says.
   EXPECT_NE(text.find("instance=\"host \\\"a\\\":21\""), std::string::npos);
-  // Every line is a comment or "name{labels} value".
+  // Every line is a comment or "name{labels} value", and every cell has its sample: each
+  // Metric, each transfer command and result, and build_info.
+  size_t samples = 0;
   size_t start = 0;
   while (start < text.size()) {
     auto end = text.find('\n', start);
@@ -42,8 +44,13 @@ TEST(Metrics, CountsShowInTheTextFormat) {
     EXPECT_TRUE(line.rfind("# HELP netmodels_", 0) == 0 ||
                 line.rfind("# TYPE netmodels_", 0) == 0 || line.rfind("netmodels_", 0) == 0)
         << line;
+    if (line.rfind("netmodels_", 0) == 0) ++samples;
     start = end + 1;
   }
+  EXPECT_EQ(samples, static_cast<size_t>(Metric::kCount) +
+                         static_cast<size_t>(TransferVerb::kCount) *
+                             static_cast<size_t>(TransferOutcome::kCount) +
+                         1);
 }
 
 TEST(Metrics, GaugesGoDownAgain) {

@@ -110,6 +110,11 @@ class SessionHostTlsTest : public ::testing::Test {
     host_->output().clear();
     return s;
   }
+  // A new client's handshake with the host, talked through to its end.
+  void handshake() {
+    client_ = TlsFilter::client(client_ctx_, "localhost");
+    converse();
+  }
   // Client and host talk until neither has anything to say.
   void converse() {
     for (int i = 0; i < 20; ++i) {
@@ -144,8 +149,7 @@ TEST_F(SessionHostTlsTest, StartTlsSendsTheReplyInClearThenEverythingUnderTls) {
   EXPECT_EQ(wire(), "220 hi\n");
   host_->received("auth\n");
   EXPECT_EQ(wire(), "234 go\n");  // in plaintext: the client reads it before its ClientHello
-  client_ = TlsFilter::client(client_ctx_, "localhost");
-  converse();
+  handshake();
   ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
   client_->write("hello\n");
   converse();
@@ -189,8 +193,7 @@ TEST_F(SessionHostTlsTest, TheImplicitPortHandshakesBeforeTheGreeting) {
   open(990);
   EXPECT_TRUE(service_.implicit);
   EXPECT_EQ(wire(), "");  // the 220 waits for the handshake
-  client_ = TlsFilter::client(client_ctx_, "localhost");
-  converse();
+  handshake();
   ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
   EXPECT_EQ(std::string(client_->plain().view()), "220 hi\n");
 }
@@ -221,8 +224,7 @@ TEST_F(SessionHostTlsTest, TheClientsCloseNotifyEndsTheInput) {
   open();
   host_->received("auth\n");
   wire();
-  client_ = TlsFilter::client(client_ctx_, "localhost");
-  converse();
+  handshake();
   client_->close();
   converse();
   EXPECT_EQ(host_->next(), SessionHost::Next::kCloseWhenSent);
@@ -233,8 +235,7 @@ TEST_F(SessionHostTlsTest, EndTlsSendsTheLastReplyUnderTlsThenGoesBackToClear) {
   wire();
   host_->received("auth\n");
   wire();
-  client_ = TlsFilter::client(client_ctx_, "localhost");
-  converse();
+  handshake();
   ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
   client_->write("rein\n");
   converse();
@@ -257,8 +258,7 @@ TEST_F(SessionHostTlsTest, EndTlsSendsTheLastReplyUnderTlsThenGoesBackToClear) {
   // And TLS may start again.
   host_->received("auth\n");
   EXPECT_EQ(wire(), "234 go\n");
-  client_ = TlsFilter::client(client_ctx_, "localhost");
-  converse();
+  handshake();
   ASSERT_EQ(client_->state(), TlsFilter::State::kOpen) << client_->error();
   client_->write("hello\n");
   converse();
