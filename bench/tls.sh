@@ -6,7 +6,8 @@
 #
 # Tests (explicit FTPS, AUTH TLS, PROT P; one certificate for every server):
 #   retr/stor   curl --ssl-reqd RETR of a 1 GiB file to /dev/null, STOR of one from tmpfs
-#   logins      300 clients at once: connect, AUTH TLS, handshake, USER/PASS, QUIT (total s)
+#   logins      300 clients at once from 2 processes: connect, AUTH TLS, handshake, USER/PASS,
+#               QUIT (total s)
 #   idle        server RSS (its process tree) with 300 logged-in idle TLS sessions minus with 0
 #   handshakes  connect, AUTH TLS, handshake, QUIT in a closed loop, 2x4 clients, 5 s
 # --quick: 64 MiB file, 50 logins and idle sessions, 1 repeat, 2 s of handshakes.
@@ -286,7 +287,8 @@ run_test() {  # run_test SERVER TEST REPEAT
       rm -f "$FTP_ROOT"/upload/* ;;
     logins)
       json=$(timeout 300 $PYTHON "$LOAD" logins --port "$SERVER_PORT" --ca "$WORK/cert.pem" \
-        --user "$TLS_USER" --password "$TLS_PASS" -c "$STORM" --timeout 60 2>> "$LOG") || rc=$?
+        --user "$TLS_USER" --password "$TLS_PASS" -c "$STORM" --procs "$HS_PROCS" --timeout 60 \
+        2>> "$LOG") || rc=$?
       log "$s logins: $json"
       record "$s" logins "$rep" logins_s "$(json_get "$json" total_s)"
       [[ "$(json_get "$json" failures)" == 0 ]] ||
