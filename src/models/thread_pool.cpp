@@ -82,8 +82,11 @@ class ThreadPoolModel final : public Model {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
-      // Connections accepted but never started are closed unserved.
-      for (auto& job : queue_) admission.release(job.peer);
+      // Connections accepted but never started hear why they are closed, as idle sessions do.
+      for (auto& job : queue_) {
+        refuse_connection(job.fd.release(), context.service->shutdown_notice());
+        admission.release(job.peer);
+      }
       queue_.clear();
       threads.swap(threads_);
       finished.swap(finished_);

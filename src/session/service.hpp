@@ -17,6 +17,8 @@ class Service {
   virtual std::unique_ptr<Session> open(const ConnectionInfo& info) = 0;
   // Sent to a connection refused for load (--max-clients, --max-per-ip) before it is closed.
   virtual std::string_view refusal() const { return {}; }
+  // Sent to a connection accepted but never served when the server stops (thread-pool's queue).
+  virtual std::string_view shutdown_notice() const { return {}; }
 };
 
 }  // namespace nm

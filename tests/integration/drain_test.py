@@ -4,7 +4,8 @@
 A RETR is kept running by a reader that reads slowly while the server gets SIGTERM: the listener
 must refuse new connects at once, an idle second session gets 421, the RETR completes byte for
 byte with its 226 (then 421), and the server exits 0. A second SIGTERM cuts the drain short, and
-so does --drain-timeout with a stalled transfer. Each case is a few seconds at most.
+so does --drain-timeout with a stalled transfer. On thread-pool, a connection accepted but still
+queued for a worker hears the same 421 rather than a silent close. Each case is a few seconds at most.
 
 Environment: NETMODELS_BIN, NETMODELS_MODEL. Exits 77 (ctest: skipped) when the model cannot
 run here (io_uring disabled).
@@ -179,6 +180,27 @@ class DrainTest(unittest.TestCase):
         self.assertEqual(code, 0, srv.log()[-3000:])
         self.assertLess(refused_after, 1.0 * SLACK)
         self.assertIn("event=drain ", srv.log())
+
+    def test_a_connection_still_queued_hears_421(self):
+        if MODEL != "thread-pool":
+            self.skipTest("only thread-pool queues accepted connections before serving them")
+        srv = self.start("--drain-timeout", "5", "--max-workers", "1")
+        busy = login(srv.port)  # holds the only worker
+        queued = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        queued.settimeout(0.3)
+        with self.assertRaises(socket.timeout):  # accepted, but no worker greets it
+            queued.recv(100)
+        queued.settimeout(TIMEOUT)
+        srv.signal()
+        self.assertTrue(busy.getline().startswith("421"))
+        got = b""
+        while chunk := queued.recv(100):
+            got += chunk
+        self.assertEqual(got, b"421 Server shutting down; closing control connection.\r\n")
+        queued.close()
+        busy.close()
+        code, _ = srv.wait(3)
+        self.assertEqual(code, 0, srv.log()[-3000:])
 
     def test_a_second_sigterm_cuts_the_drain_short(self):
         srv = self.start("--drain-timeout", "20")

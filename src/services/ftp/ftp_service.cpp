@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "services/ftp/session.hpp"
 #include "services/ftp/users_table.hpp"
@@ -19,9 +21,11 @@ class FtpService final : public Service {
   std::string_view refusal() const override {
     return "421 Too many connections; try again later.\r\n";
   }
+  std::string_view shutdown_notice() const override { return kShutdownNotice; }
 
  private:
   const FtpConfig config_;  // sessions keep a reference: the service outlives them
+  const std::string kShutdownNotice = "421 " + std::string(ftp::kShuttingDownText) + "\r\n";
 };
 
 void require_folder(const std::filesystem::path& root, const std::string& what) {

@@ -23,6 +23,11 @@
 
 namespace nm::ftp {
 
+// The 421 text of a server that stops: to a session (shutting_down) and to a connection still
+// queued unserved (Service::shutdown_notice).
+inline constexpr std::string_view kShuttingDownText =
+    "Server shutting down; closing control connection.";
+
 // One FTP control connection as a sans-IO state machine (see session/session.hpp and the theory
 // of operation in session_state.cpp). It reads and writes files only through its PathJail;
 // sockets belong to the model. Owned by the model's connection and called only from that

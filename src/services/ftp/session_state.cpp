@@ -183,7 +183,7 @@ void FtpSession::timed_out(Buffer& out) {
 
 void FtpSession::shutting_down(Buffer& out) {
   if (done_) return;
-  reply(out, 421, "Server shutting down; closing control connection.");
+  reply(out, 421, kShuttingDownText);
   end_session("shutdown");
 }
 
