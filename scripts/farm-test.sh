@@ -14,6 +14,8 @@
 #   scripts/farm-test.sh [BUILD_DIR]          default build/; the ctest cases farm.* run it
 #
 # Environment: NETMODELS_FARM_MODEL (default epoll) is the instances' --model;
+# NETMODELS_FARM_HAPROXY=FILE runs that haproxy (default: the one on PATH or /usr/sbin; one that
+# is not there makes the test skip, which is how the skip itself is tried);
 # NETMODELS_FARM_KEEP=1 keeps the work folder (logs, haproxy.cfg environment) for a look.
 # Exit: 0 all checks passed, 1 a check failed, 2 bad usage or set-up, 77 skipped (no haproxy,
 # curl or lftp). Addresses: balancer 127.0.80.1, instances 127.0.80.2-4, clients 127.0.0.10,
@@ -30,9 +32,9 @@ CFG="$SRC/deploy/haproxy/haproxy.cfg"
 
 say() { printf 'farm-test: %s\n' "$*"; }
 
-HAPROXY=$(command -v haproxy || { [[ -x /usr/sbin/haproxy ]] && echo /usr/sbin/haproxy; } || true)
+HAPROXY=${NETMODELS_FARM_HAPROXY-$(command -v haproxy || { [[ -x /usr/sbin/haproxy ]] && echo /usr/sbin/haproxy; } || true)}
 for tool in "$HAPROXY:haproxy" "$(command -v curl || true):curl" "$(command -v lftp || true):lftp"; do
-  if [[ -z "${tool%%:*}" ]]; then
+  if [[ ! -x "${tool%%:*}" ]]; then
     say "SKIP: ${tool#*:} is not installed (apt-get install ${tool#*:}; scripts/install-deps.sh has it)"
     exit 77
   fi
