@@ -378,7 +378,7 @@ fi
 # sending when SIGTERM comes.
 head -c 32M /dev/urandom > "$ROOT/slow.bin"
 data_port() {
-  sed -nE 's/.*Connecting to [0-9.]+ \([0-9.]+\) port ([0-9]+).*/\1/p' "$WORK/curl-slow.log" | tail -1
+  sed -nE 's/.*Connecting to [0-9.]+ \([0-9.]+\) port ([0-9]+).*/\1/p' "$WORK/curl-slow.log" 2>/dev/null | tail -1
 }
 has_data_port() { [[ -n "$(data_port)" ]]; }
 drain_mid_retr() {
