@@ -52,6 +52,7 @@ USER_NAME=farm
 USER_PASS=farmpass
 BAL=127.0.80.1
 INST=(127.0.80.2 127.0.80.3 127.0.80.4)
+METRICS_ADDR=(127.0.80.12 127.0.80.13 127.0.80.14)
 IDS=(nm1 nm2 nm3)
 PIDS=()          # the instances, by index; "" once it is gone
 HAPROXY_PID=""
@@ -132,8 +133,10 @@ lftp_ftp() {
 
 # --- ports: a block no one listens on, below the ephemeral range ----------------------------
 # CTRL on the balancer and the instances; PASV ranges CTRL+1..+10, +11..+20, +21..+30 (one per
-# instance); metrics on each instance's address at CTRL+31.
-PORT_SPAN=32
+# instance); metrics at CTRL on addresses of their own (127.0.80.12-14). HAProxy holds every port
+# of the block on the balancer's address, so it is the block's lock: another run (ctest -j, a
+# second build's suite) whose block overlaps ours cannot start its HAProxy, and picks another.
+PORT_SPAN=31
 listening_ports() { ss -Htln | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u; }
 block_is_free() {
   local used p
@@ -155,7 +158,6 @@ pick_ports() {
 }
 set_ports() {
   PASV=("$((CTRL + 1))-$((CTRL + 10))" "$((CTRL + 11))-$((CTRL + 20))" "$((CTRL + 21))-$((CTRL + 30))")
-  METRICS=$((CTRL + 31))
 }
 # The instance whose passive range holds PORT (0, 1, 2), or nothing.
 instance_of_port() {
@@ -189,7 +191,10 @@ all_up() {
   local s
   for s in "${IDS[@]}"; do [[ "$(server_state "$s")" == UP ]] || return 1; done
 }
-haproxy_listening() { ss -Htln "sport = :$CTRL" | grep -q "$BAL:$CTRL"; }
+# Our HAProxy listens (not another run's on the same port), or it has exited (a port was taken).
+haproxy_listening() {
+  gone "$HAPROXY_PID" || ss -Htlnp "sport = :$CTRL" | grep "$BAL:$CTRL" | grep -q "pid=$HAPROXY_PID,"
+}
 
 start_haproxy() {
   # The test's own addition: a stats socket to read the servers' states from.
@@ -213,14 +218,14 @@ start_instance() {
   "$BIN" serve --model "$MODEL" --service ftp --root "$ROOT" --user "$USER_NAME:$USER_PASS" \
     --listen "${INST[i]}:$CTRL" --proxy-protocol v2 --proxy-trusted "$BAL/32" \
     --pasv-address "$BAL" --pasv-ports "${PASV[i]}" --instance-id "${IDS[i]}" \
-    --drain-timeout 30 --max-per-ip 1 --metrics-listen "${INST[i]}:$METRICS" \
+    --drain-timeout 30 --max-per-ip 1 --metrics-listen "${METRICS_ADDR[i]}:$CTRL" \
     --log-level info > "$out" 2>> "$WORK/nm$((i + 1)).log" &
   PIDS[i]=$!
   wait_for 20 grep -q '^listening on ' "$out" || { say "${IDS[i]} did not start"; return 1; }
 }
 metric() {  # metric INDEX SAMPLE: the value of one sample line (0 when absent)
   local v
-  v=$(curl -s --max-time 5 "http://${INST[$1]}:$METRICS/metrics" |
+  v=$(curl -s --max-time 5 "http://${METRICS_ADDR[$1]}:$CTRL/metrics" |
     awk -v k="$2" '$1 == k { print $2 }')
   echo "${v:-0}"
 }
