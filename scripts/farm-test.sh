@@ -2,7 +2,7 @@
 # The farm recipe, tested: HAProxy (deploy/haproxy/haproxy.cfg, as written) in front of three
 # netmodels FTP servers sharing one root, all on loopback addresses of their own, checked with
 # curl and lftp:
-#   (a) EPSV and PASV, RETR and STOR of a few MiB of random data through the balancer, byte-identical
+#   (a) EPSV and PASV, STOR and RETR of 3 MiB of random data through the balancer: byte-identical
 #   (b) every instance served sessions (its --metrics-listen counters)
 #   (c) the instances see the real client (PROXY v2): with --max-per-ip 1, a client already
 #       holding a session on every instance is refused (421), another client address is not
@@ -18,10 +18,11 @@
 # is not there makes the test skip, which is how the skip itself is tried);
 # NETMODELS_FARM_KEEP=1 keeps the work folder (logs, haproxy.cfg environment) for a look.
 # Exit: 0 all checks passed, 1 a check failed, 2 bad usage or set-up, 77 skipped (no haproxy,
-# curl or lftp). Addresses: balancer 127.0.80.1, instances 127.0.80.2-4, clients 127.0.0.10,
-# 127.0.0.11 and 127.0.81.N (one address per client run, so --max-per-ip 1 never bites where it
-# is not the point); ports: a free random block below the ephemeral range, so the test runs
-# beside any other (ctest -j) and beside another copy of itself.
+# curl or lftp). Addresses: balancer 127.0.80.1, instances 127.0.80.2-4 (their metrics on
+# 127.0.80.12-14), clients 127.0.0.10, 127.0.0.11 and 127.0.81.N (one address per client run, so
+# --max-per-ip 1 never bites where it is not the point); ports: a free random block below the
+# ephemeral range, held by HAProxy, so the test runs beside any other (ctest -j) and beside
+# another copy of itself. Takes about 20 s.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,7 +33,8 @@ CFG="$SRC/deploy/haproxy/haproxy.cfg"
 
 say() { printf 'farm-test: %s\n' "$*"; }
 
-HAPROXY=${NETMODELS_FARM_HAPROXY-$(command -v haproxy || { [[ -x /usr/sbin/haproxy ]] && echo /usr/sbin/haproxy; } || true)}
+default_haproxy() { command -v haproxy || { [[ -x /usr/sbin/haproxy ]] && echo /usr/sbin/haproxy; } || true; }
+HAPROXY=${NETMODELS_FARM_HAPROXY-$(default_haproxy)}
 for tool in "$HAPROXY:haproxy" "$(command -v curl || true):curl" "$(command -v lftp || true):lftp"; do
   if [[ ! -x "${tool%%:*}" ]]; then
     say "SKIP: ${tool#*:} is not installed (apt-get install ${tool#*:}; scripts/install-deps.sh has it)"
