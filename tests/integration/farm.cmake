@@ -5,7 +5,8 @@
 # instances are process trees (drain forwarded to children, kill -9 of the whole tree, the
 # per-client count in shared memory). Exit 77 (no haproxy, curl or lftp): skipped.
 foreach(model epoll prefork)
-  add_test(NAME farm.${model} COMMAND ${PROJECT_SOURCE_DIR}/scripts/farm-test.sh ${PROJECT_BINARY_DIR})
+  add_test(NAME farm.${model}
+           COMMAND ${PROJECT_SOURCE_DIR}/scripts/farm-test.sh ${PROJECT_BINARY_DIR})
   set_tests_properties(farm.${model} PROPERTIES ENVIRONMENT "NETMODELS_FARM_MODEL=${model}"
                        TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS integration)
 endforeach()
