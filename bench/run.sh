@@ -9,7 +9,7 @@
 # --quick finishes in under 4 minutes: four models, fewer points, one repeat (unless --repeat),
 # 1 s per point (unless --duration: seconds measured per point of the closed-loop tests).
 # --tests runs only these tests (echo ftp-sessions login-storm hashed-login-storm ftp-transfer
-# ftp-parallel idle-echo idle-ftp idle-crowd connect-rate loopback tls), into bench/results/tmp/
+# ftp-parallel idle-echo idle-ftp idle-crowd connect-rate loopback tls farm), into bench/results/tmp/
 # rather than over the full run's results. hashed-login-storm creates a system user for vsftpd,
 # so it needs root; without root it skips vsftpd and says so.
 # One-thread servers run pinned to core 0 and the load generator to core 1 (taskset), so the two
@@ -19,6 +19,9 @@
 # tls: the FTPS rows (bench/tls.sh: TLS RETR / STOR, 300 TLS logins, idle TLS sessions,
 # handshakes/s against vsftpd and pure-ftpd with TLS on), after the rest, from the same build,
 # into bench/results/tls-DATE[-quick].md; latest.md links it.
+# farm: netmodels behind HAProxy with 1, 2 and 3 instances (bench/farm.sh: sessions/s, a 300-login
+# storm, HAProxy's CPU), epoll and threads unless --models, into bench/results/farm-DATE[-quick].md;
+# latest.md links it. Skipped, with a word, where haproxy is not installed.
 # NETMODELS_BENCH_BUILD=DIR builds in DIR instead of build-bench/.
 # NETMODELS_SERVER_BIN=FILE serves with that netmodels (another build or branch) while the load
 # still comes from this tree's `netmodels bench`.
@@ -47,7 +50,7 @@ while [[ $# -gt 0 ]]; do
     --tests) TESTS="$2"; RESULTS="$ROOT/bench/results/tmp"; shift ;;
     --no-install) INSTALL=0 ;;
     --no-pin) PIN=0 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -557,6 +560,21 @@ if wants tls; then
   fi
 fi
 
+# The farm rows: HAProxy in front of 1, 2 and 3 instances (deploy/haproxy/haproxy.cfg).
+FARM_TABLE=""
+if wants farm; then
+  farm_args=(--repeat "$REPEAT")
+  [[ $QUICK == 1 ]] && farm_args+=(--quick)
+  [[ $MODELS_SET == 1 ]] && farm_args+=(--models "$MODELS")
+  log "=== farm (bench/farm.sh ${farm_args[*]})"
+  if NETMODELS_FARM_BUILD="$BUILD" "$ROOT/bench/farm.sh" "${farm_args[@]}" >&2; then
+    FARM_TABLE="farm-$(date -u +%Y-%m-%d)$([[ $QUICK == 1 ]] && echo -quick).md"
+    [[ -f "$ROOT/bench/results/$FARM_TABLE" ]] || FARM_TABLE=""  # no haproxy: nothing written
+  else
+    log "bench/farm.sh failed: no farm rows in this run"
+  fi
+fi
+
 mkdir -p "$RESULTS"
 cp "$RAW" "$RESULTS/latest-raw.tsv"
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -574,6 +592,10 @@ cp "$RESULTS/latest.csv" "$KEPT.csv"
 if [[ -n "$TLS_TABLE" ]]; then
   printf '\n## FTPS\n\nThe TLS rows of this run are in [%s](%s).\n' "$TLS_TABLE" \
     "$(realpath --relative-to="$RESULTS" "$ROOT/bench/results/$TLS_TABLE")" >> "$RESULTS/latest.md"
+fi
+if [[ -n "$FARM_TABLE" ]]; then
+  printf '\n## Farm\n\nHAProxy with 1, 2 and 3 instances: [%s](%s).\n' "$FARM_TABLE" \
+    "$(realpath --relative-to="$RESULTS" "$ROOT/bench/results/$FARM_TABLE")" >> "$RESULTS/latest.md"
 fi
 log "kept $KEPT.csv (bench/compare.py OLD.csv NEW.csv)"
 log "done in $(( $(date +%s) - START )) s: $RESULTS/latest.md"

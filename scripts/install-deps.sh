@@ -12,8 +12,9 @@ packages=(
   # tests: ftplib (python3), curl, lftp, tnftp (Telnet ABOR through a pty) and rclone as FTP
   # clients, vsftpd as a reference server
   python3 curl lftp tnftp rclone vsftpd procps
-  # a real balancer in front (tests/integration/proxy_test.py: send-proxy-v2)
-  haproxy
+  # a real balancer in front (tests/integration/proxy_test.py: send-proxy-v2; scripts/farm-test.sh:
+  # three instances behind it, ss from iproute2 to find free ports)
+  haproxy iproute2
   # installing and running as a service: sd_notify, man pages from --help (help2man) rendered
   # with man-db, systemd-analyze verify, fail2ban-regex, cpack's .deb (dpkg-shlibdeps, file)
   libsystemd-dev help2man man-db systemd fail2ban dpkg-dev file git
