@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import unittest
 
 import ftp_test
 from ftp_test import MODEL, PASSWORD, USER
+from ftps_test import make_certificate
 from netmodels_server import descendants, wait_until
 
 TIMEOUT = 10  # every socket wait: a case that hangs fails in bounded time
@@ -456,6 +458,66 @@ def read_to_end(sock):
     return body
 
 
+class TlsData:
+    """A PROT P data connection by hand (memory BIOs), so that its ClientHello goes out in the
+    same segment as its PROXY header."""
+
+    def __init__(self, context, session, port, header):
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost",
+                                    session=session)
+        self.sock = None
+        self.tls_step(self.tls.do_handshake)  # the ClientHello, kept for the header's segment
+        self.sock = data_socket(port, header + self.outgoing.read())
+        while not self.tls_step(self.tls.do_handshake):
+            self.pull()
+
+    def tls_step(self, call, *args):
+        """Runs `call`, sending what it wrote; None when it wants more input."""
+        try:
+            result = call(*args)
+            ok = True if result is None else result
+        except ssl.SSLWantReadError:
+            ok = None
+        if self.sock:
+            out = self.outgoing.read()
+            if out:
+                self.sock.sendall(out)
+        return ok
+
+    def pull(self):
+        chunk = self.sock.recv(65536)
+        if chunk:
+            self.incoming.write(chunk)
+        else:
+            self.incoming.write_eof()
+
+    def read_all(self):
+        body = b""
+        while True:
+            try:
+                piece = self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self.pull()
+                continue
+            except ssl.SSLZeroReturnError:
+                return body
+            if not piece:
+                return body
+            body += piece
+
+    def write_all(self, data):
+        self.tls_step(self.tls.write, data)
+        try:
+            self.tls.unwrap()  # our close_notify: the upload is whole
+        except ssl.SSLWantReadError:
+            pass
+        self.sock.sendall(self.outgoing.read())
+
+    def close(self):
+        self.sock.close()
+
+
 class ProxyDataTest(HaproxyCase):
     """--proxy-protocol-data: every passive data connection carries a PROXY header of its own,
     from a trusted balancer (127.0.0.1 and 127.0.0.2 here: any of a farm's), naming the control
@@ -579,6 +641,41 @@ class ProxyDataTest(HaproxyCase):
         for reason in ("untrusted", "bad-signature", "timeout"):
             self.assertRegex(log, r"event=data-refused id=\d+ from=127\.0\.0\.\d+:\d+ "
                              r"client=127\.0\.0\.44:41000 reason=" + reason)
+        c.command("QUIT")
+
+    def test_prot_p_client_hello_shares_the_headers_segment(self):
+        certs = tempfile.mkdtemp(prefix="nm-proxy-certs-")
+        self.addCleanup(shutil.rmtree, certs, True)
+        cert, key = make_certificate(certs, "server")
+        server = ProxyServer(extra=[
+            "--proxy-protocol", "v2", "--proxy-trusted", "127.0.0.1/32", "--proxy-protocol-data",
+            "--tls-cert", cert, "--tls-key", key])
+        self.addCleanup(server.stop)
+        context = ssl.create_default_context(cafile=cert)
+        c = Control(server.port)
+        self.addCleanup(c.close)
+        c.send(v2("127.0.0.45", server.port))
+        self.assertTrue(c.reply().startswith("220"))
+        c.assertion(c.command("AUTH TLS"), "234")
+        c.sock = context.wrap_socket(c.sock, server_hostname="localhost")
+        c.login()
+        for line, code in (("PBSZ 0", "200"), ("PROT P", "200"), ("TYPE I", "200")):
+            c.assertion(c.command(line), code)
+        content = patterned(200_000)
+        port = passive_port(c, True)
+        c.send(b"STOR secret.bin\r\n")
+        data = TlsData(context, c.sock.session, port, v2("127.0.0.45", port))
+        self.assertTrue(c.reply().startswith("150"))
+        data.write_all(content)
+        self.assertTrue(c.reply().startswith("226"))
+        data.close()
+        port = passive_port(c, True)
+        c.send(b"RETR secret.bin\r\n")
+        data = TlsData(context, c.sock.session, port, v2("127.0.0.45", port))
+        self.assertTrue(c.reply().startswith("150"))
+        self.assertEqual(data.read_all(), content)
+        self.assertTrue(c.reply().startswith("226"))
+        data.close()
         c.command("QUIT")
 
     def test_through_haproxy_data_frontend_send_proxy_v2(self):
