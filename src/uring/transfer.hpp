@@ -16,7 +16,8 @@
 namespace nm::uring {
 
 // One FTP transfer done with io_uring operations: it opens the data connection (accepts on the
-// passive listener, from the control peer's host only, or connects to the PORT target), then
+// passive listener, from the control peer's host only, or under --proxy-protocol-data a
+// connection whose own PROXY header names the client; or connects to the PORT target), then
 // moves the bytes. Sending: the file is read into a chunk (IORING_OP_READ), converted for TYPE A,
 // and sent; a listing is sent from memory. Receiving: recv into a chunk, converted for TYPE A,
 // written at the file's current offset. A timer stops a transfer that makes no progress.
