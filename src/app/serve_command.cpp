@@ -80,6 +80,7 @@ struct ServeArgs {
   std::string proxy_protocol = "off";
   std::string proxy_trusted = "127.0.0.0/8,::1";
   double proxy_timeout = 3;
+  bool proxy_protocol_data = false;
   // A farm of instances on one root.
   std::string instance_id;  // empty: default_instance_id()
   bool sweep_on_start = false;
@@ -162,6 +163,12 @@ void proxy_options(const ServeArgs& args, ServerOptions* options) {
   options->proxy_trusted = *trusted;
   if (args.proxy_timeout <= 0) throw std::runtime_error("--proxy-timeout wants seconds > 0");
   options->proxy_timeout = seconds_to_ms(args.proxy_timeout);
+  if (args.proxy_protocol_data && options->proxy_protocol == Proxy::kOff) {
+    throw std::runtime_error(
+        "--proxy-protocol-data needs --proxy-protocol v1, v2 or any (the data connections' "
+        "headers must name the client the control connection's header named)");
+  }
+  options->proxy_protocol_data = args.proxy_protocol_data;
 }
 
 // With PROXY on and --max-per-ip, the table that counts clients by the header's address (null
@@ -580,6 +587,11 @@ void add_serve_command(CLI::App& app, int* exit_code) {
                   "Seconds the PROXY header may take to arrive whole")
       ->group(proxy)
       ->capture_default_str();
+  cmd->add_flag("--proxy-protocol-data", args->proxy_protocol_data,
+                "Every passive data connection starts with a PROXY header too, from a balancer "
+                "in --proxy-trusted, naming the control connection's client (needs "
+                "--proxy-protocol)")
+      ->group(proxy);
   cmd->add_option("--backlog", args->server.backlog, "listen(2) backlog")->capture_default_str();
   cmd->add_option("--workers", args->server.workers,
                   "thread-pool, prefork: workers at start; reactors: loops (default: the number of "

@@ -200,6 +200,7 @@ class BlockingConnection final : private SessionHost::Driver {
       getsockopt(data.get(), SOL_SOCKET, SO_ERROR, &err, &len);
       return err == 0 ? std::move(data) : Fd();
     }
+    auto header = host_.data_header();
     while (passive_) {
       int ready = wait_for(passive_.get(), POLLIN, host_.deadline(), true);
       if (stalled(ready)) return Fd();
@@ -208,10 +209,46 @@ class BlockingConnection final : private SessionHost::Driver {
         if (!control_during_transfer()) return Fd();
         continue;
       }
-      Fd data = accept_data_connection(passive_.get(), host_.peer());
-      if (data) return data;
+      if (!header) {
+        Fd data = accept_data_connection(passive_.get(), host_.peer());
+        if (data) return data;
+        continue;
+      }
+      Fd data = accept_data_connection(passive_.get(),
+                                       [&](const Address& from) { return header->admit(from); });
+      if (!data) continue;
+      auto state = read_data_header(data.get(), *header);
+      if (state == DataProxyHeader::State::kAccepted) {
+        early_ = header->take_rest();
+        return data;
+      }
+      if (state == DataProxyHeader::State::kNeedMore) return Fd();  // the transfer was stopped
+      // Refused (and logged): closed here, and the listener waits on for the right one.
     }
     return Fd();
+  }
+
+  // --proxy-protocol-data: reads the header `data` starts with, in waits bounded by its
+  // --proxy-timeout, hearing the control connection (ABOR) and the data time-out meanwhile.
+  // kNeedMore when the transfer must end before the header was decided.
+  DataProxyHeader::State read_data_header(int data, DataProxyHeader& header) {
+    using State = DataProxyHeader::State;
+    char buffer[4096];
+    for (;;) {
+      int ready = wait_for(data, POLLIN, std::min(header.deadline(), host_.deadline()), true);
+      if (stalled(ready) || (ready == kControl && !control_during_transfer())) {
+        return State::kNeedMore;
+      }
+      if (ready == kControl) continue;
+      if (ready == kTimeout) {
+        if (Clock::now() >= header.deadline()) return header.expire();
+        continue;
+      }
+      ssize_t n = ::recv(data, buffer, sizeof(buffer), 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      auto state = n > 0 ? header.feed({buffer, static_cast<size_t>(n)}) : header.ended();
+      if (state != State::kNeedMore) return state;
+    }
   }
 
   TransferResult transfer(TransferRequest request) {
@@ -223,7 +260,8 @@ class BlockingConnection final : private SessionHost::Driver {
       bool aborted = stop_status_ == Status::kAborted;
       return {aborted ? Status::kAborted : Status::kNoConnection, 0, 0};
     }
-    DataPump pump(std::move(request));
+    DataPump pump(std::move(request), std::move(early_));
+    early_.clear();
     for (;;) {
       auto outcome = pump.step(data.get(), kPumpBudget);
       if (outcome == DataPump::Outcome::kThrottled) {
@@ -258,6 +296,7 @@ class BlockingConnection final : private SessionHost::Driver {
   const ServerContext& context_;
   SessionHost host_;
   Fd passive_;
+  std::string early_;  // what followed the data connection's PROXY header, for the pump
   std::optional<TransferRequest> pending_;
   std::optional<TransferResult::Status> stop_status_;  // ABOR asked the transfer to stop
   bool stopped_ = false;                               // the server is stopping

@@ -191,6 +191,7 @@ void EventConnection::start_transfer(TransferRequest request) {
     }
     connecting_ = true;
   } else if (passive_) {
+    data_header_ = host_.data_header();
     if (!loop_.watch(passive_.get(), kReadable, &passive_handler_)) {
       finish_transfer({Status::kNoConnection, 0, errno});
     }
@@ -204,21 +205,72 @@ void EventConnection::stop_transfer(TransferResult::Status status) {
 }
 
 void EventConnection::on_passive_ready(unsigned) {
-  Fd data = accept_data_connection(passive_.get(), peer_);
+  if (reading_header_) return;  // a candidate's header first
+  auto admit = [this](const Address& from) { return data_header_->admit(from); };
+  Fd data = data_header_ ? accept_data_connection(passive_.get(), admit)
+                         : accept_data_connection(passive_.get(), peer_);
   if (!data) return;
-  close_passive();
   data_ = std::move(data);
-  if (!loop_.watch(data_.get(), 0, &data_handler_)) {
+  if (!loop_.watch(data_.get(), data_header_ ? unsigned{kReadable} : 0u, &data_handler_)) {
     data_.reset();
     finish_transfer({TransferResult::Status::kNoConnection, 0, errno});
     after();
     return;
   }
-  start_pump();
+  if (!data_header_) {
+    close_passive();
+    start_pump();
+    return;
+  }
+  reading_header_ = true;
+  loop_.change(passive_.get(), 0);
+  header_timer_ = loop_.run_after(server_.context().options.proxy_timeout, [this] {
+    header_timer_ = 0;
+    data_header_->expire();
+    drop_candidate();
+  });
+  // Its header may be in already; an edge-triggered loop would not say so again.
+  read_data_header();
+}
+
+void EventConnection::read_data_header() {
+  using State = DataProxyHeader::State;
+  char* buffer = server_.scratch();
+  for (;;) {
+    ssize_t n = ::recv(data_.get(), buffer, EventServer::kScratchSize, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    // Until EAGAIN, on either kind of loop: the parser bounds what a header may take.
+    auto state =
+        n > 0 ? data_header_->feed({buffer, static_cast<size_t>(n)}) : data_header_->ended();
+    if (state == State::kNeedMore) continue;
+    if (state == State::kRefused) {
+      drop_candidate();
+      return;
+    }
+    loop_.cancel(header_timer_);
+    header_timer_ = 0;
+    reading_header_ = false;
+    early_ = data_header_->take_rest();
+    close_passive();
+    start_pump();
+    return;
+  }
+}
+
+void EventConnection::drop_candidate() {
+  loop_.cancel(header_timer_);
+  header_timer_ = 0;
+  reading_header_ = false;
+  loop_.unwatch(data_.get());
+  data_.reset();
+  // Changing the interest re-arms an edge-triggered watch: a connection already waiting is seen.
+  loop_.change(passive_.get(), kReadable);
 }
 
 void EventConnection::start_pump() {
-  pump_ = std::make_unique<DataPump>(std::move(*pending_));
+  pump_ = std::make_unique<DataPump>(std::move(*pending_), std::move(early_));
+  early_.clear();
   pending_.reset();
   data_interest_ = pump_->waits_for_write() ? kWritable : kReadable;
   loop_.change(data_.get(), data_interest_);
@@ -238,6 +290,10 @@ void EventConnection::on_data_ready(unsigned events) {
     }
     connecting_ = false;
     start_pump();
+    return;
+  }
+  if (reading_header_) {
+    read_data_header();
     return;
   }
   if (!pump_) return;
@@ -297,6 +353,11 @@ void EventConnection::close_data_channel() {
   }
   loop_.cancel(throttle_timer_);
   throttle_timer_ = 0;
+  loop_.cancel(header_timer_);
+  header_timer_ = 0;
+  reading_header_ = false;
+  data_header_.reset();
+  early_.clear();
   pump_.reset();
   pending_.reset();
   connecting_ = false;

@@ -56,6 +56,11 @@ class EventConnection final : public Handler, private SessionHost::Driver {
 
   void on_passive_ready(unsigned events);
   void on_data_ready(unsigned events);
+  // --proxy-protocol-data: reads the candidate's header as far as it has come; the listener is
+  // not watched meanwhile (one candidate at a time).
+  void read_data_header();
+  // The candidate's header was refused (logged): close it and accept again.
+  void drop_candidate();
   void start_pump();
   // The rate limit: stop watching the data socket and come back on a timer.
   void throttle();
@@ -82,6 +87,13 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   bool connecting_ = false;
   std::unique_ptr<TransferRequest> pending_;  // waiting for its data connection
   std::unique_ptr<DataPump> pump_;
+  // --proxy-protocol-data: the rule data connections must pass (null: none); while
+  // reading_header_, data_ is a candidate whose header is not yet whole, and header_timer_ cuts
+  // it at --proxy-timeout. early_: what followed the header, for the pump.
+  std::unique_ptr<DataProxyHeader> data_header_;
+  bool reading_header_ = false;
+  TimerId header_timer_ = 0;
+  std::string early_;
   unsigned data_interest_ = 0;  // what the data socket is watched for while the pump runs
   TimerId throttle_timer_ = 0;  // set while the rate limit holds the pump back
   DataHandler passive_handler_{this, &EventConnection::on_passive_ready};

@@ -40,6 +40,10 @@ struct ServerOptions {
   ProxyProtocol proxy_protocol = ProxyProtocol::kOff;
   std::vector<Cidr> proxy_trusted;
   std::chrono::milliseconds proxy_timeout{std::chrono::seconds(3)};
+  // --proxy-protocol-data (needs proxy_protocol on): every passive data connection starts with a
+  // header of its own, from a balancer in proxy_trusted, naming the control connection's client
+  // (server/data_proxy_header.hpp).
+  bool proxy_protocol_data = false;
 };
 
 class TlsContext;

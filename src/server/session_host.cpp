@@ -47,12 +47,13 @@ void SessionHost::open(const Address& local, const Address& peer) {
     refuse_proxy("untrusted");
     return;
   }
-  using Accept = ProxyHeaderParser::Accept;
-  auto accept = options.proxy_protocol == ServerOptions::ProxyProtocol::kV1   ? Accept::kV1
-                : options.proxy_protocol == ServerOptions::ProxyProtocol::kV2 ? Accept::kV2
-                                                                              : Accept::kAny;
-  proxy_ = std::make_unique<ProxyHeaderParser>(accept);
+  proxy_ = std::make_unique<ProxyHeaderParser>(accepted_proxy_versions(options.proxy_protocol));
   proxy_until_ = opened_ + options.proxy_timeout;
+}
+
+std::unique_ptr<DataProxyHeader> SessionHost::data_header() const {
+  if (!context_.options.proxy_protocol_data) return nullptr;
+  return std::make_unique<DataProxyHeader>(context_.options, client_, id_);
 }
 
 bool SessionHost::begin_session(bool health_check) {

@@ -9,6 +9,7 @@
 #include "net/address.hpp"
 #include "net/buffer.hpp"
 #include "server/context.hpp"
+#include "server/data_proxy_header.hpp"
 #include "server/proxy_header.hpp"
 #include "session/session.hpp"
 
@@ -140,6 +141,10 @@ class SessionHost {
   const Address& peer() const { return peer_; }
   // The client: peer(), or the address the PROXY header named.
   const Address& client() const { return client_; }
+  // --proxy-protocol-data: the rule each passive data connection of this session's transfers
+  // must pass (its own header naming client()); null when they carry no header and come from
+  // peer()'s host (transfer/data_listener.hpp).
+  std::unique_ptr<DataProxyHeader> data_header() const;
 
  private:
   void settle();

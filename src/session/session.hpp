@@ -67,7 +67,8 @@ class UploadQuota {
 
 // RETR / LIST / NLST / MLSD (kSend), STOR / APPE / STOU (kReceive).
 // The model opens the data connection (accepts on the passive listener, taking only a connection
-// from the control peer's host, or connects to active_target), moves the bytes, closes it, and
+// from the control peer's host, or under --proxy-protocol-data one whose own PROXY header names
+// the client; or connects to active_target), moves the bytes, closes it, and
 // answers with transfer_finished(). The session has already sent the 150 reply.
 struct TransferRequest {
   enum class Direction { kSend, kReceive };

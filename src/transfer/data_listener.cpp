@@ -44,10 +44,15 @@ bool data_peer_allowed(const Address& peer, const Address& control_peer) {
 }
 
 Fd accept_data_connection(int passive, const Address& control_peer) {
+  return accept_data_connection(
+      passive, [&](const Address& from) { return data_peer_allowed(from, control_peer); });
+}
+
+Fd accept_data_connection(int passive, const std::function<bool(const Address&)>& allowed) {
   for (;;) {
     Address from;
     Fd data(accept_connection(passive, &from, true));
-    if (!data || data_peer_allowed(from, control_peer)) return data;
+    if (!data || allowed(from)) return data;
   }
 }
 

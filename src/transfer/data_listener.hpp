@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "net/fd.hpp"
 #include "session/session.hpp"
 
@@ -18,5 +20,8 @@ bool data_peer_allowed(const Address& peer, const Address& control_peer);
 // data_peer_allowed(); refused ones are closed. An invalid Fd when none waits (errno EAGAIN) or
 // accept failed.
 Fd accept_data_connection(int passive, const Address& control_peer);
+// The same with `allowed` in data_peer_allowed's place (it logs its own refusals): the rule of
+// --proxy-protocol-data, which then reads the connection's header.
+Fd accept_data_connection(int passive, const std::function<bool(const Address&)>& allowed);
 
 }  // namespace nm

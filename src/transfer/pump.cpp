@@ -58,7 +58,7 @@ DataPump::Outcome DataPump::finish_upload() {
   return Outcome::kDone;
 }
 
-DataPump::DataPump(TransferRequest request)
+DataPump::DataPump(TransferRequest request, std::string early)
     : request_(std::move(request)), file_offset_(request_.offset) {
   if (request_.max_rate > 0) {
     bucket_ = std::make_unique<TokenBucket>(request_.max_rate, TokenBucket::Clock::now());
@@ -68,6 +68,14 @@ DataPump::DataPump(TransferRequest request)
     tls_->no_tickets();
     if (!sending()) tls_->pull_plaintext();
     tls_waits_write_ = false;  // the client speaks first: its ClientHello
+    if (!early.empty()) {
+      // Answered now: the client may have sent all of its ClientHello already, and waits for
+      // the ServerHello, which the first step() then sends, before reading anything.
+      tls_->feed(early);
+      tls_->advance();
+    }
+  } else if (!sending()) {
+    early_ = std::move(early);
   }
 }
 
@@ -295,6 +303,12 @@ DataPump::Outcome DataPump::send_step(int socket, size_t budget) {
 }
 
 DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
+  if (!early_.empty()) {
+    std::string first = std::move(early_);
+    early_.clear();
+    bytes_ += first.size();
+    if (!charge(first.size()) || !store(first)) return fail(Outcome::kFileError, errno);
+  }
   if (!request_.ascii && splice_state_ != SpliceState::kUnusable) {
     auto outcome = splice_step(socket, budget);
     // Splicing turned out impossible for this file: go on with recv + write below.

@@ -45,7 +45,11 @@ class DataPump {
     kThrottled,      // the rate limit: call again after throttle_delay(), not on readiness
   };
 
-  explicit DataPump(TransferRequest request);
+  // `early`: bytes already read from the data socket, the stream's first (what followed a PROXY
+  // header in the same reads, --proxy-protocol-data): an upload stores them, a protected
+  // transfer's handshake starts with them (its ClientHello), a plain download has no use for
+  // what the client sends and drops them.
+  explicit DataPump(TransferRequest request, std::string early = {});
   ~DataPump();
 
   bool sending() const { return request_.direction == TransferRequest::Direction::kSend; }
@@ -102,6 +106,7 @@ class DataPump {
   size_t pipe_capacity_ = 0;
   uint64_t bytes_ = 0;
   int error_ = 0;
+  std::string early_;  // a plain upload's first bytes, stored before any read from the socket
   std::unique_ptr<TlsFilter> tls_;
   std::unique_ptr<char[]> plain_chunk_;  // an upload's plaintext, from OpenSSL to the file
   bool tls_waits_write_ = false;

@@ -247,13 +247,15 @@ void Connection::stop_transfer(TransferResult::Status status) {
 
 void Connection::start_transfer(TransferRequest request) {
   // The listener serves this transfer only; PORT mode drops it, as the other models do.
-  Fd passive = request.active_target ? Fd() : std::move(passive_);
+  bool request_active = request.active_target.has_value();
+  Fd passive = request_active ? Fd() : std::move(passive_);
   passive_.reset();
   transfer_ = std::make_unique<Transfer>(
       ring_, std::move(request), std::move(passive), peer_, server_.context().options.data_timeout,
       [this](const TransferResult& result) { on_transfer_done(result); },
       [this] { server_.check_later(this); },
       [this](bool handshaking) { host_.data_progress(handshaking); });
+  if (!request_active) transfer_->expect_proxy_header(host_.data_header());
   transfer_->start();
 }
 

@@ -38,7 +38,7 @@ Transfer::~Transfer() = default;
 
 bool Transfer::idle() const {
   return !accept_op_.busy && !connect_op_.busy && !net_op_.busy && !file_op_.busy &&
-         !timer_.op.busy && !throttle_.op.busy;
+         !timer_.op.busy && !throttle_.op.busy && !header_timer_.op.busy;
 }
 
 void Transfer::start() {
@@ -76,6 +76,10 @@ void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
       on_connect(cqe.res);
       break;
     case kNet:
+      if (reading_header_) {
+        on_header_read(cqe.res);
+        break;
+      }
       if (pump_) {
         on_polled(cqe.res);
         break;
@@ -92,6 +96,9 @@ void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
       break;
     case kThrottle:
       pump_step();
+      break;
+    case kHeaderTimer:
+      on_header_timer();
       break;
   }
 }
@@ -113,13 +120,70 @@ void Transfer::on_accept(int res) {
     return;
   }
   Fd data(res);
-  if (!data_peer_allowed(from_, control_peer_)) {
+  if (header_ ? !header_->admit(from_) : !data_peer_allowed(from_, control_peer_)) {
     arm_accept();
     return;
   }
-  passive_.reset();
   data_ = std::move(data);
+  if (header_) {
+    reading_header_ = true;
+    header_expired_ = false;
+    // A timer still pending from an earlier candidate fires first and re-arms for this one.
+    if (!header_timer_.op.busy) {
+      ring_.arm_timer(header_timer_, std::chrono::ceil<std::chrono::milliseconds>(
+                                         header_->deadline() - std::chrono::steady_clock::now()));
+    }
+    read_header();
+    return;
+  }
+  passive_.reset();
   begin_moving();
+}
+
+void Transfer::read_header() {
+  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
+  io_uring_prep_recv(ring_.prepare(net_op_), data_.get(), chunk_.get(), kChunk, 0);
+}
+
+void Transfer::on_header_read(int res) {
+  using State = DataProxyHeader::State;
+  State state;
+  if (res > 0) {
+    state = header_->feed({chunk_.get(), static_cast<size_t>(res)});
+    if (state == State::kNeedMore && header_expired_) state = header_->expire();
+  } else {
+    state = header_expired_ ? header_->expire() : header_->ended();
+  }
+  if (state == State::kNeedMore) {
+    read_header();
+    return;
+  }
+  if (state == State::kRefused) {
+    drop_candidate();
+    return;
+  }
+  reading_header_ = false;
+  early_ = header_->take_rest();
+  passive_.reset();
+  begin_moving();
+}
+
+void Transfer::on_header_timer() {
+  if (!reading_header_ || header_expired_) return;
+  auto left = header_->deadline() - std::chrono::steady_clock::now();
+  if (left > std::chrono::steady_clock::duration::zero()) {
+    ring_.arm_timer(header_timer_, std::chrono::ceil<std::chrono::milliseconds>(left));
+    return;
+  }
+  // The recv in flight ends (-ECANCELED, or with what it got); on_header_read then refuses.
+  header_expired_ = true;
+  ring_.cancel(net_op_);
+}
+
+void Transfer::drop_candidate() {
+  reading_header_ = false;
+  data_.reset();
+  arm_accept();
 }
 
 void Transfer::on_connect(int res) {
@@ -133,14 +197,18 @@ void Transfer::on_connect(int res) {
 void Transfer::begin_moving() {
   if (request_.tls || request_.max_rate > 0) {
     set_nonblocking(data_.get(), true);
-    pump_ = std::make_unique<DataPump>(std::move(request_));
+    pump_ = std::make_unique<DataPump>(std::move(request_), std::move(early_));
+    early_.clear();
     pump_step();
     return;
   }
   progress();
-  chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
+  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   if (request_.direction == TransferRequest::Direction::kSend) {
-    next_chunk();
+    next_chunk();  // what a client sent after its header on a download is of no use
+  } else if (!early_.empty()) {
+    // The upload's first bytes came with the header: written before anything more is read.
+    if (take_received(early_)) write_pending();
   } else {
     receive();
   }
@@ -236,23 +304,28 @@ void Transfer::on_received(int res) {
     if (request_.ascii) from_ascii_.finish(converted_);
     pending_ = converted_.data();
     pending_size_ = converted_.size();
-  } else {
-    bytes_ += static_cast<uint64_t>(res);
-    if (request_.quota && !request_.quota->take(static_cast<uint64_t>(res))) {
-      finish(Status::kFileError, EDQUOT);
-      return;
-    }
-    if (request_.ascii) {
-      converted_.clear();
-      from_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
-      pending_ = converted_.data();
-      pending_size_ = converted_.size();
-    } else {
-      pending_ = chunk_.get();
-      pending_size_ = static_cast<size_t>(res);
-    }
+  } else if (!take_received({chunk_.get(), static_cast<size_t>(res)})) {
+    return;
   }
   write_pending();
+}
+
+bool Transfer::take_received(std::string_view bytes) {
+  bytes_ += bytes.size();
+  if (request_.quota && !request_.quota->take(bytes.size())) {
+    finish(Status::kFileError, EDQUOT);
+    return false;
+  }
+  if (request_.ascii) {
+    converted_.clear();
+    from_ascii_.convert(bytes, converted_);
+    pending_ = converted_.data();
+    pending_size_ = converted_.size();
+  } else {
+    pending_ = bytes.data();
+    pending_size_ = bytes.size();
+  }
+  return true;
 }
 
 void Transfer::write_pending() {
@@ -318,6 +391,7 @@ void Transfer::finish(Status status, int error) {
   ring_.cancel(file_op_);
   ring_.cancel(timer_.op);
   ring_.cancel(throttle_.op);
+  ring_.cancel(header_timer_.op);
   ring_.submit();
   passive_.reset();
   if (data_) {

@@ -7,6 +7,7 @@
 
 #include "net/address.hpp"
 #include "net/fd.hpp"
+#include "server/data_proxy_header.hpp"
 #include "session/session.hpp"
 #include "transfer/ascii.hpp"
 #include "transfer/pump.hpp"
@@ -15,7 +16,8 @@
 namespace nm::uring {
 
 // One FTP transfer done with io_uring operations: it opens the data connection (accepts on the
-// passive listener, from the control peer's host only, or connects to the PORT target), then
+// passive listener, from the control peer's host only, or under --proxy-protocol-data a
+// connection whose own PROXY header names the client; or connects to the PORT target), then
 // moves the bytes. Sending: the file is read into a chunk (IORING_OP_READ), converted for TYPE A,
 // and sent; a listing is sent from memory. Receiving: recv into a chunk, converted for TYPE A,
 // written at the file's current offset. A timer stops a transfer that makes no progress.
@@ -49,6 +51,10 @@ class Transfer final : public Completion {
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
+  // --proxy-protocol-data: before start(), the rule each passive data connection must pass; its
+  // header is read with recvs on the ring (one candidate at a time, the listener left alone
+  // meanwhile), cut at --proxy-timeout by a timer of its own.
+  void expect_proxy_header(std::unique_ptr<DataProxyHeader> header) { header_ = std::move(header); }
   void start();
   // ABOR, or the control connection going away: ends now; `done` is told `status`.
   void stop(TransferResult::Status status) { finish(status, 0); }
@@ -57,11 +63,16 @@ class Transfer final : public Completion {
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kAccept, kConnect, kNet, kFile, kTimer, kThrottle };
+  enum Kind : uint8_t { kAccept, kConnect, kNet, kFile, kTimer, kThrottle, kHeaderTimer };
 
   void arm_accept();
   void on_accept(int res);
   void on_connect(int res);
+  // --proxy-protocol-data: the candidate in data_ and its header.
+  void read_header();
+  void on_header_read(int res);
+  void on_header_timer();
+  void drop_candidate();
   void begin_moving();
   void progress(bool handshaking = false) {
     last_progress_ = std::chrono::steady_clock::now();
@@ -81,6 +92,8 @@ class Transfer final : public Completion {
   // Receiving.
   void receive();
   void on_received(int res);
+  // Counts and converts received bytes into pending_; false when the transfer ended (quota).
+  bool take_received(std::string_view bytes);
   void write_pending();
   void on_written(int res);
 
@@ -103,6 +116,12 @@ class Transfer final : public Completion {
   Operation file_op_{this, kFile};
   TimerOp timer_{{this, kTimer}};
   TimerOp throttle_{{this, kThrottle}};  // the rate limit's wait
+  TimerOp header_timer_{{this, kHeaderTimer}};
+
+  std::unique_ptr<DataProxyHeader> header_;  // null: data connections carry no header
+  bool reading_header_ = false;              // data_ is a candidate, its header not yet whole
+  bool header_expired_ = false;              // its --proxy-timeout passed: the recv is cancelled
+  std::string early_;                        // what followed the header: the stream's first bytes
 
   std::unique_ptr<char[]> chunk_;
   std::string converted_;          // TYPE A: the chunk after conversion

@@ -105,6 +105,16 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("line 1: key root", r.stderr)
 
+    def test_proxy_protocol_data_needs_proxy_protocol(self):
+        r = self.check(f'root = "{self.dir.root}"\nproxy-protocol-data = true\n')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 2: key proxy-protocol-data", r.stderr)
+        self.assertIn("needs --proxy-protocol", r.stderr)
+        r = self.check(f'root = "{self.dir.root}"\nproxy-protocol = "v2"\n'
+                       'proxy-protocol-data = true\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("proxy-protocol-data=true", r.stdout)
+
     def test_toml_syntax_error_names_line(self):
         r = self.check('model = "threads"\nlisten = \n')
         self.assertEqual(r.returncode, 2)

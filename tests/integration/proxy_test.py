@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import unittest
 
 import ftp_test
 from ftp_test import MODEL, PASSWORD, USER
+from ftps_test import make_certificate
 from netmodels_server import descendants, wait_until
 
 TIMEOUT = 10  # every socket wait: a case that hangs fails in bounded time
@@ -134,7 +136,72 @@ def serving_process(server_pid, port, sock):
     return None
 
 
-class ProxyTest(unittest.TestCase):
+def find_haproxy():
+    return shutil.which("haproxy") or ("/usr/sbin/haproxy"
+                                       if os.path.exists("/usr/sbin/haproxy") else None)
+
+
+class HaproxyCase(unittest.TestCase):
+    """What the cases that run a real HAProxy share."""
+
+    def start_haproxy(self, folder, front, haproxy, host="127.0.0.1", extra=""):
+        """HAProxy in the foreground on host:front (and what `extra` adds to its configuration),
+        or None when it did not get the port."""
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, front))
+            except OSError:
+                return None
+        cfg = os.path.join(folder, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(f"""global
+    maxconn 64
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend ftp
+    bind {host}:{front}
+    default_backend farm
+backend farm
+    server one 127.0.0.1:{self.port} send-proxy-v2
+{extra}""")
+        proc = subprocess.Popen([haproxy, "-db", "-f", cfg], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+        def stop():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+        def listening():
+            # HAProxy's own listening socket on the port (read from the kernel's tables, not by
+            # connecting: a probe connection would be a session from 127.0.0.1 too, which
+            # --max-per-ip 1 might still count when curl comes).
+            if proc.poll() is not None:
+                return True
+            with open("/proc/net/tcp") as f:
+                inodes = {line.split()[9] for line in f.readlines()[1:]
+                          if line.split()[1].endswith(f":{front:04X}") and line.split()[3] == "0A"}
+            try:
+                fds = [os.readlink(f"/proc/{proc.pid}/fd/{fd}")
+                       for fd in os.listdir(f"/proc/{proc.pid}/fd")]
+            except (FileNotFoundError, ProcessLookupError):
+                return False
+            return any(f"socket:[{inode}]" in fds for inode in inodes)
+        if not wait_until(listening, timeout=10) or proc.poll() is not None:
+            stop()
+            return None
+        self.addCleanup(stop)
+        return proc
+
+
+class ProxyTest(HaproxyCase):
     server = None
 
     @classmethod
@@ -327,64 +394,8 @@ class ProxyTest(unittest.TestCase):
         for quiet in (f"peer=127.0.0.1:{local_port} ", "peer=127.0.0.60:", "peer=127.0.0.61:"):
             self.assertFalse([line for line in sessions if quiet in line], sessions)
 
-    def start_haproxy(self, folder, front, haproxy):
-        """HAProxy in the foreground on 127.0.0.1:front, or None when it did not get the port."""
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", front))
-            except OSError:
-                return None
-        cfg = os.path.join(folder, "haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(f"""global
-    maxconn 64
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend ftp
-    bind 127.0.0.1:{front}
-    default_backend farm
-backend farm
-    server one 127.0.0.1:{self.port} send-proxy-v2
-""")
-        proc = subprocess.Popen([haproxy, "-db", "-f", cfg], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-
-        def stop():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-        def listening():
-            # HAProxy's own listening socket on the port (read from the kernel's tables, not by
-            # connecting: a probe connection would be a session from 127.0.0.1 too, which
-            # --max-per-ip 1 might still count when curl comes).
-            if proc.poll() is not None:
-                return True
-            with open("/proc/net/tcp") as f:
-                inodes = {line.split()[9] for line in f.readlines()[1:]
-                          if line.split()[1].endswith(f":{front:04X}") and line.split()[3] == "0A"}
-            try:
-                fds = [os.readlink(f"/proc/{proc.pid}/fd/{fd}")
-                       for fd in os.listdir(f"/proc/{proc.pid}/fd")]
-            except (FileNotFoundError, ProcessLookupError):
-                return False
-            return any(f"socket:[{inode}]" in fds for inode in inodes)
-        if not wait_until(listening, timeout=10) or proc.poll() is not None:
-            stop()
-            return None
-        self.addCleanup(stop)
-        return proc
-
     def test_through_haproxy_send_proxy_v2(self):
-        haproxy = shutil.which("haproxy") or ("/usr/sbin/haproxy"
-                                               if os.path.exists("/usr/sbin/haproxy") else None)
+        haproxy = find_haproxy()
         if not haproxy or not shutil.which("curl"):
             self.skipTest("haproxy or curl is not installed")
         with open(os.path.join(self.server.root, "via-haproxy.txt"), "wb") as f:
@@ -408,6 +419,305 @@ backend farm
         self.assertEqual(out.returncode, 0, out.stderr.decode(errors="replace") +
                          self.server.log()[-3000:])
         self.assertEqual(out.stdout, b"hello from behind haproxy\n")
+
+
+def patterned(size):
+    """Bytes no two positions alike within a while, so a lost or repeated piece shows."""
+    return bytes((i * 31 + i // 4093) % 253 for i in range(size))
+
+
+def passive_port(c, epsv):
+    if epsv:
+        reply = c.command("EPSV")
+        return int(re.search(r"\(\|\|\|(\d+)\|\)", reply).group(1))
+    reply = c.command("PASV")
+    nums = [int(n) for n in re.search(r"\((\d+(?:,\d+){5})\)", reply).group(1).split(",")]
+    return nums[4] * 256 + nums[5]
+
+
+def data_socket(port, first=b"", source=BALANCER):
+    """A data connection from `source` whose first segment is `first` (a header, and perhaps
+    the stream's first bytes: one send, so one segment on loopback)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(TIMEOUT)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", port))
+    if first:
+        sock.sendall(first)
+    return sock
+
+
+def read_to_end(sock):
+    body = b""
+    try:
+        while chunk := sock.recv(65536):
+            body += chunk
+    except ConnectionResetError:
+        pass
+    return body
+
+
+class TlsData:
+    """A PROT P data connection by hand (memory BIOs), so that its ClientHello goes out in the
+    same segment as its PROXY header."""
+
+    def __init__(self, context, session, port, header):
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost",
+                                    session=session)
+        self.sock = None
+        self.tls_step(self.tls.do_handshake)  # the ClientHello, kept for the header's segment
+        self.sock = data_socket(port, header + self.outgoing.read())
+        while not self.tls_step(self.tls.do_handshake):
+            self.pull()
+
+    def tls_step(self, call, *args):
+        """Runs `call`, sending what it wrote; None when it wants more input."""
+        try:
+            result = call(*args)
+            ok = True if result is None else result
+        except ssl.SSLWantReadError:
+            ok = None
+        if self.sock:
+            out = self.outgoing.read()
+            if out:
+                self.sock.sendall(out)
+        return ok
+
+    def pull(self):
+        chunk = self.sock.recv(65536)
+        if chunk:
+            self.incoming.write(chunk)
+        else:
+            self.incoming.write_eof()
+
+    def read_all(self):
+        body = b""
+        while True:
+            try:
+                piece = self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self.pull()
+                continue
+            except ssl.SSLZeroReturnError:
+                return body
+            if not piece:
+                return body
+            body += piece
+
+    def write_all(self, data):
+        self.tls_step(self.tls.write, data)
+        try:
+            self.tls.unwrap()  # our close_notify: the upload is whole
+        except ssl.SSLWantReadError:
+            pass
+        self.sock.sendall(self.outgoing.read())
+
+    def close(self):
+        self.sock.close()
+
+
+class ProxyDataTest(HaproxyCase):
+    """--proxy-protocol-data: every passive data connection carries a PROXY header of its own,
+    from a trusted balancer (127.0.0.1 and 127.0.0.2 here: any of a farm's), naming the control
+    connection's client."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        # Passive ports of their own, below the ephemeral range, so the HAProxy case can put a
+        # frontend on the same ports of another loopback address.
+        cls.pasv_low = random.randrange(20000, 29000, 20)
+        cls.server = ProxyServer(extra=[
+            "--proxy-protocol", "any", "--proxy-trusted", "127.0.0.1/32,127.0.0.2/32",
+            "--proxy-timeout", "2", "--proxy-protocol-data",
+            "--pasv-ports", f"{cls.pasv_low}-{cls.pasv_low + 19}"])
+        cls.port = cls.server.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(check=True)
+
+    def session(self, client):
+        c = Control(self.port)
+        self.addCleanup(c.close)
+        c.send(v1(client, self.port, 41000))
+        self.assertTrue(c.reply().startswith("220"))
+        c.login()
+        c.assertion(c.command("TYPE I"), "200")
+        return c
+
+    def put_file(self, name, content):
+        with open(os.path.join(self.server.root, name), "wb") as f:
+            f.write(content)
+
+    def stored(self, name):
+        with open(os.path.join(self.server.root, name), "rb") as f:
+            return f.read()
+
+    def test_retr_with_v1_and_v2_data_headers(self):
+        content = patterned(700_000)
+        self.put_file("down.bin", content)
+        c = self.session("127.0.0.40")
+        for header in (v1, v2):
+            for epsv in (False, True):
+                port = passive_port(c, epsv)
+                c.send(b"RETR down.bin\r\n")
+                with data_socket(port, header("127.0.0.40", port, 41001)) as data:
+                    self.assertTrue(c.reply().startswith("150"))
+                    body = read_to_end(data)
+                self.assertEqual(body, content, (header.__name__, epsv))
+                self.assertTrue(c.reply().startswith("226"))
+        c.command("QUIT")
+
+    def test_stor_whose_first_bytes_share_the_headers_segment(self):
+        content = patterned(500_000)
+        c = self.session("127.0.0.41")
+        # v1 and v2; the second from another balancer of the farm.
+        for i, (header, balancer) in enumerate(((v1, BALANCER), (v2, "127.0.0.2"))):
+            port = passive_port(c, i == 1)
+            c.send(f"STOR up{i}.bin\r\n".encode())
+            with data_socket(port, header("127.0.0.41", port, 41002) + content[:1000],
+                             source=balancer) as data:
+                self.assertTrue(c.reply().startswith("150"))
+                data.sendall(content[1000:])
+                data.shutdown(socket.SHUT_WR)
+                self.assertTrue(c.reply().startswith("226"))
+            self.assertEqual(self.stored(f"up{i}.bin"), content, header.__name__)
+        # A small upload that is nothing but one segment, header included.
+        port = passive_port(c, False)
+        c.send(b"STOR tiny.txt\r\n")
+        with data_socket(port, v2("127.0.0.41", port) + b"all in one segment\n") as data:
+            data.shutdown(socket.SHUT_WR)
+            self.assertTrue(c.reply().startswith("150"))
+            self.assertTrue(c.reply().startswith("226"))
+        self.assertEqual(self.stored("tiny.txt"), b"all in one segment\n")
+        c.command("QUIT")
+
+    def assert_refused(self, sock):
+        """The server closes `sock` without sending a byte."""
+        self.assertEqual(read_to_end(sock), b"")
+        sock.close()
+
+    def test_another_clients_header_is_refused_and_the_right_one_served(self):
+        self.put_file("mine.txt", b"only for 127.0.0.42\n")
+        c = self.session("127.0.0.42")
+        port = passive_port(c, True)
+        c.send(b"RETR mine.txt\r\n")
+        self.assertTrue(c.reply().startswith("150"))
+        self.assert_refused(data_socket(port, v1("127.0.0.43", port)))
+        self.assert_refused(data_socket(port, V2_LOCAL))
+        with data_socket(port, v2("127.0.0.42", port)) as data:
+            self.assertEqual(read_to_end(data), b"only for 127.0.0.42\n")
+        self.assertTrue(c.reply().startswith("226"))
+        log = self.server.log()
+        self.assertRegex(log, r"event=data-refused id=\d+ from=127\.0\.0\.1:\d+ "
+                         r"client=127\.0\.0\.42:41000 named=127\.0\.0\.43:40000 "
+                         r"reason=other-client")
+        self.assertRegex(log, r"event=data-refused id=\d+ from=127\.0\.0\.1:\d+ "
+                         r"client=127\.0\.0\.42:41000 reason=local")
+        c.command("QUIT")
+
+    def test_no_header_or_an_untrusted_source_is_refused(self):
+        c = self.session("127.0.0.44")
+        port = passive_port(c, False)
+        c.send(b"STOR nohdr.bin\r\n")
+        self.assertTrue(c.reply().startswith("150"))
+        # The client itself, not a balancer: closed at once, unread.
+        self.assert_refused(data_socket(port, v1("127.0.0.44", port), source="127.0.0.44"))
+        # Data without a header: closed at its first byte.
+        self.assert_refused(data_socket(port, b"plain upload bytes"))
+        # Nothing at all: closed at --proxy-timeout (2 s), and the listener waits on.
+        started = time.monotonic()
+        self.assert_refused(data_socket(port))
+        self.assertLess(time.monotonic() - started, 6)
+        with data_socket(port, v1("127.0.0.44", port) + b"at last") as data:
+            data.shutdown(socket.SHUT_WR)
+            self.assertTrue(c.reply().startswith("226"))
+        self.assertEqual(self.stored("nohdr.bin"), b"at last")
+        log = self.server.log()
+        for reason in ("untrusted", "bad-signature", "timeout"):
+            self.assertRegex(log, r"event=data-refused id=\d+ from=127\.0\.0\.\d+:\d+ "
+                             r"client=127\.0\.0\.44:41000 reason=" + reason)
+        c.command("QUIT")
+
+    def test_prot_p_client_hello_shares_the_headers_segment(self):
+        certs = tempfile.mkdtemp(prefix="nm-proxy-certs-")
+        self.addCleanup(shutil.rmtree, certs, True)
+        cert, key = make_certificate(certs, "server")
+        server = ProxyServer(extra=[
+            "--proxy-protocol", "v2", "--proxy-trusted", "127.0.0.1/32", "--proxy-protocol-data",
+            "--tls-cert", cert, "--tls-key", key])
+        self.addCleanup(server.stop)
+        context = ssl.create_default_context(cafile=cert)
+        c = Control(server.port)
+        self.addCleanup(c.close)
+        c.send(v2("127.0.0.45", server.port))
+        self.assertTrue(c.reply().startswith("220"))
+        c.assertion(c.command("AUTH TLS"), "234")
+        c.sock = context.wrap_socket(c.sock, server_hostname="localhost")
+        c.login()
+        for line, code in (("PBSZ 0", "200"), ("PROT P", "200"), ("TYPE I", "200")):
+            c.assertion(c.command(line), code)
+        content = patterned(200_000)
+        port = passive_port(c, True)
+        c.send(b"STOR secret.bin\r\n")
+        data = TlsData(context, c.sock.session, port, v2("127.0.0.45", port))
+        self.assertTrue(c.reply().startswith("150"))
+        data.write_all(content)
+        self.assertTrue(c.reply().startswith("226"))
+        data.close()
+        port = passive_port(c, True)
+        c.send(b"RETR secret.bin\r\n")
+        data = TlsData(context, c.sock.session, port, v2("127.0.0.45", port))
+        self.assertTrue(c.reply().startswith("150"))
+        self.assertEqual(data.read_all(), content)
+        self.assertTrue(c.reply().startswith("226"))
+        data.close()
+        c.command("QUIT")
+
+    def test_through_haproxy_data_frontend_send_proxy_v2(self):
+        haproxy = find_haproxy()
+        if not haproxy or not shutil.which("curl"):
+            self.skipTest("haproxy or curl is not installed")
+        content = patterned(300_000)
+        self.put_file("via-haproxy.bin", content)
+        folder = tempfile.mkdtemp(prefix="nm-haproxy-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        # The balancer on 127.0.0.5: the control port, and the passive range, each routed to
+        # the server's own port of the same number with send-proxy-v2.
+        low, high = self.pasv_low, self.pasv_low + 19
+        extra = f"""frontend data
+    bind 127.0.0.5:{low}-{high}
+    default_backend passive
+backend passive
+    server one 127.0.0.1 send-proxy-v2
+"""
+        for attempt in range(10):
+            front = random.randrange(30000, 32000)
+            proc = self.start_haproxy(folder, front, haproxy, host="127.0.0.5", extra=extra)
+            if proc:
+                break
+        else:
+            self.fail("haproxy did not start")
+        before = len(self.server.log())
+        url = f"ftp://{USER}:{PASSWORD}@127.0.0.5:{front}/"
+        out = subprocess.run(["curl", "-sS", "--max-time", "20", url + "via-haproxy.bin"],
+                             capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr.decode(errors="replace") +
+                         self.server.log()[-3000:])
+        self.assertEqual(out.stdout, content)
+        upload = os.path.join(folder, "up.bin")
+        with open(upload, "wb") as f:
+            f.write(content)
+        out = subprocess.run(["curl", "-sS", "--max-time", "20", "-T", upload,
+                              url + "via-haproxy-up.bin"], capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr.decode(errors="replace") +
+                         self.server.log()[-3000:])
+        self.assertEqual(self.stored("via-haproxy-up.bin"), content)
+        self.assertNotIn("event=data-refused", self.server.log()[before:])
 
 
 def main():

@@ -50,7 +50,9 @@ void tcp_pair(int sv[2]) {
   ASSERT_GE(sv[0], 0);
 }
 
-PumpRun run(TransferRequest request, const std::string& peer_sends = "", bool tcp = false) {
+// `early`: bytes the driver had read before the pump began (what followed a PROXY header).
+PumpRun run(TransferRequest request, const std::string& peer_sends = "", bool tcp = false,
+            std::string early = {}) {
   int sv[2] = {-1, -1};
   if (tcp) {
     tcp_pair(sv);
@@ -69,7 +71,7 @@ PumpRun run(TransferRequest request, const std::string& peer_sends = "", bool tc
       result.peer_received = read_all(theirs.get());
     }
   });
-  DataPump pump(std::move(request));
+  DataPump pump(std::move(request), std::move(early));
   DataPump::Outcome outcome;
   do {
     outcome = pump.step(ours.get(), 1 << 20);
@@ -131,6 +133,41 @@ TEST(DataPump, ReceivesIntoFile) {
   auto up = upload(std::move(file), keep.get(), content, false);
   EXPECT_EQ(up.outcome, DataPump::Outcome::kDone);
   EXPECT_EQ(up.stored, content);
+}
+
+// --proxy-protocol-data: the bytes that shared the header's segment come first, on the splice
+// path (TCP) and the recv + write one (AF_UNIX), converted for TYPE A like the rest.
+TEST(DataPump, StoresEarlyBytesBeforeWhatItReads) {
+  for (bool tcp : {true, false}) {
+    Fd file = temp_file("");
+    Fd keep(dup(file.get()));
+    TransferRequest request;
+    request.direction = TransferRequest::Direction::kReceive;
+    request.file = std::move(file);
+    std::string rest(300000, 'r');
+    auto r = run(std::move(request), rest, tcp, "first bytes ");
+    EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
+    lseek(keep.get(), 0, SEEK_SET);
+    EXPECT_EQ(read_all(keep.get()), "first bytes " + rest) << "tcp=" << tcp;
+  }
+  Fd file = temp_file("");
+  Fd keep(dup(file.get()));
+  TransferRequest request;
+  request.direction = TransferRequest::Direction::kReceive;
+  request.file = std::move(file);
+  request.ascii = true;
+  auto r = run(std::move(request), "\nb\r\n", false, "a\r");
+  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
+  lseek(keep.get(), 0, SEEK_SET);
+  EXPECT_EQ(read_all(keep.get()), "a\nb\n");
+}
+
+TEST(DataPump, DownloadDropsEarlyBytes) {
+  TransferRequest request;
+  request.memory = "listing\r\n";
+  auto r = run(std::move(request), "", false, "stray");
+  EXPECT_EQ(r.outcome, DataPump::Outcome::kDone);
+  EXPECT_EQ(r.peer_received, "listing\r\n");
 }
 
 // Bytes no two positions alike within a chunk, so a lost or repeated piece shows.
