@@ -131,7 +131,10 @@ void Transfer::on_connect(int res) {
 }
 
 void Transfer::begin_moving() {
-  if (request_.tls || request_.max_rate > 0) {
+  // A binary file goes by sendfile or splice in the pump; only what must be converted (TYPE A)
+  // or is already in memory (a listing) is copied through a chunk of ours.
+  bool binary_file = request_.file && !request_.ascii;
+  if (request_.tls || request_.max_rate > 0 || binary_file) {
     set_nonblocking(data_.get(), true);
     pump_ = std::make_unique<DataPump>(std::move(request_));
     pump_step();
@@ -188,15 +191,11 @@ void Transfer::on_file_read(int res) {
     return;
   }
   file_offset_ += static_cast<uint64_t>(res);
-  if (request_.ascii) {
-    converted_.clear();
-    to_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
-    pending_ = converted_.data();
-    pending_size_ = converted_.size();
-  } else {
-    pending_ = chunk_.get();
-    pending_size_ = static_cast<size_t>(res);
-  }
+  // Only TYPE A files are read here (binary ones go through the pump).
+  converted_.clear();
+  to_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
+  pending_ = converted_.data();
+  pending_size_ = converted_.size();
   send_pending();
 }
 
@@ -230,28 +229,21 @@ void Transfer::on_received(int res) {
     return;
   }
   progress();
+  // Only TYPE A uploads are received here (binary ones go through the pump).
+  converted_.clear();
   if (res == 0) {
     eof_ = true;
-    converted_.clear();
-    if (request_.ascii) from_ascii_.finish(converted_);
-    pending_ = converted_.data();
-    pending_size_ = converted_.size();
+    from_ascii_.finish(converted_);
   } else {
     bytes_ += static_cast<uint64_t>(res);
     if (request_.quota && !request_.quota->take(static_cast<uint64_t>(res))) {
       finish(Status::kFileError, EDQUOT);
       return;
     }
-    if (request_.ascii) {
-      converted_.clear();
-      from_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
-      pending_ = converted_.data();
-      pending_size_ = converted_.size();
-    } else {
-      pending_ = chunk_.get();
-      pending_size_ = static_cast<size_t>(res);
-    }
+    from_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
   }
+  pending_ = converted_.data();
+  pending_size_ = converted_.size();
   write_pending();
 }
 
