@@ -195,7 +195,10 @@ void Transfer::on_connect(int res) {
 }
 
 void Transfer::begin_moving() {
-  if (request_.tls || request_.max_rate > 0) {
+  // A binary file goes by sendfile or splice in the pump; only what must be converted (TYPE A)
+  // or is already in memory (a listing) is copied through a chunk of ours.
+  bool binary_file = request_.file && !request_.ascii;
+  if (request_.tls || request_.max_rate > 0 || binary_file) {
     set_nonblocking(data_.get(), true);
     pump_ = std::make_unique<DataPump>(std::move(request_), std::move(early_));
     early_.clear();
@@ -256,15 +259,11 @@ void Transfer::on_file_read(int res) {
     return;
   }
   file_offset_ += static_cast<uint64_t>(res);
-  if (request_.ascii) {
-    converted_.clear();
-    to_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
-    pending_ = converted_.data();
-    pending_size_ = converted_.size();
-  } else {
-    pending_ = chunk_.get();
-    pending_size_ = static_cast<size_t>(res);
-  }
+  // Only TYPE A files are read here (binary ones go through the pump).
+  converted_.clear();
+  to_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
+  pending_ = converted_.data();
+  pending_size_ = converted_.size();
   send_pending();
 }
 
@@ -298,10 +297,11 @@ void Transfer::on_received(int res) {
     return;
   }
   progress();
+  // Only TYPE A uploads are received here (binary ones go through the pump).
   if (res == 0) {
     eof_ = true;
     converted_.clear();
-    if (request_.ascii) from_ascii_.finish(converted_);
+    from_ascii_.finish(converted_);
     pending_ = converted_.data();
     pending_size_ = converted_.size();
   } else if (!take_received({chunk_.get(), static_cast<size_t>(res)})) {
@@ -316,15 +316,10 @@ bool Transfer::take_received(std::string_view bytes) {
     finish(Status::kFileError, EDQUOT);
     return false;
   }
-  if (request_.ascii) {
-    converted_.clear();
-    from_ascii_.convert(bytes, converted_);
-    pending_ = converted_.data();
-    pending_size_ = converted_.size();
-  } else {
-    pending_ = bytes.data();
-    pending_size_ = bytes.size();
-  }
+  converted_.clear();
+  from_ascii_.convert(bytes, converted_);
+  pending_ = converted_.data();
+  pending_size_ = converted_.size();
   return true;
 }
 

@@ -18,21 +18,32 @@ namespace nm::uring {
 // One FTP transfer done with io_uring operations: it opens the data connection (accepts on the
 // passive listener, from the control peer's host only, or under --proxy-protocol-data a
 // connection whose own PROXY header names the client; or connects to the PORT target), then
-// moves the bytes. Sending: the file is read into a chunk (IORING_OP_READ), converted for TYPE A,
-// and sent; a listing is sent from memory. Receiving: recv into a chunk, converted for TYPE A,
-// written at the file's current offset. A timer stops a transfer that makes no progress.
+// moves the bytes. A timer stops a transfer that makes no progress. Owned by its Connection and
+// called only from the ring's thread.
 //
-// A protected transfer (PROT P) runs the shared DataPump, whose TLS filter every model uses: the
-// data socket turns non-blocking and the ring only polls it for the readiness the pump asks
-// for (IORING_OP_POLL_ADD), so the handshake, records and close_notify are written once. A
-// throttled transfer (a rate limit) runs the pump the same way, so its token bucket lives in one
-// place: when the bucket is empty the ring waits on a timeout (IORING_OP_TIMEOUT) instead of a
-// poll. At a limited rate the extra poll per step costs nothing that shows.
+// Binary files, protected transfers (PROT P) and throttled ones (a rate limit) run the shared
+// DataPump, the one every model uses: the data socket turns non-blocking, the pump takes a
+// bounded step, and the ring polls the socket for the readiness the pump waits on
+// (IORING_OP_POLL_ADD), or waits on a timeout (IORING_OP_TIMEOUT) while the rate limit's bucket
+// is empty. A binary RETR is then sendfile(2) from the page cache to the socket and a binary
+// STOR splice(2) socket -> pipe -> file: no copy through user space, and the TLS filter, the
+// token bucket, and the fallback for a file that takes no splice (an O_APPEND one for APPE: recv
+// + write from then on) are written once. The one extra cost, a poll per step when the socket
+// fills or empties, is what epoll pays too. It needs no opcode the model did not already use
+// (POLL_ADD is older than the ring's accept), so no kernel has to fall back from it.
 //
-// Why read + send rather than IORING_OP_SPLICE file -> pipe -> socket for binary files: the
-// kernel always hands splice requests to its io-wq worker threads, two per chunk, while a read
-// of cached pages completes inline and one of uncached pages waits on the page cache without a
-// worker. One copy through a 128 KiB chunk buys a model that stays in its one thread.
+// TYPE A files and listings pass through memory anyway (line ends are converted): the file is
+// read into a 128 KiB chunk (IORING_OP_READ), converted and sent (IORING_OP_SEND); a listing is
+// sent from memory; a TYPE A upload is received into the chunk, converted, and written at the
+// file's current offset.
+//
+// Why not io_uring's own zero-copy opcodes for binary files: linked IORING_OP_SPLICE (file ->
+// pipe -> socket, socket -> pipe -> file) was measured on 6.18 and cost ~1.7x the pump's server
+// CPU per byte, 70% of it in io-wq worker threads: the kernel hands every splice request to
+// them, two hand-offs per chunk, so the model would leave its one thread. IORING_OP_SEND_ZC was
+// not tried: it needs the file read into a registered buffer first (the copy this avoids), and
+// to a loopback peer the kernel copies zero-copy pages on delivery anyway. read + send (this
+// class's old path for every file) copies twice and cost ~1.5x the pump's CPU.
 //
 // finish() answers at once, but the object must outlive the operations it has in flight (the
 // kernel still writes into its chunk): its owner keeps it until idle(), and hears through
@@ -78,13 +89,13 @@ class Transfer final : public Completion {
     last_progress_ = std::chrono::steady_clock::now();
     if (moved_) moved_(handshaking);
   }
-  // PROT P: one step of the pump, then a poll for what it waits on.
+  // Binary files, PROT P, a rate limit: one step of the pump, then a poll for what it waits on.
   void pump_step();
   void on_polled(int res);
   void arm_timer();
   void on_timer();
 
-  // Sending.
+  // TYPE A files and listings. Sending.
   void next_chunk();
   void on_file_read(int res);
   void send_pending();
@@ -92,7 +103,8 @@ class Transfer final : public Completion {
   // Receiving.
   void receive();
   void on_received(int res);
-  // Counts and converts received bytes into pending_; false when the transfer ended (quota).
+  // Counts a TYPE A upload's received bytes and converts them into pending_; false when the
+  // transfer ended (quota).
   bool take_received(std::string_view bytes);
   void write_pending();
   void on_written(int res);
