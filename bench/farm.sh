@@ -119,19 +119,7 @@ pick_ports() {
   PASV=("$((CTRL + 1))-$((CTRL + 200))" "$((CTRL + 201))-$((CTRL + 400))" "$((CTRL + 401))-$((CTRL + 600))")
 }
 
-haproxy_cmd() {
-  $PYTHON - "$WORK/haproxy.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-out = b""
-while chunk := s.recv(65536):
-    out += chunk
-sys.stdout.write(out.decode())
-PY
-}
+haproxy_cmd() { $PYTHON "$ROOT/deploy/haproxy/haproxy-cmd.py" "$WORK/haproxy.sock" "$1"; }
 up_count() {
   haproxy_cmd "show stat" 2>/dev/null |
     awk -F, '$1 == "ftp_instances" && $2 ~ /^nm/ && $18 == "UP" { n++ } END { print n + 0 }'

@@ -10,7 +10,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/netmodels.sysusers
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/netmodels.toml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 # The farm recipe (HAProxy in front of several instances), as scripts/farm-test.sh tests it.
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/haproxy/haproxy.cfg
-  ${PROJECT_SOURCE_DIR}/deploy/haproxy/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/haproxy)
+  ${PROJECT_SOURCE_DIR}/deploy/haproxy/README.md ${PROJECT_SOURCE_DIR}/deploy/haproxy/haproxy-cmd.py
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/haproxy)
 
 # The units name the installed binary and configuration, so they are written at install time,
 # when the prefix is known (cmake/InstallTime.cmake), as are the files under etc/.

@@ -170,19 +170,7 @@ instance_of_port() {
 }
 
 # --- HAProxy -----------------------------------------------------------------------------------
-haproxy_cmd() {
-  /usr/bin/python3 - "$WORK/haproxy.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-out = b""
-while chunk := s.recv(65536):
-    out += chunk
-sys.stdout.write(out.decode())
-PY
-}
+haproxy_cmd() { /usr/bin/python3 "$SRC/deploy/haproxy/haproxy-cmd.py" "$WORK/haproxy.sock" "$1"; }
 # server_state NAME: UP, DOWN, ... as HAProxy's health checks see it.
 server_state() {
   haproxy_cmd "show stat" 2>/dev/null |
