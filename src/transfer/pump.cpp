@@ -46,6 +46,11 @@ bool DataPump::store(std::string_view bytes) {
   return write_all(request_.file.get(), pending_.data(), pending_.size());
 }
 
+bool DataPump::take(std::string_view bytes) {
+  bytes_ += bytes.size();
+  return charge(bytes.size()) && store(bytes);
+}
+
 DataPump::Outcome DataPump::finish_upload() {
   if (request_.ascii) {
     // A CR held back for an LF that never came.
@@ -142,9 +147,8 @@ DataPump::Outcome DataPump::tls_receive_plain(size_t* moved) {
   for (;;) {
     size_t n = tls_->read(plain_chunk_.get(), kChunk);
     if (n == 0) return Outcome::kBudgetSpent;
-    bytes_ += n;
     *moved += n;
-    if (!charge(n) || !store({plain_chunk_.get(), n})) return fail(Outcome::kFileError, errno);
+    if (!take({plain_chunk_.get(), n})) return fail(Outcome::kFileError, errno);
   }
 }
 
@@ -306,8 +310,7 @@ DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
   if (!early_.empty()) {
     std::string first = std::move(early_);
     early_.clear();
-    bytes_ += first.size();
-    if (!charge(first.size()) || !store(first)) return fail(Outcome::kFileError, errno);
+    if (!take(first)) return fail(Outcome::kFileError, errno);
   }
   if (!request_.ascii && splice_state_ != SpliceState::kUnusable) {
     auto outcome = splice_step(socket, budget);
@@ -324,11 +327,8 @@ DataPump::Outcome DataPump::receive_step(int socket, size_t budget) {
       return fail(Outcome::kNetworkError, errno);
     }
     if (n == 0) return finish_upload();
-    bytes_ += static_cast<uint64_t>(n);
     moved += static_cast<size_t>(n);
-    if (!charge(static_cast<size_t>(n)) || !store({chunk_.get(), static_cast<size_t>(n)})) {
-      return fail(Outcome::kFileError, errno);
-    }
+    if (!take({chunk_.get(), static_cast<size_t>(n)})) return fail(Outcome::kFileError, errno);
   }
   return Outcome::kBudgetSpent;
 }

@@ -84,6 +84,9 @@ class DataPump {
   Outcome fail(Outcome outcome, int error);
   // Uploads: writes received bytes to the file (converted for TYPE A); the end of the stream.
   bool store(std::string_view bytes);
+  // Received bytes, counted, charged and stored: false (errno set) when the quota or the file
+  // refused them.
+  bool take(std::string_view bytes);
   Outcome finish_upload();
   // PROT P.
   Outcome tls_step(int socket, size_t budget);

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "net/socket.hpp"
@@ -13,9 +12,9 @@
 namespace nm::uring {
 namespace {
 
-constexpr size_t kChunk = 128 * 1024;
-// Offset -1: the file's own position, which IORING_OP_WRITE then advances, as write(2) does.
-constexpr uint64_t kCurrentPosition = static_cast<uint64_t>(-1);
+// A PROXY header's read: v1 is at most 107 bytes and a v2 header's TLVs rarely pass a few
+// hundred; the parser takes a longer one in several reads.
+constexpr size_t kHeaderRead = 4096;
 
 }  // namespace
 
@@ -31,14 +30,13 @@ Transfer::Transfer(Ring& ring, TransferRequest request, Fd passive, const Addres
       data_timeout_(data_timeout),
       done_(std::move(done)),
       settled_(std::move(settled)),
-      moved_(std::move(moved)),
-      file_offset_(request_.offset) {}
+      moved_(std::move(moved)) {}
 
 Transfer::~Transfer() = default;
 
 bool Transfer::idle() const {
-  return !accept_op_.busy && !connect_op_.busy && !net_op_.busy && !file_op_.busy &&
-         !timer_.op.busy && !throttle_.op.busy && !header_timer_.op.busy;
+  return !accept_op_.busy && !connect_op_.busy && !net_op_.busy && !timer_.op.busy &&
+         !throttle_.op.busy && !header_timer_.op.busy;
 }
 
 void Transfer::start() {
@@ -80,16 +78,7 @@ void Transfer::complete(Operation& op, const io_uring_cqe& cqe) {
         on_header_read(cqe.res);
         break;
       }
-      if (pump_) {
-        on_polled(cqe.res);
-        break;
-      }
-      request_.direction == TransferRequest::Direction::kSend ? on_sent(cqe.res)
-                                                              : on_received(cqe.res);
-      break;
-    case kFile:
-      request_.direction == TransferRequest::Direction::kSend ? on_file_read(cqe.res)
-                                                              : on_written(cqe.res);
+      if (pump_) on_polled(cqe.res);
       break;
     case kTimer:
       on_timer();
@@ -141,15 +130,15 @@ void Transfer::on_accept(int res) {
 }
 
 void Transfer::read_header() {
-  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
-  io_uring_prep_recv(ring_.prepare(net_op_), data_.get(), chunk_.get(), kChunk, 0);
+  if (!header_read_) header_read_ = std::make_unique_for_overwrite<char[]>(kHeaderRead);
+  io_uring_prep_recv(ring_.prepare(net_op_), data_.get(), header_read_.get(), kHeaderRead, 0);
 }
 
 void Transfer::on_header_read(int res) {
   using State = DataProxyHeader::State;
   State state;
   if (res > 0) {
-    state = header_->feed({chunk_.get(), static_cast<size_t>(res)});
+    state = header_->feed({header_read_.get(), static_cast<size_t>(res)});
     if (state == State::kNeedMore && header_expired_) state = header_->expire();
   } else {
     state = header_expired_ ? header_->expire() : header_->ended();
@@ -195,26 +184,10 @@ void Transfer::on_connect(int res) {
 }
 
 void Transfer::begin_moving() {
-  // A binary file goes by sendfile or splice in the pump; only what must be converted (TYPE A)
-  // or is already in memory (a listing) is copied through a chunk of ours.
-  bool binary_file = request_.file && !request_.ascii;
-  if (request_.tls || request_.max_rate > 0 || binary_file) {
-    set_nonblocking(data_.get(), true);
-    pump_ = std::make_unique<DataPump>(std::move(request_), std::move(early_));
-    early_.clear();
-    pump_step();
-    return;
-  }
-  progress();
-  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
-  if (request_.direction == TransferRequest::Direction::kSend) {
-    next_chunk();  // what a client sent after its header on a download is of no use
-  } else if (!early_.empty()) {
-    // The upload's first bytes came with the header: written before anything more is read.
-    if (take_received(early_)) write_pending();
-  } else {
-    receive();
-  }
+  set_nonblocking(data_.get(), true);
+  pump_ = std::make_unique<DataPump>(std::move(request_), std::move(early_));
+  early_.clear();
+  pump_step();
 }
 
 void Transfer::arm_timer() {
@@ -230,121 +203,6 @@ void Transfer::on_timer() {
     return;
   }
   finish(Status::kTimeout, 0);
-}
-
-void Transfer::next_chunk() {
-  if (!request_.file) {
-    // A listing, already CRLF-terminated by the session.
-    if (memory_offset_ >= request_.memory.size()) {
-      finish(Status::kOk, 0);
-      return;
-    }
-    pending_ = request_.memory.data() + memory_offset_;
-    pending_size_ = std::min(kChunk, request_.memory.size() - memory_offset_);
-    memory_offset_ += pending_size_;
-    send_pending();
-    return;
-  }
-  io_uring_prep_read(ring_.prepare(file_op_), request_.file.get(), chunk_.get(), kChunk,
-                     file_offset_);
-}
-
-void Transfer::on_file_read(int res) {
-  if (res < 0) {
-    finish(Status::kFileError, -res);
-    return;
-  }
-  if (res == 0) {
-    finish(Status::kOk, 0);
-    return;
-  }
-  file_offset_ += static_cast<uint64_t>(res);
-  // Only TYPE A files are read here (binary ones go through the pump).
-  converted_.clear();
-  to_ascii_.convert({chunk_.get(), static_cast<size_t>(res)}, converted_);
-  pending_ = converted_.data();
-  pending_size_ = converted_.size();
-  send_pending();
-}
-
-void Transfer::send_pending() {
-  io_uring_prep_send(ring_.prepare(net_op_), data_.get(), pending_, pending_size_, MSG_NOSIGNAL);
-}
-
-void Transfer::on_sent(int res) {
-  if (res <= 0) {
-    finish(Status::kConnectionLost, res < 0 ? -res : EPIPE);
-    return;
-  }
-  progress();
-  bytes_ += static_cast<uint64_t>(res);
-  pending_ += res;
-  pending_size_ -= static_cast<size_t>(res);
-  if (pending_size_ > 0) {
-    send_pending();  // a short send: the rest of the chunk
-  } else {
-    next_chunk();
-  }
-}
-
-void Transfer::receive() {
-  io_uring_prep_recv(ring_.prepare(net_op_), data_.get(), chunk_.get(), kChunk, 0);
-}
-
-void Transfer::on_received(int res) {
-  if (res < 0) {
-    finish(Status::kConnectionLost, -res);
-    return;
-  }
-  progress();
-  // Only TYPE A uploads are received here (binary ones go through the pump).
-  if (res == 0) {
-    eof_ = true;
-    converted_.clear();
-    from_ascii_.finish(converted_);
-    pending_ = converted_.data();
-    pending_size_ = converted_.size();
-  } else if (!take_received({chunk_.get(), static_cast<size_t>(res)})) {
-    return;
-  }
-  write_pending();
-}
-
-bool Transfer::take_received(std::string_view bytes) {
-  bytes_ += bytes.size();
-  if (request_.quota && !request_.quota->take(bytes.size())) {
-    finish(Status::kFileError, EDQUOT);
-    return false;
-  }
-  converted_.clear();
-  from_ascii_.convert(bytes, converted_);
-  pending_ = converted_.data();
-  pending_size_ = converted_.size();
-  return true;
-}
-
-void Transfer::write_pending() {
-  if (pending_size_ == 0) {
-    // Nothing to write (a CR held back for its LF, or the end): go on.
-    if (eof_) {
-      finish(Status::kOk, 0);
-    } else {
-      receive();
-    }
-    return;
-  }
-  io_uring_prep_write(ring_.prepare(file_op_), request_.file.get(), pending_,
-                      static_cast<unsigned>(pending_size_), kCurrentPosition);
-}
-
-void Transfer::on_written(int res) {
-  if (res <= 0) {
-    finish(Status::kFileError, res < 0 ? -res : ENOSPC);
-    return;
-  }
-  pending_ += res;
-  pending_size_ -= static_cast<size_t>(res);
-  write_pending();
 }
 
 void Transfer::pump_step() {
@@ -383,7 +241,6 @@ void Transfer::finish(Status status, int error) {
   ring_.cancel(accept_op_);
   ring_.cancel(connect_op_);
   ring_.cancel(net_op_);
-  ring_.cancel(file_op_);
   ring_.cancel(timer_.op);
   ring_.cancel(throttle_.op);
   ring_.cancel(header_timer_.op);
@@ -395,10 +252,10 @@ void Transfer::finish(Status status, int error) {
     if (status != Status::kOk) ::shutdown(data_.get(), SHUT_RDWR);
     data_.reset();
   }
-  // The file is complete (or abandoned) before the session replies; an operation still reading
-  // or writing it keeps its own reference.
-  if (!file_op_.busy) request_.file.reset();
-  pump_.reset();  // its file too; a poll in flight holds no buffer of it
+  // The file is complete (or abandoned) before the session replies: the pump holds it (or, before
+  // the data connection, request_ does); a poll in flight holds no buffer of it.
+  request_.file.reset();
+  pump_.reset();
   // Reading the result before `done_` runs: the owner may retire this object from it.
   TransferResult result{status, bytes_, error};
   auto done = std::move(done_);

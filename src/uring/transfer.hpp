@@ -9,7 +9,6 @@
 #include "net/fd.hpp"
 #include "server/data_proxy_header.hpp"
 #include "session/session.hpp"
-#include "transfer/ascii.hpp"
 #include "transfer/pump.hpp"
 #include "uring/ring.hpp"
 
@@ -21,32 +20,29 @@ namespace nm::uring {
 // moves the bytes. A timer stops a transfer that makes no progress. Owned by its Connection and
 // called only from the ring's thread.
 //
-// Binary files, protected transfers (PROT P) and throttled ones (a rate limit) run the shared
-// DataPump, the one every model uses: the data socket turns non-blocking, the pump takes a
-// bounded step, and the ring polls the socket for the readiness the pump waits on
-// (IORING_OP_POLL_ADD), or waits on a timeout (IORING_OP_TIMEOUT) while the rate limit's bucket
-// is empty. A binary RETR is then sendfile(2) from the page cache to the socket and a binary
-// STOR splice(2) socket -> pipe -> file: no copy through user space, and the TLS filter, the
-// token bucket, and the fallback for a file that takes no splice (an O_APPEND one for APPE: recv
-// + write from then on) are written once. The one extra cost, a poll per step when the socket
-// fills or empties, is what epoll pays too. It needs no opcode the model did not already use
-// (POLL_ADD is older than the ring's accept), so no kernel has to fall back from it.
-//
-// TYPE A files and listings pass through memory anyway (line ends are converted): the file is
-// read into a 128 KiB chunk (IORING_OP_READ), converted and sent (IORING_OP_SEND); a listing is
-// sent from memory; a TYPE A upload is received into the chunk, converted, and written at the
-// file's current offset.
+// Every transfer then runs the shared DataPump, the one every model uses: the data socket turns
+// non-blocking, the pump takes a bounded step, and the ring polls the socket for the readiness
+// the pump waits on (IORING_OP_POLL_ADD), or waits on a timeout (IORING_OP_TIMEOUT) while the
+// rate limit's bucket is empty. A binary RETR is then sendfile(2) from the page cache to the
+// socket and a binary STOR splice(2) socket -> pipe -> file: no copy through user space; TYPE A
+// conversion, listings, the TLS filter, the token bucket, quotas and the fallback for a file
+// that takes no splice (an O_APPEND one for APPE: recv + write from then on) are written once.
+// The one extra cost, a poll per step when the socket fills or empties, is what epoll pays too.
+// It needs no opcode the model did not already use (POLL_ADD is older than the ring's accept),
+// so no kernel has to fall back from it. File reads and writes are then synchronous on the
+// ring's thread, as on every readiness model (page-cache copies; a cold read waits on the disk).
 //
 // Why not io_uring's own zero-copy opcodes for binary files: linked IORING_OP_SPLICE (file ->
 // pipe -> socket, socket -> pipe -> file) was measured on 6.18 and cost ~1.7x the pump's server
 // CPU per byte, 70% of it in io-wq worker threads: the kernel hands every splice request to
 // them, two hand-offs per chunk, so the model would leave its one thread. IORING_OP_SEND_ZC was
 // not tried: it needs the file read into a registered buffer first (the copy this avoids), and
-// to a loopback peer the kernel copies zero-copy pages on delivery anyway. read + send (this
-// class's old path for every file) copies twice and cost ~1.5x the pump's CPU.
+// to a loopback peer the kernel copies zero-copy pages on delivery anyway. IORING_OP_READ + SEND
+// (this class's old path for every file, its own copy of the pump's TYPE A and quota logic)
+// copies twice and cost ~1.5x the pump's CPU.
 //
 // finish() answers at once, but the object must outlive the operations it has in flight (the
-// kernel still writes into its chunk): its owner keeps it until idle(), and hears through
+// kernel may still write into header_read_): its owner keeps it until idle(), and hears through
 // `settled` of each operation that ends after finish(), the moment idle() may have turned true.
 class Transfer final : public Completion {
  public:
@@ -74,7 +70,7 @@ class Transfer final : public Completion {
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
  private:
-  enum Kind : uint8_t { kAccept, kConnect, kNet, kFile, kTimer, kThrottle, kHeaderTimer };
+  enum Kind : uint8_t { kAccept, kConnect, kNet, kTimer, kThrottle, kHeaderTimer };
 
   void arm_accept();
   void on_accept(int res);
@@ -89,25 +85,11 @@ class Transfer final : public Completion {
     last_progress_ = std::chrono::steady_clock::now();
     if (moved_) moved_(handshaking);
   }
-  // Binary files, PROT P, a rate limit: one step of the pump, then a poll for what it waits on.
+  // One step of the pump, then a poll for what it waits on (or the rate limit's timer).
   void pump_step();
   void on_polled(int res);
   void arm_timer();
   void on_timer();
-
-  // TYPE A files and listings. Sending.
-  void next_chunk();
-  void on_file_read(int res);
-  void send_pending();
-  void on_sent(int res);
-  // Receiving.
-  void receive();
-  void on_received(int res);
-  // Counts a TYPE A upload's received bytes and converts them into pending_; false when the
-  // transfer ended (quota).
-  bool take_received(std::string_view bytes);
-  void write_pending();
-  void on_written(int res);
 
   void finish(TransferResult::Status status, int error);
 
@@ -125,7 +107,6 @@ class Transfer final : public Completion {
   Operation accept_op_{this, kAccept};
   Operation connect_op_{this, kConnect};
   Operation net_op_{this, kNet};
-  Operation file_op_{this, kFile};
   TimerOp timer_{{this, kTimer}};
   TimerOp throttle_{{this, kThrottle}};  // the rate limit's wait
   TimerOp header_timer_{{this, kHeaderTimer}};
@@ -135,15 +116,7 @@ class Transfer final : public Completion {
   bool header_expired_ = false;              // its --proxy-timeout passed: the recv is cancelled
   std::string early_;                        // what followed the header: the stream's first bytes
 
-  std::unique_ptr<char[]> chunk_;
-  std::string converted_;          // TYPE A: the chunk after conversion
-  const char* pending_ = nullptr;  // what is still to send (or to write)
-  size_t pending_size_ = 0;
-  uint64_t file_offset_ = 0;
-  size_t memory_offset_ = 0;
-  bool eof_ = false;  // receiving: the peer closed; write what is left, then finish
-  ToNetworkAscii to_ascii_;
-  FromNetworkAscii from_ascii_;
+  std::unique_ptr<char[]> header_read_;  // a candidate's header comes in here
   uint64_t bytes_ = 0;
   bool finished_ = false;
   std::unique_ptr<DataPump> pump_;
