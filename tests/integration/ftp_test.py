@@ -252,11 +252,24 @@ class FtpTest(unittest.TestCase):
         self.assertEqual(self.get(ftp, "active.bin"), b"active data")
 
     def test_ascii_mode_converts_line_ends(self):
-        self.write("text.txt", b"one\ntwo\n")
+        # The raw bytes on the data connection (ftplib's retrlines would strip LF and CRLF alike).
+        text = b"one\ntwo\n" + b"x" * 300000 + b"\nlast\n"
+        self.write("text.txt", text)
         ftp = self.connect()
-        lines = []
-        ftp.retrlines("RETR text.txt", lines.append)
-        self.assertEqual(lines, ["one", "two"])
+        ftp.voidcmd("TYPE A")
+        with ftp.transfercmd("RETR text.txt") as conn:
+            got = bytearray()
+            while chunk := conn.recv(65536):
+                got += chunk
+        ftp.voidresp()
+        self.assertEqual(bytes(got), text.replace(b"\n", b"\r\n"))
+        # An upload in TYPE A stores LF line ends, a CRLF split between two sends included.
+        with ftp.transfercmd("STOR up.txt") as conn:
+            conn.sendall(b"alpha\r\nbeta\r")
+            time.sleep(0.05)
+            conn.sendall(b"\ngamma\r\n")
+        ftp.voidresp()
+        self.assertEqual(self.read("up.txt"), b"alpha\nbeta\ngamma\n")
 
     def test_resume_retr_with_rest(self):
         data = os.urandom(100000)
