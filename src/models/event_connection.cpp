@@ -41,7 +41,7 @@ bool EventConnection::open() {
 void EventConnection::shut() {
   if (closed_) return;
   closed_ = true;
-  *alive_ = false;
+  if (alive_) *alive_ = false;
   close_data_channel();
   loop_.cancel(timer_);
   loop_.cancel(delay_timer_);
@@ -159,6 +159,7 @@ void EventConnection::start_delay(std::chrono::milliseconds duration) {
 }
 
 void EventConnection::run_work(std::function<void()> job) {
+  if (!alive_) alive_ = std::make_shared<bool>(true);
   server_.submit_work(std::move(job), [this, alive = alive_] {
     if (!*alive) return;
     host_.work_done();
@@ -166,33 +167,46 @@ void EventConnection::run_work(std::function<void()> job) {
   });
 }
 
+EventConnection::DataChannel& EventConnection::channel() {
+  if (!chan_) chan_ = std::make_unique<DataChannel>(this);
+  return *chan_;
+}
+
+void EventConnection::release_channel() {
+  if (chan_ && !chan_->passive && !chan_->data && !chan_->pending && !chan_->pump) chan_.reset();
+}
+
 PassiveResult EventConnection::open_passive(const PassiveRequest& request) {
-  if (passive_) loop_.unwatch(passive_.get());
+  DataChannel& c = channel();
+  if (c.passive) loop_.unwatch(c.passive.get());
   PassiveResult result;
-  passive_ = open_passive_listener(request, &result);
+  c.passive = open_passive_listener(request, &result);
+  release_channel();
   return result;
 }
 
 void EventConnection::close_passive() {
-  if (!passive_) return;
-  loop_.unwatch(passive_.get());
-  passive_.reset();
+  if (!chan_ || !chan_->passive) return;
+  loop_.unwatch(chan_->passive.get());
+  chan_->passive.reset();
+  release_channel();
 }
 
 void EventConnection::start_transfer(TransferRequest request) {
   using Status = TransferResult::Status;
-  pending_ = std::make_unique<TransferRequest>(std::move(request));
-  if (pending_->active_target) {
-    data_ = connect_to(*pending_->active_target, true);
-    if (!data_ || !loop_.watch(data_.get(), kWritable, &data_handler_)) {
-      data_.reset();
+  DataChannel& c = channel();
+  c.pending = std::make_unique<TransferRequest>(std::move(request));
+  if (c.pending->active_target) {
+    c.data = connect_to(*c.pending->active_target, true);
+    if (!c.data || !loop_.watch(c.data.get(), kWritable, &c.data_handler)) {
+      c.data.reset();
       finish_transfer({Status::kNoConnection, 0, errno});
       return;
     }
-    connecting_ = true;
-  } else if (passive_) {
-    data_header_ = host_.data_header();
-    if (!loop_.watch(passive_.get(), kReadable, &passive_handler_)) {
+    c.connecting = true;
+  } else if (c.passive) {
+    c.header = host_.data_header();
+    if (!loop_.watch(c.passive.get(), kReadable, &c.passive_handler)) {
       finish_transfer({Status::kNoConnection, 0, errno});
     }
   } else {
@@ -201,32 +215,33 @@ void EventConnection::start_transfer(TransferRequest request) {
 }
 
 void EventConnection::stop_transfer(TransferResult::Status status) {
-  finish_transfer({status, pump_ ? pump_->bytes() : 0, 0});
+  finish_transfer({status, chan_ && chan_->pump ? chan_->pump->bytes() : 0, 0});
 }
 
 void EventConnection::on_passive_ready(unsigned) {
-  if (reading_header_) return;  // a candidate's header first
-  auto admit = [this](const Address& from) { return data_header_->admit(from); };
-  Fd data = data_header_ ? accept_data_connection(passive_.get(), admit)
-                         : accept_data_connection(passive_.get(), peer_);
+  DataChannel& c = *chan_;       // its handler is watched only while the channel lives
+  if (c.reading_header) return;  // a candidate's header first
+  auto admit = [&c](const Address& from) { return c.header->admit(from); };
+  Fd data = c.header ? accept_data_connection(c.passive.get(), admit)
+                     : accept_data_connection(c.passive.get(), peer_);
   if (!data) return;
-  data_ = std::move(data);
-  if (!loop_.watch(data_.get(), data_header_ ? unsigned{kReadable} : 0u, &data_handler_)) {
-    data_.reset();
+  c.data = std::move(data);
+  if (!loop_.watch(c.data.get(), c.header ? unsigned{kReadable} : 0u, &c.data_handler)) {
+    c.data.reset();
     finish_transfer({TransferResult::Status::kNoConnection, 0, errno});
     after();
     return;
   }
-  if (!data_header_) {
+  if (!c.header) {
     close_passive();
     start_pump();
     return;
   }
-  reading_header_ = true;
-  loop_.change(passive_.get(), 0);
-  header_timer_ = loop_.run_after(server_.context().options.proxy_timeout, [this] {
-    header_timer_ = 0;
-    data_header_->expire();
+  c.reading_header = true;
+  loop_.change(c.passive.get(), 0);
+  c.header_timer = loop_.run_after(server_.context().options.proxy_timeout, [this] {
+    chan_->header_timer = 0;
+    chan_->header->expire();
     drop_candidate();
   });
   // Its header may be in already; an edge-triggered loop would not say so again.
@@ -235,23 +250,23 @@ void EventConnection::on_passive_ready(unsigned) {
 
 void EventConnection::read_data_header() {
   using State = DataProxyHeader::State;
+  DataChannel& c = *chan_;
   char* buffer = server_.scratch();
   for (;;) {
-    ssize_t n = ::recv(data_.get(), buffer, EventServer::kScratchSize, 0);
+    ssize_t n = ::recv(c.data.get(), buffer, EventServer::kScratchSize, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     // Until EAGAIN, on either kind of loop: the parser bounds what a header may take.
-    auto state =
-        n > 0 ? data_header_->feed({buffer, static_cast<size_t>(n)}) : data_header_->ended();
+    auto state = n > 0 ? c.header->feed({buffer, static_cast<size_t>(n)}) : c.header->ended();
     if (state == State::kNeedMore) continue;
     if (state == State::kRefused) {
       drop_candidate();
       return;
     }
-    loop_.cancel(header_timer_);
-    header_timer_ = 0;
-    reading_header_ = false;
-    early_ = data_header_->take_rest();
+    loop_.cancel(c.header_timer);
+    c.header_timer = 0;
+    c.reading_header = false;
+    c.early = c.header->take_rest();
     close_passive();
     start_pump();
     return;
@@ -259,84 +274,89 @@ void EventConnection::read_data_header() {
 }
 
 void EventConnection::drop_candidate() {
-  loop_.cancel(header_timer_);
-  header_timer_ = 0;
-  reading_header_ = false;
-  loop_.unwatch(data_.get());
-  data_.reset();
+  DataChannel& c = *chan_;
+  loop_.cancel(c.header_timer);
+  c.header_timer = 0;
+  c.reading_header = false;
+  loop_.unwatch(c.data.get());
+  c.data.reset();
   // Changing the interest re-arms an edge-triggered watch: a connection already waiting is seen.
-  loop_.change(passive_.get(), kReadable);
+  loop_.change(c.passive.get(), kReadable);
 }
 
 void EventConnection::start_pump() {
-  pump_ = std::make_unique<DataPump>(std::move(*pending_), std::move(early_));
-  early_.clear();
-  pending_.reset();
-  data_interest_ = pump_->waits_for_write() ? kWritable : kReadable;
-  loop_.change(data_.get(), data_interest_);
+  DataChannel& c = *chan_;
+  c.pump = std::make_unique<DataPump>(std::move(*c.pending), std::move(c.early));
+  c.early.clear();
+  c.pending.reset();
+  c.interest = c.pump->waits_for_write() ? kWritable : kReadable;
+  loop_.change(c.data.get(), c.interest);
   // The socket may be ready already; an edge-triggered loop would not say so again.
-  on_data_ready(data_interest_);
+  on_data_ready(c.interest);
 }
 
 void EventConnection::on_data_ready(unsigned events) {
-  if (connecting_) {
+  DataChannel& c = *chan_;  // its handler is watched only while the channel lives
+  if (c.connecting) {
     int err = 0;
     socklen_t len = sizeof(err);
-    getsockopt(data_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    getsockopt(c.data.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0 || (events & kHangup)) {
       finish_transfer({TransferResult::Status::kNoConnection, 0, err});
       after();
       return;
     }
-    connecting_ = false;
+    c.connecting = false;
     start_pump();
     return;
   }
-  if (reading_header_) {
+  if (c.reading_header) {
     read_data_header();
     return;
   }
-  if (!pump_) return;
-  if (throttle_timer_ != 0) {
+  if (!c.pump) return;
+  if (c.throttle_timer != 0) {
     // Watched for nothing while throttled, yet an error or a hang-up is still reported: the peer
     // is gone. Left alone, a level-triggered loop would report it again at once until the timer.
     if (events & kHangup) {
-      finish_transfer({TransferResult::Status::kConnectionLost, pump_->bytes(), 0});
+      finish_transfer({TransferResult::Status::kConnectionLost, c.pump->bytes(), 0});
       after();
     }
     return;
   }
   size_t budget = loop_.edge_triggered() ? SIZE_MAX : kPumpBudget;
-  auto outcome = pump_->step(data_.get(), budget);
+  auto outcome = c.pump->step(c.data.get(), budget);
   if (outcome == DataPump::Outcome::kThrottled) {
-    host_.data_progress(pump_->handshaking());  // held back, not stalled
+    host_.data_progress(c.pump->handshaking());  // held back, not stalled
     throttle();
     return;
   }
   if (outcome == DataPump::Outcome::kWouldBlock || outcome == DataPump::Outcome::kBudgetSpent) {
-    host_.data_progress(pump_->handshaking());
+    host_.data_progress(c.pump->handshaking());
     // A TLS handshake or close turns the direction around: wait for exactly what it needs.
-    unsigned want = pump_->waits_for_write() ? kWritable : kReadable;
-    if (want != data_interest_) {
-      data_interest_ = want;
-      loop_.change(data_.get(), want);
+    unsigned want = c.pump->waits_for_write() ? kWritable : kReadable;
+    if (want != c.interest) {
+      c.interest = want;
+      loop_.change(c.data.get(), want);
       // Changing the interest re-arms an edge-triggered watch with the current readiness.
     }
     return;
   }
-  finish_transfer(pump_->result(outcome));
+  finish_transfer(c.pump->result(outcome));
   after();
 }
 
 void EventConnection::throttle() {
-  data_interest_ = 0;
-  loop_.change(data_.get(), 0);
-  throttle_timer_ = loop_.run_after(pump_->throttle_delay(), [this] {
-    throttle_timer_ = 0;
-    data_interest_ = pump_->waits_for_write() ? kWritable : kReadable;
-    loop_.change(data_.get(), data_interest_);
+  DataChannel& c = *chan_;
+  c.interest = 0;
+  loop_.change(c.data.get(), 0);
+  c.throttle_timer = loop_.run_after(c.pump->throttle_delay(), [this] {
+    DataChannel& c = *chan_;  // the timer is cancelled with the channel
+    c.throttle_timer = 0;
+    c.interest = c.pump->waits_for_write() ? kWritable : kReadable;
+    loop_.change(c.data.get(), c.interest);
     // The socket is most likely ready already; an edge-triggered loop would not say so again.
-    on_data_ready(data_interest_);
+    on_data_ready(c.interest);
   });
 }
 
@@ -346,21 +366,13 @@ void EventConnection::finish_transfer(const TransferResult& result) {
 }
 
 void EventConnection::close_data_channel() {
-  close_passive();
-  if (data_) {
-    loop_.unwatch(data_.get());
-    data_.reset();
-  }
-  loop_.cancel(throttle_timer_);
-  throttle_timer_ = 0;
-  loop_.cancel(header_timer_);
-  header_timer_ = 0;
-  reading_header_ = false;
-  data_header_.reset();
-  early_.clear();
-  pump_.reset();
-  pending_.reset();
-  connecting_ = false;
+  if (!chan_) return;
+  DataChannel& c = *chan_;
+  if (c.passive) loop_.unwatch(c.passive.get());
+  if (c.data) loop_.unwatch(c.data.get());
+  loop_.cancel(c.throttle_timer);
+  loop_.cancel(c.header_timer);
+  chan_.reset();
 }
 
 }  // namespace nm

@@ -78,26 +78,39 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   TimerId timer_ = 0;
   SessionHost::Clock::time_point timer_due_ = SessionHost::Clock::time_point::max();
   TimerId delay_timer_ = 0;
-  // False once closed: work finishing on the pool after that finds nobody to tell.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // False once closed: work finishing on the pool after that finds nobody to tell. Made by the
+  // first run_work(): most sessions never hand work to the pool.
+  std::shared_ptr<bool> alive_;
 
-  // Data channel.
-  Fd passive_;
-  Fd data_;
-  bool connecting_ = false;
-  std::unique_ptr<TransferRequest> pending_;  // waiting for its data connection
-  std::unique_ptr<DataPump> pump_;
-  // --proxy-protocol-data: the rule data connections must pass (null: none); while
-  // reading_header_, data_ is a candidate whose header is not yet whole, and header_timer_ cuts
-  // it at --proxy-timeout. early_: what followed the header, for the pump.
-  std::unique_ptr<DataProxyHeader> data_header_;
-  bool reading_header_ = false;
-  TimerId header_timer_ = 0;
-  std::string early_;
-  unsigned data_interest_ = 0;  // what the data socket is watched for while the pump runs
-  TimerId throttle_timer_ = 0;  // set while the rate limit holds the pump back
-  DataHandler passive_handler_{this, &EventConnection::on_passive_ready};
-  DataHandler data_handler_{this, &EventConnection::on_data_ready};
+  // The data channel: from a PASV/EPSV listener or an active connect to the end of the
+  // transfer. On the heap while it exists, so an idle session pays 8 bytes for it, not ~170;
+  // channel() makes it, release_channel() frees it once nothing in it is open.
+  struct DataChannel {
+    explicit DataChannel(EventConnection* owner)
+        : passive_handler(owner, &EventConnection::on_passive_ready),
+          data_handler(owner, &EventConnection::on_data_ready) {}
+    Fd passive;
+    Fd data;
+    bool connecting = false;
+    std::unique_ptr<TransferRequest> pending;  // waiting for its data connection
+    std::unique_ptr<DataPump> pump;
+    // --proxy-protocol-data: the rule data connections must pass (null: none); while
+    // reading_header, data is a candidate whose header is not yet whole, and header_timer cuts
+    // it at --proxy-timeout. early: what followed the header, for the pump.
+    std::unique_ptr<DataProxyHeader> header;
+    bool reading_header = false;
+    TimerId header_timer = 0;
+    std::string early;
+    unsigned interest = 0;        // what the data socket is watched for while the pump runs
+    TimerId throttle_timer = 0;   // set while the rate limit holds the pump back
+    DataHandler passive_handler;  // the handlers' own calls may free the channel: they touch
+    DataHandler data_handler;     // nothing of it after calling their method
+  };
+  DataChannel& channel();
+  // Frees the channel when it holds nothing open (it may be the caller's own handler's: the
+  // loop calls no handler of an unwatched descriptor again).
+  void release_channel();
+  std::unique_ptr<DataChannel> chan_;
 };
 
 }  // namespace nm

@@ -37,7 +37,7 @@ void Connection::open() {
 void Connection::close() {
   if (closing_) return;
   closing_ = true;
-  *alive_ = false;
+  if (alive_) *alive_ = false;
   if (transfer_) transfer_->stop(TransferResult::Status::kAborted);
   passive_.reset();
   ring_.cancel(recv_op_);
@@ -228,6 +228,7 @@ void Connection::on_delay(int res) {
 }
 
 void Connection::run_work(std::function<void()> job) {
+  if (!alive_) alive_ = std::make_shared<bool>(true);
   server_.submit_work(std::move(job), [this, alive = alive_] {
     if (!*alive) return;
     host_.work_done();

@@ -89,8 +89,9 @@ class Connection final : public Completion, private SessionHost::Driver {
   std::unique_ptr<Transfer> transfer_;
   std::vector<std::unique_ptr<Transfer>> retired_;  // finished, operations still in the ring
 
-  // False once closed: work finishing on the pool after that finds nobody to tell.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // False once closed: work finishing on the pool after that finds nobody to tell. Made by the
+  // first run_work(): most sessions never hand work to the pool.
+  std::shared_ptr<bool> alive_;
   bool closing_ = false;
   bool settling_ = false;
   bool starved_ = false;    // the recv found no buffer in the pool: retry after the batch

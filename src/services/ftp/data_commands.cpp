@@ -107,7 +107,7 @@ bool FtpSession::data_ready(Buffer& out) {
 void FtpSession::start_transfer(TransferRequest request, Transfer transfer,
                                 std::string_view message, Buffer& out) {
   request.ascii = ascii_ && request.memory.empty();
-  request.active_target = active_target_;
+  if (active_target_) request.active_target = *active_target_;
   request.protect = prot_private_;
   request.max_rate = max_rate_;
   active_target_.reset();
@@ -245,7 +245,7 @@ void FtpSession::use_active(const Address& target, Buffer& out) {
     reply(out, 504, "Data connections to ports below 1024 are refused.");
     return;
   }
-  active_target_ = target;
+  active_target_ = std::make_unique<Address>(target);
   set_passive_open(false);
   requests_.emplace_back(ClosePassiveRequest{});
   reply(out, 200, "Active data connection set. Consider using PASV.");

@@ -388,7 +388,7 @@ void FtpSession::cmd_rnfr(const std::string& arg, Buffer& out) {
     reply_errno(out, errno);
     return;
   }
-  rename_from_ = vpath;
+  rename_from_ = std::make_unique<std::string>(vpath);
   reply(out, 350, "Ready for RNTO.");
 }
 

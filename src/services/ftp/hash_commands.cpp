@@ -37,8 +37,7 @@ struct HashJob {
 // session, and --max-clients / --max-per-ip bound the sessions. RANG hashes a part of a bigger
 // file, and the cap applies to the part.
 void FtpSession::cmd_hash(const std::string& arg, Buffer& out) {
-  auto range = hash_range_;
-  hash_range_.reset();  // a range is for the next HASH only, whatever becomes of it
+  auto range = std::move(hash_range_);  // a range is for the next HASH only, whatever becomes of it
   if (arg.empty()) {
     reply(out, 501, "HASH needs a file name.");
     return;
@@ -96,7 +95,7 @@ void FtpSession::cmd_rang(const std::string& arg, Buffer& out) {
     reply(out, 350, "Range cleared.");
     return;
   }
-  hash_range_ = std::get<ByteRange>(*parsed);
+  hash_range_ = std::make_unique<ByteRange>(std::get<ByteRange>(*parsed));
   reply(out, 350,
         "Restarting at " + std::to_string(hash_range_->start) + ". Ending at " +
             std::to_string(hash_range_->end) + ".");

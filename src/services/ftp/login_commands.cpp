@@ -37,7 +37,7 @@ void FtpSession::cmd_user(const std::string& arg, Buffer& out) {
     return;
   }
   if (!tls_allows_login(arg, out)) return;
-  pending_user_ = arg;
+  pending_user_ = std::make_unique<std::string>(arg);
   // The same answer for every name: whether a user exists is nobody's business before PASS.
   if (is_anonymous_name(arg)) {
     reply(out, 331, "Anonymous login okay, send your e-mail address as password.");
