@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/echo_load.hpp"
 #include "bench/event_loop.hpp"
 #include "bench/ftp_client.hpp"
 #include "net/socket.hpp"
@@ -100,13 +101,11 @@ void warm_up(const Target& target, const IdleOptions& options) {
     worker.run(once);
     return;
   }
-  IdleCrowd one(target, 1, options.timeout);
-  if (one.fds().empty() || !one.fds()[0]) return;
-  int fd = one.fds()[0].get();
-  if (::send(fd, "x", 1, MSG_NOSIGNAL) != 1) return;
-  pollfd p{fd, POLLIN, 0};
-  char byte;
-  if (::poll(&p, 1, static_cast<int>(options.timeout * 1000)) == 1) (void)::recv(fd, &byte, 1, 0);
+  EchoOptions once;
+  once.connections = 1;
+  once.duration = 0.05;
+  once.warmup = 0;
+  run_echo(target, once);
 }
 
 }  // namespace

@@ -101,10 +101,11 @@ class EventConnection final : public Handler, private SessionHost::Driver {
     bool reading_header = false;
     TimerId header_timer = 0;
     std::string early;
-    unsigned interest = 0;        // what the data socket is watched for while the pump runs
-    TimerId throttle_timer = 0;   // set while the rate limit holds the pump back
-    DataHandler passive_handler;  // the handlers' own calls may free the channel: they touch
-    DataHandler data_handler;     // nothing of it after calling their method
+    unsigned interest = 0;       // what the data socket is watched for while the pump runs
+    TimerId throttle_timer = 0;  // set while the rate limit holds the pump back
+    // A handler's call may free the channel, handler and all: it touches nothing after it.
+    DataHandler passive_handler;
+    DataHandler data_handler;
   };
   DataChannel& channel();
   // Frees the channel when it holds nothing open (it may be the caller's own handler's: the
