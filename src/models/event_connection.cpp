@@ -17,23 +17,20 @@ using Next = SessionHost::Next;
 
 }  // namespace
 
-EventConnection::EventConnection(EventServer& server, Fd fd, const Address& peer)
-    : server_(server),
-      loop_(server.loop()),
-      fd_(std::move(fd)),
-      peer_(peer),
-      host_(*this, server.context()) {}
+EventConnection::EventConnection(EventServer& server, Fd fd)
+    : server_(server), loop_(server.loop()), fd_(std::move(fd)), host_(*this, server.context()) {}
 
 EventConnection::~EventConnection() {
   shut();
 }
 
-bool EventConnection::open() {
+bool EventConnection::open(const Address& peer) {
   set_nodelay(fd_.get());
   set_oob_inline(fd_.get());
+  // The host first: from here on peer() names the connection, whatever fails next.
+  host_.open(local_address(fd_.get()), peer);
   if (!loop_.watch(fd_.get(), kReadable, this)) return false;
   reading_ = true;
-  host_.open(local_address(fd_.get()), peer_);
   after();
   return true;
 }
@@ -223,7 +220,7 @@ void EventConnection::on_passive_ready(unsigned) {
   if (c.reading_header) return;  // a candidate's header first
   auto admit = [&c](const Address& from) { return c.header->admit(from); };
   Fd data = c.header ? accept_data_connection(c.passive.get(), admit)
-                     : accept_data_connection(c.passive.get(), peer_);
+                     : accept_data_connection(c.passive.get(), host_.peer());
   if (!data) return;
   c.data = std::move(data);
   if (!loop_.watch(c.data.get(), c.header ? unsigned{kReadable} : 0u, &c.data_handler)) {

@@ -15,13 +15,15 @@ namespace nm {
 // is SessionHost's; this class only moves bytes. Owned by its EventServer; loop thread only.
 class EventConnection final : public Handler, private SessionHost::Driver {
  public:
-  EventConnection(EventServer& server, Fd fd, const Address& peer);
+  EventConnection(EventServer& server, Fd fd);
   ~EventConnection() override;
 
-  // Registers with the loop and sends the greeting; false when the loop refuses the descriptor.
-  bool open();
+  // Opens the session for `peer`, registers with the loop and sends the greeting; false when
+  // the loop refuses the descriptor.
+  bool open(const Address& peer);
   void on_ready(unsigned events) override;
-  const Address& peer() const { return peer_; }
+  // The socket's peer (what admission counted), once open() has begun.
+  const Address& peer() const { return host_.peer(); }
   // Closes every descriptor now (server shutdown).
   void shut();
   // The server drains: the host decides, this sends what it says and closes when told.
@@ -71,7 +73,6 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   EventServer& server_;
   EventLoop& loop_;
   Fd fd_;
-  Address peer_;
   SessionHost host_;
   bool closed_ = false;
   bool reading_ = false;  // the loop watches fd_ for input

@@ -102,12 +102,12 @@ void EventServer::accept_ready(Listening& listening) {
       refuse_connection(fd, context_.service->refusal());
       continue;
     }
-    auto connection = std::make_unique<EventConnection>(*this, Fd(fd), peer);
+    auto connection = std::make_unique<EventConnection>(*this, Fd(fd));
     auto* raw = connection.get();
     connections_.emplace(raw, std::move(connection));
     bool opened = false;
     try {
-      opened = raw->open();
+      opened = raw->open(peer);
     } catch (const std::exception& e) {
       spdlog::error("event=connection-failed peer={} error={}", peer.to_string(),
                     logfmt_value(e.what()));

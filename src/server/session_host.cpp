@@ -31,11 +31,12 @@ SessionHost::~SessionHost() {
 }
 
 void SessionHost::open(const Address& local, const Address& peer) {
-  implicit_tls_ = context_.implicit_tls_port != 0 && local.port() == context_.implicit_tls_port;
-  local_ = local;
-  peer_ = peer;
-  client_ = peer;
-  id_ = g_next_id++;
+  info_.implicit_tls =
+      context_.implicit_tls_port != 0 && local.port() == context_.implicit_tls_port;
+  info_.local = local;
+  info_.transport_peer = peer;
+  info_.peer = peer;
+  info_.id = g_next_id++;
   last_active_ = Clock::now();
   opened_ = last_active_;
   const auto& options = context_.options;
@@ -43,7 +44,7 @@ void SessionHost::open(const Address& local, const Address& peer) {
     begin_session(false);
     return;
   }
-  if (!any_contains(options.proxy_trusted, peer_)) {
+  if (!any_contains(options.proxy_trusted, info_.transport_peer)) {
     refuse_proxy("untrusted");
     return;
   }
@@ -53,28 +54,28 @@ void SessionHost::open(const Address& local, const Address& peer) {
 
 std::unique_ptr<DataProxyHeader> SessionHost::data_header() const {
   if (!context_.options.proxy_protocol_data) return nullptr;
-  return std::make_unique<DataProxyHeader>(context_.options, client_, id_);
+  return std::make_unique<DataProxyHeader>(context_.options, info_.peer, info_.id);
 }
 
 bool SessionHost::begin_session(bool health_check) {
   // A health check is not a client: it is counted by --max-clients at accept time only, so a
   // balancer checking often never crowds out the clients it forwards from its own address.
   if (context_.client_limit && !health_check) {
-    client_claim_ = context_.client_limit->claim(client_);
+    client_claim_ = context_.client_limit->claim(info_.peer);
     if (!client_claim_) {
       count(Metric::kRefusedMaxPerIp);
-      spdlog::warn("event=refused id={} peer={} via={} reason=limit", id_, client_.to_string(),
-                   peer_.to_string());
+      spdlog::warn("event=refused id={} peer={} via={} reason=limit", info_.id,
+                   info_.peer.to_string(), info_.transport_peer.to_string());
       // On the implicit-TLS listener a plaintext refusal would only garble the handshake.
-      if (!implicit_tls_) out_.append(context_.service->refusal());
+      if (!info_.implicit_tls) out_.append(context_.service->refusal());
       draining_ = true;
       drain_until_ = Clock::now() + kDrainGrace;
       return false;
     }
   }
-  session_ = context_.service->open(
-      ConnectionInfo{local_, client_, id_, implicit_tls_, peer_, health_check});
-  if (implicit_tls_) start_tls();
+  info_.health_check = health_check;
+  session_ = context_.service->open(info_);
+  if (info_.implicit_tls) start_tls();
   session_->start(session_out());
   settle();
   return true;
@@ -91,11 +92,12 @@ void SessionHost::read_proxy_header(std::string_view bytes) {
   auto header = proxy_->header();
   std::string rest(proxy_->rest());
   proxy_.reset();
-  if (!header.local) client_ = header.source;
+  if (!header.local) info_.peer = header.source;
   // Debug: the session's own lines name the client (and the balancer as via=) already, and a
   // balancer's health checks would otherwise fill the log.
-  spdlog::debug("event=proxy id={} peer={} via={} version={} command={}", id_, client_.to_string(),
-                peer_.to_string(), header.version, header.local ? "local" : "proxy");
+  spdlog::debug("event=proxy id={} peer={} via={} version={} command={}", info_.id,
+                info_.peer.to_string(), info_.transport_peer.to_string(), header.version,
+                header.local ? "local" : "proxy");
   if (!begin_session(header.local)) return;
   if (!rest.empty()) received(rest);
 }
@@ -107,7 +109,8 @@ void SessionHost::refuse_proxy(const char* reason) {
   auto level = std::string_view(reason) == "eof" && !proxy_seen_bytes_ ? spdlog::level::debug
                                                                        : spdlog::level::warn;
   if (level != spdlog::level::debug) count(Metric::kRefusedProxyHeader);
-  spdlog::log(level, "event=proxy-refused id={} peer={} reason={}", id_, peer_.to_string(), reason);
+  spdlog::log(level, "event=proxy-refused id={} peer={} reason={}", info_.id,
+              info_.transport_peer.to_string(), reason);
 }
 
 void SessionHost::received(std::string_view bytes) {
@@ -121,25 +124,26 @@ void SessionHost::received(std::string_view bytes) {
     deliver(bytes);
     return;
   }
-  tls_->feed(bytes);
+  tls_->filter->feed(bytes);
   seal();
   if (tls_ending_) {
     end_tls_if_closed();
     return;
   }
-  if (!tls_->plain().empty()) {
-    Buffer plain = std::move(tls_->plain());
-    tls_->plain() = Buffer();
+  if (!tls_->filter->plain().empty()) {
+    Buffer plain = std::move(tls_->filter->plain());
+    tls_->filter->plain() = Buffer();
     deliver(plain.view());
   }
   // close_notify (ours went back in seal()): the peer's clean end of input.
-  if (tls_ && tls_->peer_closed()) input_ended();
+  if (tls_ && tls_->filter->peer_closed()) input_ended();
 }
 
 void SessionHost::deliver(std::string_view bytes) {
   if (delayed_) {
     // The driver stops reading during a delay, but bytes already under way still arrive.
-    held_.append(bytes);
+    if (!held_) held_ = std::make_unique<Buffer>();
+    held_->append(bytes);
     return;
   }
   bool had_partial = session_->partial_input();
@@ -177,10 +181,9 @@ void SessionHost::delay_elapsed() {
   if (!delayed_) return;
   delayed_ = false;
   session_->delay_elapsed(session_out());
-  if (!held_.empty()) {
-    Buffer input = std::move(held_);
-    held_ = Buffer();
-    session_->receive(input.view(), session_out());
+  if (held_) {
+    auto input = std::move(held_);
+    session_->receive(input->view(), session_out());
   }
   settle();
 }
@@ -199,7 +202,7 @@ SessionHost::Clock::time_point SessionHost::deadline() const {
   if (!session_) return due;
   auto handshake = context_.options.tls_handshake_timeout;
   if (handshake.count() > 0) {
-    if (tls_ && !tls_->handshake_done()) due = tls_started_ + handshake;
+    if (tls_ && !tls_->filter->handshake_done()) due = tls_->started + handshake;
     if (transfer_active_ && data_handshake_ && !stopping_transfer_) {
       due = std::min(due, transfer_started_ + handshake);
     }
@@ -232,9 +235,10 @@ void SessionHost::tick(Clock::time_point now) {
   }
   if (!session_) return;
   auto handshake = context_.options.tls_handshake_timeout;
-  if (handshake.count() > 0 && tls_ && !tls_->handshake_done() && now - tls_started_ >= handshake) {
+  if (handshake.count() > 0 && tls_ && !tls_->filter->handshake_done() &&
+      now - tls_->started >= handshake) {
     count(Metric::kTlsHandshakesControlFailed);
-    spdlog::info("event=tls-handshake-timeout id={} peer={}", id_, client_.to_string());
+    spdlog::info("event=tls-handshake-timeout id={} peer={}", info_.id, info_.peer.to_string());
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = now;  // nothing can be said without TLS: close now
@@ -244,7 +248,8 @@ void SessionHost::tick(Clock::time_point now) {
   if (transfer_active_ && data_handshake_ && !stopping_transfer_ && handshake.count() > 0 &&
       now - transfer_started_ >= handshake) {
     count(Metric::kTlsHandshakesDataFailed);
-    spdlog::info("event=tls-data-handshake-timeout id={} peer={}", id_, client_.to_string());
+    spdlog::info("event=tls-data-handshake-timeout id={} peer={}", info_.id,
+                 info_.peer.to_string());
     stop_transfer(TransferResult::Status::kTlsFailed);
     return;
   }
@@ -278,7 +283,7 @@ void SessionHost::tick(Clock::time_point now) {
 // Last words (FTP: 421), then close once they are sent or kDrainGrace has passed.
 void SessionHost::expire(Clock::time_point now, const char* event,
                          std::chrono::milliseconds limit) {
-  spdlog::info("event={} id={} peer={} seconds={}", event, id_, client_.to_string(),
+  spdlog::info("event={} id={} peer={} seconds={}", event, info_.id, info_.peer.to_string(),
                std::chrono::duration_cast<std::chrono::seconds>(limit).count());
   session_->timed_out(session_out());
   seal();
@@ -305,7 +310,7 @@ void SessionHost::close_if_drained() {
     return;
   }
   if (session_->done() || transfer_active_ || working_ || delayed_) return;
-  spdlog::info("event=drain-close id={} peer={}", id_, client_.to_string());
+  spdlog::info("event=drain-close id={} peer={}", info_.id, info_.peer.to_string());
   session_->shutting_down(session_out());
   seal();
   last_words_sent_by(Clock::now());
@@ -355,15 +360,15 @@ void SessionHost::execute(PassiveRequest& request) {
 void SessionHost::execute(TransferRequest& request) {
   if (transfer_active_) {
     // The session sends one transfer at a time; a second is a bug there, not a reason to crash.
-    spdlog::error("event=transfer-overlap id={} peer={}", id_, client_.to_string());
+    spdlog::error("event=transfer-overlap id={} peer={}", info_.id, info_.peer.to_string());
     session_->transfer_finished({TransferResult::Status::kNoConnection, 0, 0}, session_out());
     return;
   }
   transfer_active_ = true;
   last_data_ = Clock::now();
   transfer_started_ = last_data_;
-  data_handshake_ = request.protect && data_tls_;
-  if (data_handshake_) request.tls = data_tls_;
+  data_handshake_ = request.protect && tls_ && tls_->data;
+  if (data_handshake_) request.tls = tls_->data;
   driver_.start_transfer(std::move(request));
 }
 
@@ -408,22 +413,22 @@ void SessionHost::execute(EndTlsRequest&) {
   if (!tls_ || tls_dead_ || tls_ending_) return;
   // The reply before this request is the last record; what the session says from now on is
   // clear, so it must not overtake that record: seal it now, close_notify after it.
-  if (!plain_.empty()) {
-    tls_->write(plain_.view());
-    plain_.clear();
+  if (!tls_->plain.empty()) {
+    tls_->filter->write(tls_->plain.view());
+    tls_->plain.clear();
   }
-  tls_->close();
+  tls_->filter->close();
   seal();
   tls_ending_ = true;
-  data_tls_.reset();
+  tls_->data.reset();
 }
 
 void SessionHost::end_tls_if_closed() {
   // Under TLS, after the 220 and before the client's close_notify, nothing counts.
-  tls_->plain().clear();
-  if (tls_dead_ || !tls_->peer_closed()) return;
-  std::string rest = tls_->take_unread();
-  spdlog::info("event=tls-ended id={} peer={}", id_, client_.to_string());
+  tls_->filter->plain().clear();
+  if (tls_dead_ || !tls_->filter->peer_closed()) return;
+  std::string rest = tls_->filter->take_unread();
+  spdlog::info("event=tls-ended id={} peer={}", info_.id, info_.peer.to_string());
   tls_.reset();
   tls_ending_ = false;
   if (!rest.empty()) deliver(rest);
@@ -432,34 +437,36 @@ void SessionHost::end_tls_if_closed() {
 void SessionHost::start_tls() {
   if (!context_.tls) {
     // The session offered AUTH TLS without a certificate: a configuration bug, not the peer's.
-    spdlog::error("event=tls-unavailable id={} peer={}", id_, client_.to_string());
+    spdlog::error("event=tls-unavailable id={} peer={}", info_.id, info_.peer.to_string());
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = Clock::now() + kDrainGrace;
     return;
   }
-  tls_ = TlsFilter::server(*context_.tls);
+  auto filter = TlsFilter::server(*context_.tls);
+  tls_ = std::make_unique<ControlTls>();
+  tls_->filter = std::move(filter);
   auto params = std::make_shared<TlsDataParams>();
-  params->owner_token = tls_->mark_owner();
-  SSL_CTX* ctx = SSL_get_SSL_CTX(tls_->ssl());
+  params->owner_token = tls_->filter->mark_owner();
+  SSL_CTX* ctx = SSL_get_SSL_CTX(tls_->filter->ssl());
   SSL_CTX_up_ref(ctx);
   params->ctx.reset(ctx, SSL_CTX_free);
   params->require_reuse = context_.options.tls_require_reuse;
-  params->session_id = id_;
-  params->peer = client_.to_string();
-  data_tls_ = std::move(params);
-  tls_started_ = Clock::now();
+  params->session_id = info_.id;
+  params->peer = info_.peer.to_string();
+  tls_->data = std::move(params);
+  tls_->started = Clock::now();
 }
 
 void SessionHost::seal() {
   if (!tls_ || tls_dead_) return;
-  bool was_handshaking = !tls_->handshake_done();
-  if (!plain_.empty()) {
-    tls_->write(plain_.view());
-    plain_.clear();
+  bool was_handshaking = !tls_->filter->handshake_done();
+  if (!tls_->plain.empty()) {
+    tls_->filter->write(tls_->plain.view());
+    tls_->plain.clear();
   }
-  auto state = tls_->advance();
-  Buffer& cipher = tls_->cipher();
+  auto state = tls_->filter->advance();
+  Buffer& cipher = tls_->filter->cipher();
   if (!cipher.empty()) {
     if (out_.empty()) {
       std::swap(out_, cipher);
@@ -471,16 +478,16 @@ void SessionHost::seal() {
   if (state == TlsFilter::State::kFailed) {
     // The alert (in output() now) is all the peer gets; then the connection closes.
     if (was_handshaking) count(Metric::kTlsHandshakesControlFailed);
-    spdlog::info("event=tls-failed id={} peer={} error={}", id_, client_.to_string(),
-                 logfmt_value(tls_->error()));
+    spdlog::info("event=tls-failed id={} peer={} error={}", info_.id, info_.peer.to_string(),
+                 logfmt_value(tls_->filter->error()));
     tls_dead_ = true;
     draining_ = true;
     drain_until_ = Clock::now() + kDrainGrace;
-  } else if (was_handshaking && tls_->handshake_done()) {
+  } else if (was_handshaking && tls_->filter->handshake_done()) {
     count(Metric::kTlsHandshakesControlOk);
-    spdlog::info("event=tls id={} peer={} version={} cipher={} resumed={}", id_,
-                 client_.to_string(), SSL_get_version(tls_->ssl()),
-                 SSL_get_cipher_name(tls_->ssl()), tls_->resumed() ? "yes" : "no");
+    spdlog::info("event=tls id={} peer={} version={} cipher={} resumed={}", info_.id,
+                 info_.peer.to_string(), SSL_get_version(tls_->filter->ssl()),
+                 SSL_get_cipher_name(tls_->filter->ssl()), tls_->filter->resumed() ? "yes" : "no");
   }
 }
 

@@ -14,6 +14,7 @@ class Service {
  public:
   virtual ~Service() = default;
   virtual std::string_view name() const = 0;
+  // `info` outlives the session (its host owns both), so a session may keep a reference to it.
   virtual std::unique_ptr<Session> open(const ConnectionInfo& info) = 0;
   // Sent to a connection refused for load (--max-clients, --max-per-ip) before it is closed.
   virtual std::string_view refusal() const { return {}; }

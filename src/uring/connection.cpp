@@ -18,19 +18,16 @@ using Next = SessionHost::Next;
 
 }  // namespace
 
-Connection::Connection(Server& server, Fd fd, const Address& peer)
-    : server_(server),
-      ring_(server.ring()),
-      fd_(std::move(fd)),
-      peer_(peer),
-      host_(*this, server.context()) {}
+Connection::Connection(Server& server, Fd fd)
+    : server_(server), ring_(server.ring()), fd_(std::move(fd)), host_(*this, server.context()) {}
 
 Connection::~Connection() = default;
 
-void Connection::open() {
+void Connection::open(const Address& peer) {
   set_nodelay(fd_.get());
   set_oob_inline(fd_.get());
-  host_.open(local_address(fd_.get()), peer_);
+  // The host first: from here on peer() names the connection, whatever fails next.
+  host_.open(local_address(fd_.get()), peer);
   settle();
 }
 
@@ -252,7 +249,8 @@ void Connection::start_transfer(TransferRequest request) {
   Fd passive = request_active ? Fd() : std::move(passive_);
   passive_.reset();
   transfer_ = std::make_unique<Transfer>(
-      ring_, std::move(request), std::move(passive), peer_, server_.context().options.data_timeout,
+      ring_, std::move(request), std::move(passive), host_.peer(),
+      server_.context().options.data_timeout,
       [this](const TransferResult& result) { on_transfer_done(result); },
       [this] { server_.check_later(this); },
       [this](bool handshaking) { host_.data_progress(handshaking); });

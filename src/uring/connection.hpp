@@ -27,13 +27,13 @@ class Server;
 // its transfers is in the ring any more.
 class Connection final : public Completion, private SessionHost::Driver {
  public:
-  Connection(Server& server, Fd fd, const Address& peer);
+  Connection(Server& server, Fd fd);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Opens the session, sends the greeting and starts reading.
-  void open();
+  // Opens the session for `peer`, sends the greeting and starts reading.
+  void open(const Address& peer);
   void close();
   // The server drains: the host decides, this sends what it says and closes when told.
   void drain();
@@ -42,7 +42,8 @@ class Connection final : public Completion, private SessionHost::Driver {
   bool after_batch();
   void complete(Operation& op, const io_uring_cqe& cqe) override;
 
-  const Address& peer() const { return peer_; }
+  // The socket's peer (what admission counted), once open() has begun.
+  const Address& peer() const { return host_.peer(); }
   bool queued() const { return queued_; }
   void set_queued() { queued_ = true; }
 
@@ -74,7 +75,6 @@ class Connection final : public Completion, private SessionHost::Driver {
   Server& server_;
   Ring& ring_;
   Fd fd_;
-  Address peer_;
   SessionHost host_;
   Buffer sending_;
   std::unique_ptr<char[]> own_buffer_;  // only without a provided-buffer pool

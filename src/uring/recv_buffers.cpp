@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "net/logfmt.hpp"
@@ -28,9 +29,21 @@ RecvBuffers::RecvBuffers(Ring& ring, unsigned count, size_t size, uint16_t group
     ::munmap(memory, ring_bytes_);
     return;
   }
+  // Resident from the start (MAP_POPULATE): the ring hands buffers out in turn, so any traffic
+  // soon touches every one of them, and faulting pages in from the kernel's copy path on the way
+  // only makes the server's memory look as if it grew with its clients. It is a fixed cost.
+  storage_bytes_ = size_t{count} * size;
+  void* storage = ::mmap(nullptr, storage_bytes_, PROT_READ | PROT_WRITE,
+                         MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, -1, 0);
+  if (storage == MAP_FAILED) {
+    spdlog::info("event=uring-fallback feature=buffer-ring error={} using=buffer-per-connection",
+                 logfmt_value(std::strerror(errno)));
+    io_uring_unregister_buf_ring(ring_.raw(), group_);
+    ::munmap(memory, ring_bytes_);
+    return;
+  }
+  storage_ = static_cast<char*>(storage);
   ring_memory_ = br;
-  // Pages are touched only when the kernel fills them, so RSS grows with real traffic.
-  storage_.reset(new char[count * size]);
   io_uring_buf_ring_init(br);
   int mask = io_uring_buf_ring_mask(count);
   for (unsigned i = 0; i < count; ++i) {
@@ -44,6 +57,7 @@ RecvBuffers::~RecvBuffers() {
   if (ring_memory_ == nullptr) return;
   io_uring_unregister_buf_ring(ring_.raw(), group_);
   ::munmap(ring_memory_, ring_bytes_);
+  ::munmap(storage_, storage_bytes_);
 }
 
 std::string_view RecvBuffers::view(uint16_t id, size_t length) const {

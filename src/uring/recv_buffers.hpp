@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 
 #include "uring/ring.hpp"
@@ -31,7 +30,7 @@ class RecvBuffers {
   void give_back(uint16_t id);
 
  private:
-  char* buffer(uint16_t id) const { return storage_.get() + size_t{id} * size_; }
+  char* buffer(uint16_t id) const { return storage_ + size_t{id} * size_; }
 
   Ring& ring_;
   unsigned count_;
@@ -39,7 +38,8 @@ class RecvBuffers {
   uint16_t group_;
   size_t ring_bytes_ = 0;
   io_uring_buf_ring* ring_memory_ = nullptr;
-  std::unique_ptr<char[]> storage_;
+  char* storage_ = nullptr;  // mmap'd, count_ x size_ bytes
+  size_t storage_bytes_ = 0;
 };
 
 }  // namespace nm::uring

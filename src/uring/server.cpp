@@ -125,11 +125,11 @@ void Server::admit(int fd, Address peer) {
     refuse_connection(fd, context_.service->refusal());
     return;
   }
-  auto connection = std::make_unique<Connection>(*this, Fd(fd), peer);
+  auto connection = std::make_unique<Connection>(*this, Fd(fd));
   auto* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
   try {
-    raw->open();
+    raw->open(peer);
   } catch (const std::exception& e) {
     spdlog::error("event=connection-failed peer={} error={}", peer.to_string(),
                   logfmt_value(e.what()));

@@ -238,11 +238,12 @@ class FtpSessionTest : public ::testing::Test {
   }
 
   void open(const char* local = "127.0.0.1:21", const char* peer = "127.0.0.1:40000") {
-    ConnectionInfo info;
+    model.reset();
+    session.reset();  // before info changes: a session keeps a reference to it
+    info = ConnectionInfo{};
     info.local = *Address::parse(local);
     info.peer = *Address::parse(peer);
     info.id = 1;
-    model.reset();
     session = std::make_unique<FtpSession>(config, info);
     model = std::make_unique<FakeModel>(*session);
     greeting = model->start();
@@ -277,6 +278,7 @@ class FtpSessionTest : public ::testing::Test {
 
   TempDir dir;
   FtpConfig config;
+  ConnectionInfo info;  // the host's part: it outlives the session
   std::unique_ptr<FtpSession> session;
   std::unique_ptr<FakeModel> model;
   std::string greeting;

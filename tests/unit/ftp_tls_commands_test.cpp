@@ -147,11 +147,12 @@ TEST_F(FtpTlsTest, ReinEndsExplicitTlsAndTheLevelsApplyAgain) {
 }
 
 TEST_F(FtpTlsTest, ImplicitTlsStartsProtectedAndReinKeepsIt) {
-  ConnectionInfo info;
+  model.reset();
+  session.reset();
+  info = ConnectionInfo{};
   info.local = *Address::parse("127.0.0.1:990");
   info.peer = *Address::parse("127.0.0.1:40000");
   info.implicit_tls = true;
-  model.reset();
   session = std::make_unique<FtpSession>(config, info);
   model = std::make_unique<testing::FakeModel>(*session);
   model->start();

@@ -327,8 +327,8 @@ TEST_F(FtpSessionTest, TempFilesAreNeverListedNorReachable) {
   }
   ASSERT_FALSE(temp.empty());
   // A second control connection of the same user lists the folder meanwhile.
-  FtpSession other(config, ConnectionInfo{*Address::parse("127.0.0.1:21"),
-                                          *Address::parse("127.0.0.1:40001"), 2});
+  ConnectionInfo other_info{*Address::parse("127.0.0.1:21"), *Address::parse("127.0.0.1:40001"), 2};
+  FtpSession other(config, other_info);
   testing::FakeModel other_model(other);
   other_model.start();
   other_model.send("USER alice\r\nPASS secret\r\nPASV\r\nLIST -a\r\n");

@@ -31,7 +31,8 @@ inline constexpr std::string_view kShuttingDownText =
 // One FTP control connection as a sans-IO state machine (see session/session.hpp and the theory
 // of operation in session_state.cpp). It reads and writes files only through its PathJail;
 // sockets belong to the model. Owned by the model's connection and called only from that
-// connection's thread; `config` must outlive the session (the service owns it).
+// connection's thread; `config` and `info` must outlive the session (the service owns the
+// one, the host the other).
 class FtpSession final : public Session {
  public:
   FtpSession(const FtpConfig& config, const ConnectionInfo& info);
@@ -215,7 +216,7 @@ class FtpSession final : public Session {
   void cmd_unimplemented(const std::string& arg, Buffer& out);
 
   const FtpConfig& config_;
-  ConnectionInfo info_;
+  const ConnectionInfo& info_;  // the host's, which outlives this session
   std::chrono::steady_clock::time_point opened_;
   LineFramer framer_;
   // Lists, not deques: an empty libstdc++ deque still allocates ~600 bytes, and an idle session
