@@ -365,7 +365,7 @@ void FtpSession::cmd_mdtm(const std::string& arg, Buffer& out) {
 void FtpSession::cmd_dele(const std::string& arg, Buffer& out) {
   std::string vpath;
   if (!resolve(arg, &vpath, out) || !allowed(rights_.remove, out)) return;
-  auto freed = quota_slot_ ? stored_file(vpath) : std::nullopt;
+  auto freed = quota_ ? stored_file(vpath) : std::nullopt;
   if (int err = change_stored(freed, [&] { return jail_.unlink(vpath); })) {
     reply_errno(out, err);
     return;
@@ -402,7 +402,7 @@ void FtpSession::cmd_rnto(const std::string& arg, Buffer& out) {
   std::string vpath;
   if (!resolve(arg, &vpath, out) || !allowed(rights_.rename, out)) return;
   // Renamed over a file, that file is gone (renamed onto itself, nothing is).
-  auto freed = quota_slot_ && from != vpath ? stored_file(vpath) : std::nullopt;
+  auto freed = quota_ && from != vpath ? stored_file(vpath) : std::nullopt;
   if (int err = change_stored(freed, [&] { return jail_.rename(from, vpath); })) {
     reply_errno(out, err);
     return;

@@ -121,7 +121,6 @@ void FtpSession::complete_login(PathJail jail, Login login, Buffer& out) {
   user_ = std::move(login.name);
   rights_ = login.rights;
   max_rate_ = login.max_rate;
-  quota_ = login.quota;
   logged_in_ = true;
   cwd_ = "/";
   count(Metric::kLoginsOk);
@@ -146,7 +145,6 @@ void FtpSession::reset_login() {
   rights_ = FtpRights{false, false, false, false, false};
   max_rate_ = 0;
   quota_.reset();
-  quota_slot_.reset();
   jail_ = PathJail();
   cwd_ = "/";
   ascii_ = false;

@@ -53,14 +53,14 @@ void FtpSession::start_usage_scan(PathJail jail, Login login, Buffer& out) {
                      logfmt_value(login.name), usage.bytes, usage.files,
                      logfmt_value(quota_text(*login.quota)),
                      scan->error == 0 ? "ok" : "scan-failed");
-        quota_slot_ = slot;
+        quota_ = std::make_unique<EnforcedQuota>(EnforcedQuota{*login.quota, slot});
         complete_login(std::move(*held), std::move(login), done_out);
       });
 }
 
 bool FtpSession::open_charge(int kind, int stat_error, const struct stat& st, Transfer* transfer,
                              TransferRequest* request, Buffer& out) {
-  if (!quota_slot_ || !quota_) return true;
+  if (!quota_) return true;
   bool replaces = stat_error == 0;
   bool in_place = kind == kAppe || (kind == kStor && rest_ > 0);
   auto size = replaces ? static_cast<uint64_t>(st.st_size) : 0;
@@ -68,9 +68,9 @@ bool FtpSession::open_charge(int kind, int stat_error, const struct stat& st, Tr
   // replaces what follows the offset; APPE replaces nothing.
   uint64_t credit = 0;
   if (kind == kStor) credit = rest_ < size ? size - rest_ : 0;
-  auto charge = UploadCharge::open(config_.quotas, *quota_slot_, *quota_, credit, !replaces);
+  auto charge = UploadCharge::open(config_.quotas, quota_->slot, quota_->limits, credit, !replaces);
   if (!charge) {
-    reply(out, 552, "Quota exceeded (" + quota_text(*quota_) + "); upload refused.");
+    reply(out, 552, "Quota exceeded (" + quota_text(quota_->limits) + "); upload refused.");
     return false;
   }
   // Written in place, the file grows under a walk's eyes: a change in progress from now on.
@@ -124,30 +124,29 @@ std::optional<QuotaUsage> FtpSession::stored_file(std::string_view vpath) const 
 }
 
 int FtpSession::change_stored(std::optional<QuotaUsage> freed, const std::function<int()>& change) {
-  if (!quota_slot_ || !freed) return change();
-  config_.quotas->begin_change(*quota_slot_);
+  if (!quota_ || !freed) return change();
+  config_.quotas->begin_change(quota_->slot);
   int err = change();
   QuotaUsage delta{err == 0 ? -freed->bytes : 0, err == 0 ? -freed->files : 0};
-  config_.quotas->end_change(*quota_slot_, {}, delta);
+  config_.quotas->end_change(quota_->slot, {}, delta);
   return err;
 }
 
 // ALLO: nothing to allocate, but with a quota a size that cannot fit is refused now, before the
 // client sends a byte of it (RFC 959: 552, exceeded storage allocation).
 void FtpSession::cmd_allo(const std::string& arg, Buffer& out) {
-  if (quota_slot_ && quota_ && quota_->bytes > 0) {
+  if (quota_ && quota_->limits.bytes > 0) {
     auto size = parse_u64(arg.substr(0, arg.find(' ')));
     if (!size) {
       reply(out, 501, "ALLO needs a size in bytes.");
       return;
     }
-    auto used = config_.quotas->usage(*quota_slot_).bytes;
-    uint64_t room = used < static_cast<int64_t>(quota_->bytes)
-                        ? quota_->bytes - static_cast<uint64_t>(used)
-                        : 0;
+    auto used = config_.quotas->usage(quota_->slot).bytes;
+    uint64_t bytes = quota_->limits.bytes;
+    uint64_t room = used < static_cast<int64_t>(bytes) ? bytes - static_cast<uint64_t>(used) : 0;
     if (*size > room) {
       reply(out, 552,
-            "Quota exceeded: " + std::to_string(room) + " of " + std::to_string(quota_->bytes) +
+            "Quota exceeded: " + std::to_string(room) + " of " + std::to_string(bytes) +
                 " bytes free.");
       return;
     }

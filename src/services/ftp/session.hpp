@@ -224,7 +224,7 @@ class FtpSession final : public Session {
   std::list<Line> lines_;
   std::list<DataRequest> requests_;
   Wait wait_ = Wait::kNone;
-  std::function<void(Buffer&)> after_work_;  // set while wait_ is kWork
+  std::unique_ptr<std::function<void(Buffer&)>> after_work_;  // set while wait_ is kWork
   bool done_ = false;
   const char* end_reason_ = "closed";
   uint64_t commands_ = 0;
@@ -239,9 +239,14 @@ class FtpSession final : public Session {
   bool logged_in_ = false;
   FtpRights rights_{false, false, false, false, false};
   int failures_ = 0;
-  uint64_t max_rate_ = 0;             // bytes a second on data connections; 0: no limit
-  std::optional<QuotaLimits> quota_;  // with quota_slot_: the quota is enforced
-  std::optional<size_t> quota_slot_;  // the user's slot in config_.quotas
+  uint64_t max_rate_ = 0;  // bytes a second on data connections; 0: no limit
+  // Set once the login's usage scan is in: the quota is enforced (on the heap: most users have
+  // none). `slot` is the user's account in config_.quotas.
+  struct EnforcedQuota {
+    QuotaLimits limits;
+    size_t slot;
+  };
+  std::unique_ptr<EnforcedQuota> quota_;
   PathJail jail_;
   std::string cwd_ = "/";
 

@@ -250,7 +250,7 @@ void FtpSession::execute(const Line& line, Buffer& out) {
 }
 
 void FtpSession::start_work(std::function<void()> job, std::function<void(Buffer&)> then) {
-  after_work_ = std::move(then);
+  after_work_ = std::make_unique<std::function<void(Buffer&)>>(std::move(then));
   requests_.emplace_back(WorkRequest{std::move(job)});
   wait_ = Wait::kWork;
 }
@@ -299,10 +299,9 @@ void FtpSession::work_done(Buffer& out) {
   if (wait_ != Wait::kWork) return;
   wait_ = Wait::kNone;
   auto then = std::move(after_work_);
-  after_work_ = nullptr;
   // A session that timed out meanwhile has said its last words; the answer is dropped.
-  if (done_ || !then) return;
-  then(out);
+  if (done_ || !then || !*then) return;
+  (*then)(out);
   process(out);
 }
 
