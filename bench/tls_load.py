@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """FTPS load for bench/tls.sh: explicit FTPS (AUTH TLS) clients on asyncio + ssl.
 
-    tls_load.py logins     --port P --ca CERT --user U --password PW -c 300 [--procs 2]
     tls_load.py idle       --port P --ca CERT --user U --password PW -c 300 --server-pid PID
     tls_load.py handshakes --port P --ca CERT -c 4 -d 5 [--procs 2]
     tls_load.py summarize  --raw RAW.tsv --out OUT.md [--machine ...] [--notes FILE]
@@ -79,98 +78,6 @@ async def close(writer):
         await asyncio.wait_for(writer.wait_closed(), 5)
     except Exception:  # a peer that closes without close_notify: nothing to wait for
         pass
-
-
-def listen_overflows():
-    try:
-        with open("/proc/net/netstat") as f:
-            lines = f.read().splitlines()
-        for names, values in zip(lines[::2], lines[1::2]):
-            if names.startswith("TcpExt:"):
-                d = dict(zip(names.split()[1:], values.split()[1:]))
-                return int(d.get("ListenOverflows", 0))
-    except OSError:
-        pass
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# logins: N clients at once, each connect + AUTH TLS + handshake + USER/PASS + QUIT, spread over
-# --procs client processes. One asyncio process spends more CPU per login (the Python side of
-# the handshake and the stream objects) than a fast server does, so a single process would time
-# the client, not the server. The processes start together: each builds its tasks, says it is
-# ready, and waits for the parent's go; CLOCK_MONOTONIC is the same clock in every process.
-async def login_storm(port, ca, user, password, connections, timeout, go):
-    ctx = client_context(ca)
-    ends, errors = [], []
-
-    async def one():
-        writer = None
-        try:
-            reader, writer = await open_tls(ctx, port)
-            await login(reader, writer, user, password)
-            await command(reader, writer, "QUIT", 221)
-            ends.append(time.monotonic())
-        except Exception as e:  # noqa: BLE001 - every failure counts the same
-            errors.append(f"{type(e).__name__}: {e}"[:120])
-        finally:
-            if writer is not None:
-                await close(writer)
-
-    async def bounded():
-        await start_gate.wait()
-        try:
-            await asyncio.wait_for(one(), timeout)
-        except asyncio.TimeoutError:
-            errors.append("timeout")
-
-    start_gate = asyncio.Event()
-    tasks = [asyncio.create_task(bounded()) for _ in range(connections)]
-    await asyncio.sleep(0.05)  # every task is parked on the gate
-    await asyncio.get_running_loop().run_in_executor(None, go)
-    start_gate.set()
-    await asyncio.gather(*tasks)
-    return ends, errors
-
-
-def login_proc(args, connections, ready, go, queue):
-    def wait_for_go():
-        ready.put(True)
-        go.wait()
-    queue.put(asyncio.run(login_storm(args.port, args.ca, args.user, args.password, connections,
-                                      args.timeout, wait_for_go)))
-
-
-def logins(args):
-    procs = max(1, min(args.procs, args.connections))
-    ready, queue, go = multiprocessing.Queue(), multiprocessing.Queue(), multiprocessing.Event()
-    shares = [args.connections // procs + (i < args.connections % procs) for i in range(procs)]
-    workers = [multiprocessing.Process(target=login_proc, args=(args, n, ready, go, queue))
-               for n in shares]
-    for w in workers:
-        w.start()
-    for _ in workers:
-        ready.get(timeout=30)
-    overflows = listen_overflows()
-    t0 = time.monotonic()
-    go.set()
-    results = [queue.get() for _ in workers]
-    for w in workers:
-        w.join()
-    ends = [t for r in results for t in r[0]]
-    errors = [e for r in results for e in r[1]]
-    result = {
-        "test": "logins",
-        "connections": args.connections,
-        "client_processes": procs,
-        "ok": len(ends),
-        "failures": len(errors),
-        "total_s": round(max(ends) - t0, 3) if ends else None,
-        "listen_overflows": listen_overflows() - overflows,
-    }
-    if errors:
-        result["first_error"] = errors[0]
-    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,7 +326,7 @@ def summarize(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("logins", "idle", "handshakes"):
+    for name in ("idle", "handshakes"):
         p = sub.add_parser(name)
         p.add_argument("--port", type=int, required=True)
         p.add_argument("--ca", required=True)
@@ -440,9 +347,7 @@ def main():
     p.add_argument("--date", default=time.strftime("%Y-%m-%d", time.gmtime()))
     p.add_argument("--notes", default="")
     args = ap.parse_args()
-    if args.cmd == "logins":
-        res = logins(args)
-    elif args.cmd == "idle":
+    if args.cmd == "idle":
         res = asyncio.run(idle(args))
     elif args.cmd == "handshakes":
         res = handshakes(args)

@@ -114,6 +114,12 @@ void add_ftp_sessions(CLI::App* bench_cmd, int* exit_code) {
                 "Instead: N clients connect and log in at once; seconds until all are in");
   cmd->add_option("--timeout", *timeout, "--login-storm: give up after this many seconds")
       ->capture_default_str();
+  auto* tls = cmd->add_flag("--tls", args->mode.tls,
+                            "--login-storm: explicit FTPS, AUTH TLS and a full handshake first");
+  cmd->add_option("--ca-file", args->mode.ca_file,
+                  "With --tls: trust this CA (or certificate) instead of the system's store")
+      ->needs(tls)
+      ->check(CLI::ExistingFile);
   cmd->callback([args, options, storm, timeout, exit_code] {
     *exit_code = *storm ? bench::run_login_storm_mode(args->resolved(), options->clients, *timeout)
                         : bench::run_ftp_sessions_mode(args->resolved(), *options);

@@ -1,6 +1,9 @@
 #include "bench/ftp_client.hpp"
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 
 #include "client/data_address.hpp"
 #include "client/ftp_reply.hpp"
+#include "client/tls_channel.hpp"
 #include "net/socket.hpp"
 
 namespace nm::bench {
@@ -71,6 +75,8 @@ struct FtpClient {
     kIdle,        // no connection (before the first run, or after QUIT)
     kConnecting,  // control connection in progress
     kGreeting,
+    kAuth,       // AUTH TLS sent
+    kHandshake,  // the TLS handshake on the control connection
     kUser,
     kPass,
     kSimple,  // TYPE or NOOP: a 2xx ends the step
@@ -91,6 +97,7 @@ struct FtpClient {
   Side control_side{this, false};
   Side data_side{this, true};
   Fd control;
+  client::SslPtr tls;  // the control connection's, once AUTH TLS was answered
   Fd data;
   Phase phase = Phase::kIdle;
   client::ReplyParser replies;
@@ -151,6 +158,7 @@ struct FtpClient {
 
   void close_all(bool after_server_eof = false) {
     close_data(after_server_eof);
+    tls.reset();
     if (control) {
       worker->epoll_.remove(control.get());
       if (after_server_eof) reset_instead_of_fin(control.get());
@@ -184,24 +192,96 @@ struct FtpClient {
   }
 
   void flush() {
+    bool want_out = false;
     while (!pending.empty()) {
+      if (tls) {
+        ERR_clear_error();
+        int n = SSL_write(tls.get(), pending.data(), static_cast<int>(pending.size()));
+        if (n > 0) {
+          pending.erase(0, static_cast<size_t>(n));
+          continue;
+        }
+        int error = SSL_get_error(tls.get(), n);
+        if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
+          want_out = error == SSL_ERROR_WANT_WRITE;
+          break;
+        }
+        return fail("control send: TLS: " + client::openssl_error());
+      }
       ssize_t n = ::send(control.get(), pending.data(), pending.size(), MSG_NOSIGNAL);
       if (n > 0) {
         pending.erase(0, static_cast<size_t>(n));
       } else if (n < 0 && would_block()) {
+        want_out = true;
         break;
       } else {
         return fail(fmt::format("control send: {}", std::strerror(errno)));
       }
     }
-    worker->epoll_.modify(control.get(), EPOLLIN | (pending.empty() ? 0u : EPOLLOUT),
-                          &control_side);
+    watch_control(want_out);
+  }
+
+  void watch_control(bool want_out) {
+    worker->epoll_.modify(control.get(), EPOLLIN | (want_out ? EPOLLOUT : 0u), &control_side);
+  }
+
+  // After 234: the handshake, driven by the control connection's events. A full one every time:
+  // the client context keeps no sessions, as a new client has none.
+  void start_tls() {
+    tls = client::new_client_ssl(*worker->target_.tls, control.get(),
+                                 worker->target_.address.host(), nullptr);
+    if (!tls) return fail("TLS: " + client::openssl_error());
+    phase = Phase::kHandshake;
+    continue_handshake();
+  }
+
+  void continue_handshake() {
+    ERR_clear_error();
+    int rc = SSL_connect(tls.get());
+    if (rc == 1) return next_step();
+    int error = SSL_get_error(tls.get(), rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      return watch_control(error == SSL_ERROR_WANT_WRITE);
+    }
+    long verdict = SSL_get_verify_result(tls.get());
+    fail(verdict != X509_V_OK ? fmt::format("TLS: certificate not accepted: {}",
+                                            X509_verify_cert_error_string(verdict))
+                              : "TLS handshake: " + client::openssl_error());
+  }
+
+  // Reads control bytes into the reply parser: > 0 bytes read, 0 the server's end of the
+  // stream, -1 nothing now (the caller returns to the loop), -2 failed (fail() was called).
+  ssize_t read_control() {
+    constexpr size_t kRead = 4096;
+    if (!tls) {
+      ssize_t n = ::recv(control.get(), replies.reserve(kRead), kRead, 0);
+      if (n >= 0) return n;
+      if (would_block()) return -1;
+      fail(fmt::format("control recv: {}", std::strerror(errno)));
+      return -2;
+    }
+    ERR_clear_error();
+    int n = SSL_read(tls.get(), replies.reserve(kRead), static_cast<int>(kRead));
+    if (n > 0) return n;
+    int error = SSL_get_error(tls.get(), n);
+    if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0)) return 0;
+    if (error == SSL_ERROR_WANT_READ) return -1;
+    if (error == SSL_ERROR_WANT_WRITE) {
+      watch_control(true);
+      return -1;
+    }
+    fail("control recv: TLS: " + client::openssl_error());
+    return -2;
   }
 
   void begin_step() {
     if (step >= options().script.size()) return end_script();
     const Step& s = current();
     switch (s.kind) {
+      case StepKind::kAuthTls:
+        if (!worker->target_.tls) return fail("AUTH TLS step without a TLS target");
+        phase = Phase::kAuth;
+        return send_command("AUTH TLS");
       case StepKind::kLogin:
         phase = Phase::kUser;
         return send_command("USER " + worker->target_.user);
@@ -264,20 +344,20 @@ struct FtpClient {
       if (!control) return;
     }
     if (phase == Phase::kConnecting) return;
+    if (phase == Phase::kHandshake) {
+      continue_handshake();
+      if (!control || phase == Phase::kHandshake) return;
+    }
     const uint64_t mine = generation;
     auto still_mine = [&] { return control && generation == mine; };
     for (;;) {
-      constexpr size_t kRead = 4096;
-      ssize_t n = ::recv(control.get(), replies.reserve(kRead), kRead, 0);
+      ssize_t n = read_control();
       if (n == 0) {
         // The server may close right after answering QUIT.
         if (phase == Phase::kQuit) return end_script();
         return fail("control connection closed by the server");
       }
-      if (n < 0) {
-        if (would_block()) return;
-        return fail(fmt::format("control recv: {}", std::strerror(errno)));
-      }
+      if (n < 0) return;
       replies.commit(static_cast<size_t>(n));
       while (still_mine()) {
         std::optional<client::Reply> reply;
@@ -288,6 +368,8 @@ struct FtpClient {
         }
         if (!reply) break;
         on_reply(reply->code, reply->lines.back());
+        // AUTH TLS answered: what follows on this connection is the handshake's.
+        if (phase == Phase::kHandshake) return;
       }
       if (!still_mine()) return;
     }
@@ -299,6 +381,9 @@ struct FtpClient {
         if (code == 220) return begin_step();
         if (code / 100 == 1) return;
         return fail("greeting: " + text);
+      case Phase::kAuth:
+        if (code == 234) return start_tls();
+        return fail("AUTH TLS: " + text);
       case Phase::kUser:
         if (code == 331 || code == 332) {
           phase = Phase::kPass;

@@ -16,7 +16,9 @@ namespace nm::bench {
 // over one control connection, a passive data connection per transfer, many clients per epoll.
 // Replies and PASV are read with the interactive client's parsers (client/ftp_reply.hpp,
 // client/data_address.hpp): one reading of the protocol for both.
-enum class StepKind { kLogin, kTypeImage, kList, kRetr, kStor, kNoop, kQuit, kHold };
+// kAuthTls: AUTH TLS and the handshake (Target::tls); the control connection is then under TLS,
+// data connections stay in clear (scripts with TLS have no transfers).
+enum class StepKind { kAuthTls, kLogin, kTypeImage, kList, kRetr, kStor, kNoop, kQuit, kHold };
 
 struct Step {
   StepKind kind;

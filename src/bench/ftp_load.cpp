@@ -43,6 +43,10 @@ void log_errors(const std::vector<std::string>& errors) {
 }  // namespace
 
 FtpSessionResult run_ftp_sessions(const Target& target, const FtpSessionOptions& options) {
+  if (target.tls) {
+    throw std::runtime_error(
+        "--tls is for --login-storm only: the sessions' transfers are in clear");
+  }
   FtpWorkerOptions w;
   w.script = {{StepKind::kLogin, {}, 0},
               {StepKind::kList, {}, 0},
@@ -77,10 +81,12 @@ FtpSessionResult run_ftp_sessions(const Target& target, const FtpSessionOptions&
 LoginStormResult run_login_storm(const Target& target, int clients, double timeout) {
   FtpWorkerOptions w;
   w.script = {{StepKind::kLogin, {}, 0}, {StepKind::kHold, {}, 0}};
+  if (target.tls) w.script.insert(w.script.begin(), {StepKind::kAuthTls, {}, 0});
   uint64_t start = now_ns();
   w.end_ns = start + seconds_ns(timeout);
   int threads = thread_count(target, clients);
-  progress(fmt::format("login storm: {} clients, {} threads", clients, threads));
+  progress(fmt::format("login storm: {} clients{}, {} threads", clients,
+                       target.tls ? " (AUTH TLS)" : "", threads));
   auto overflows_before = netstat_counter("TcpExt", "ListenOverflows");
   auto counters = run_clients(target, clients, w, threads);
   auto overflows_after = netstat_counter("TcpExt", "ListenOverflows");

@@ -3,9 +3,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "net/address.hpp"
+
+namespace nm::client {
+class TlsContext;
+}
 
 namespace nm::bench {
 
@@ -16,6 +21,9 @@ struct Target {
   std::string password = "bench@";
   pid_t server_pid = 0;  // 0: the server's CPU and memory are not reported
   int threads = 0;       // 0: one per core
+  // Set: explicit FTPS, AUTH TLS after the greeting and a full handshake (no resumption) on the
+  // control connection, the certificate checked against the CA file for the target's address.
+  std::shared_ptr<const client::TlsContext> tls;
 };
 
 int thread_count(const Target& target, int connections);

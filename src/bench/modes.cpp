@@ -7,6 +7,7 @@
 
 #include "bench/event_loop.hpp"
 #include "bench/report.hpp"
+#include "client/tls_channel.hpp"
 
 namespace nm::bench {
 namespace {
@@ -20,6 +21,11 @@ Target make_target(const ModeOptions& mode) {
   target.password = mode.password;
   target.server_pid = mode.server_pid;
   target.threads = mode.threads;
+  if (mode.tls) {
+    client::TlsOptions tls;
+    tls.ca_file = mode.ca_file;
+    target.tls = std::make_shared<client::TlsContext>(tls);
+  }
   return target;
 }
 

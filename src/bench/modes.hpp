@@ -18,7 +18,9 @@ struct ModeOptions {
   int server_pid = 0;  // 0: the server's CPU and memory are not reported
   int threads = 0;     // load threads; 0: one per core
   OutputFormat format = OutputFormat::kTable;
-  std::string label;  // copied into the results (e.g. the server's name)
+  std::string label;    // copied into the results (e.g. the server's name)
+  bool tls = false;     // FTP modes: explicit FTPS (AUTH TLS), see Target::tls
+  std::string ca_file;  // with tls: the CA to trust (the system's store when empty)
 };
 
 // Each runs one mode and prints its report on stdout (progress on stderr). Returns the exit

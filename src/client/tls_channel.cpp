@@ -16,16 +16,6 @@
 namespace nm::client {
 namespace {
 
-// The first error OpenSSL queued (the cause; later ones are consequences), and an empty queue.
-std::string openssl_error() {
-  unsigned long first = ERR_get_error();
-  while (ERR_get_error() != 0) {
-  }
-  if (first == 0) return "unknown TLS error";
-  const char* reason = ERR_reason_error_string(first);
-  return reason ? reason : fmt::format("OpenSSL error {:#x}", first);
-}
-
 bool is_ip_literal(const std::string& host) {
   unsigned char scratch[16];
   return inet_pton(AF_INET, host.c_str(), scratch) == 1 ||
@@ -41,6 +31,26 @@ std::string io_failure(int ssl_error, std::string_view what) {
 }
 
 }  // namespace
+
+std::string openssl_error() {
+  unsigned long first = ERR_get_error();
+  while (ERR_get_error() != 0) {
+  }
+  if (first == 0) return "unknown TLS error";
+  const char* reason = ERR_reason_error_string(first);
+  return reason ? reason : fmt::format("OpenSSL error {:#x}", first);
+}
+
+SslPtr new_client_ssl(const TlsContext& context, int fd, const std::string& host,
+                      SSL_SESSION* resume) {
+  SslPtr ssl(SSL_new(context.get()));
+  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) return nullptr;
+  // SSL_set1_host takes an IP literal as an address to find among the certificate's names.
+  if (context.verifies()) SSL_set1_host(ssl.get(), host.c_str());
+  if (!is_ip_literal(host)) SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+  if (resume) SSL_set_session(ssl.get(), resume);
+  return ssl;
+}
 
 TlsContext::TlsContext(const TlsOptions& options) : insecure_(options.insecure) {
   // OpenSSL writes to the socket with write(2), which raises SIGPIPE when the server is gone;
@@ -88,14 +98,8 @@ int Channel::drive(Call&& call, Millis timeout, std::string_view what) {
 
 void Channel::start_tls(const TlsContext& context, const std::string& host, SSL_SESSION* resume,
                         Millis timeout, std::string_view what) {
-  ssl_.reset(SSL_new(context.get()));
-  if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) {
-    throw NetworkError(fmt::format("{}: TLS: {}", what, openssl_error()));
-  }
-  // SSL_set1_host takes an IP literal as an address to find among the certificate's names.
-  if (context.verifies()) SSL_set1_host(ssl_.get(), host.c_str());
-  if (!is_ip_literal(host)) SSL_set_tlsext_host_name(ssl_.get(), host.c_str());
-  if (resume) SSL_set_session(ssl_.get(), resume);
+  ssl_ = new_client_ssl(context, fd_.get(), host, resume);
+  if (!ssl_) throw NetworkError(fmt::format("{}: TLS: {}", what, openssl_error()));
   int error = drive([](SSL* ssl) { return SSL_connect(ssl); }, timeout, what);
   if (error == SSL_ERROR_NONE) return;
   long verdict = SSL_get_verify_result(ssl_.get());

@@ -33,6 +33,19 @@ class TlsContext {
   bool insecure_;
 };
 
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
+
+// A client SSL on `fd`, set to check that the certificate names `host` (when `context`
+// verifies) and to resume `resume` (or null). Null when OpenSSL fails (openssl_error() says
+// why). Shared with the load generator's non-blocking clients (bench/ftp_client.cpp).
+SslPtr new_client_ssl(const TlsContext& context, int fd, const std::string& host,
+                      SSL_SESSION* resume);
+// The first error OpenSSL queued (the cause; later ones are consequences); empties the queue.
+std::string openssl_error();
+
 // One connection, the control one or a data one, in clear or under TLS (OpenSSL straight on the
 // socket: the client blocks anyway, with every wait bounded by a poll). Owned by the FtpConnection
 // that opened it, used only from the client's one thread.
@@ -68,16 +81,13 @@ class Channel {
   std::string description() const;
 
  private:
-  struct Free {
-    void operator()(SSL* ssl) const { SSL_free(ssl); }
-  };
   // Runs one OpenSSL call until it stops asking to wait; returns its result (> 0 or the final
   // error code from SSL_get_error, negated).
   template <typename Call>
   int drive(Call&& call, Millis timeout, std::string_view what);
 
   Fd fd_;
-  std::unique_ptr<SSL, Free> ssl_;
+  SslPtr ssl_;
 };
 
 }  // namespace nm::client

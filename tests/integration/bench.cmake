@@ -14,6 +14,13 @@ add_test(NAME bench.ftp_login_storm
 set_tests_properties(bench.ftp_login_storm PROPERTIES
   ENVIRONMENT "NETMODELS_BIN=${NETMODELS_BIN}"
   TIMEOUT 60 LABELS "integration;bench")
+# The FTPS login storm (issue 11) against `netmodels serve --tls required`: every client does
+# AUTH TLS and a verified handshake before it logs in; a wrong CA fails them all. A few seconds.
+add_test(NAME bench.tls_login_storm
+         COMMAND ${NETMODELS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/bench_test.py TlsLoginStorm)
+set_tests_properties(bench.tls_login_storm PROPERTIES
+  ENVIRONMENT "NETMODELS_BIN=${NETMODELS_BIN}"
+  TIMEOUT 60 LABELS "integration;bench")
 # The idle crowd (`echo --idle`) and `connect-rate` against `netmodels serve --service echo` on
 # one model (epoll unless NETMODELS_SERVER_MODEL says otherwise): messages flow beside the crowd,
 # the crowd stays open, connections are counted, server CPU is read. About 5 s.

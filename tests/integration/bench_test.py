@@ -5,6 +5,8 @@ busy connections are served beside an idle crowd that stays open, each cycle is 
 the server's CPU per message and per connection is reported.
 `netmodels bench ftp-login-storm` against `netmodels serve` with a users file of yescrypt hashes:
 the watcher and every client log in, and the report has its fields. No timing is asserted.
+`netmodels bench ftp-sessions --login-storm --tls` against a server that requires TLS: every
+client gets in (so each did AUTH TLS and a handshake), an untrusted certificate fails every one.
 
 Arguments select test classes (e.g. `bench_test.py FtpLoginStorm`); none runs them all."""
 import csv
@@ -18,7 +20,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netmodels_server import Server  # noqa: E402
+from netmodels_server import Server, make_certificate  # noqa: E402
 
 NETMODELS = os.environ["NETMODELS_BIN"]
 ASIO_ECHO = os.environ.get("ASIO_ECHO_BIN", "")
@@ -208,6 +210,62 @@ class FtpLoginStorm(unittest.TestCase):
         result = self.storm("not-the-password", "-c", "2", "--json")
         self.assertEqual(result.returncode, 1)
         self.assertIn("netmodels bench:", result.stderr)
+
+
+class TlsLoginStorm(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="nm-bench-tls-")
+        root = os.path.join(cls.dir, "root")
+        os.mkdir(root)
+        cls.cert, key = make_certificate(cls.dir, "server", "127.0.0.1", "IP:127.0.0.1")
+        cls.other, _ = make_certificate(cls.dir, "other", "127.0.0.1", "IP:127.0.0.1")
+        model = os.environ.get("NETMODELS_SERVER_MODEL", "epoll")
+        # --tls required: a USER before AUTH TLS gets 530, so a login proves the handshake.
+        cls.server = Server("--model", model, "--service", "ftp", "--root", root,
+                            "--user", "tls:tls-pw", "--tls-cert", cls.cert, "--tls-key", key,
+                            "--tls", "required", "--quiet")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def storm(self, *args):
+        return subprocess.run(
+            [NETMODELS, "bench", "ftp-sessions", "--host",
+             f"{self.server.host}:{self.server.port}", "--user", "tls", "--password", "tls-pw",
+             "--timeout", "20", "--json", *args], capture_output=True, text=True, timeout=60)
+
+    def test_every_client_logs_in_over_tls(self):
+        result = self.storm("--login-storm", "--tls", "--ca-file", self.cert, "-c", "40")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("(AUTH TLS)", result.stderr)
+        row = json.loads(result.stdout)
+        self.assertEqual(row["mode"], "login-storm")
+        self.assertEqual(row["connections"], 40)
+        self.assertEqual(row["logged_in"], 40)
+        self.assertEqual(row["failures"], 0)
+        self.assertGreater(row["login_storm_s"], 0)
+
+    def test_without_tls_the_server_refuses_every_login(self):
+        result = self.storm("--login-storm", "-c", "3")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(json.loads(result.stdout)["logged_in"], 0)
+        self.assertIn("530", result.stderr)
+
+    def test_an_untrusted_certificate_fails_every_client(self):
+        result = self.storm("--login-storm", "--tls", "--ca-file", self.other, "-c", "3")
+        self.assertEqual(result.returncode, 1)
+        row = json.loads(result.stdout)
+        self.assertEqual(row["logged_in"], 0)
+        self.assertEqual(row["failures"], 3)
+        self.assertIn("certificate not accepted", result.stderr)
+
+    def test_tls_is_refused_for_the_session_loop(self):
+        result = self.storm("--tls", "-c", "1", "-d", "1")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--login-storm only", result.stderr)
 
 
 if __name__ == "__main__":

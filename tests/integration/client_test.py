@@ -30,6 +30,8 @@ import threading
 import time
 import unittest
 
+from netmodels_server import make_certificate
+
 SKIP = 77
 BIN = os.environ.get("NETMODELS_BIN", "netmodels")
 RUN_TIMEOUT = 30
@@ -145,15 +147,6 @@ check_shell=NO
     def stop(self):
         stop(self.proc)
         os.chmod(self.root, 0o755)
-
-
-def make_certificate(tmp):
-    """A self-signed certificate for localhost, as a test server has; returns (cert, key)."""
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-subj", "/CN=localhost", "-days", "2", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
 
 
 class TlsVsftpd(Vsftpd):

@@ -24,16 +24,7 @@ import unittest
 
 import ftp_test
 from ftp_test import PASSWORD, TIMEOUT, USER, Server, run_tests, sha
-from netmodels_server import cpu_seconds, wait_until
-
-
-def make_certificate(folder, name, common_name="localhost"):
-    cert = os.path.join(folder, name + ".pem")
-    key = os.path.join(folder, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=" + common_name, "-addext", "subjectAltName=DNS:" + common_name,
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    return cert, key
+from netmodels_server import cpu_seconds, make_certificate, wait_until
 
 
 class ReusingFTP_TLS(ftplib.FTP_TLS):

@@ -10,6 +10,18 @@ import subprocess
 import time
 
 
+def make_certificate(folder, name="cert", common_name="localhost", alt_names=None):
+    """A self-signed certificate (RSA 2048, two days) for `common_name`, which also names it in
+    subjectAltName unless `alt_names` (e.g. "IP:127.0.0.1") says otherwise: (cert, key) paths."""
+    cert = os.path.join(folder, name + ".pem")
+    key = os.path.join(folder, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + common_name,
+                    "-addext", "subjectAltName=" + (alt_names or "DNS:" + common_name),
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 def binary():
     path = os.environ.get("NETMODELS_BIN")
     if not path:

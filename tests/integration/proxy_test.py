@@ -23,8 +23,7 @@ import unittest
 
 import ftp_test
 from ftp_test import MODEL, PASSWORD, USER
-from ftps_test import make_certificate
-from netmodels_server import descendants, wait_until
+from netmodels_server import descendants, make_certificate, wait_until
 
 TIMEOUT = 10  # every socket wait: a case that hangs fails in bounded time
 BALANCER = "127.0.0.1"  # the transport peer of every raw-socket case
