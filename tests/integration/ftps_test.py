@@ -420,6 +420,18 @@ class FtpsTest(unittest.TestCase):
         finally:
             server.stop(check=True)
 
+    def test_the_log_says_whether_kernel_tls_could_be_used(self):
+        # kTLS needs the kernel's "tls" ULP; the start-up log names what this kernel has, so an
+        # operator sees why transfers under PROT P are encrypted in user space.
+        try:
+            with open("/proc/sys/net/ipv4/tcp_available_ulp") as f:
+                has_tls = "tls" in f.read().split()
+        except OSError:
+            has_tls = False
+        expected = "has-tls-ulp" if has_tls else "no-tls-ulp"
+        self.assertTrue(wait_until(lambda: "event=ktls" in self.server.log()), self.server.log())
+        self.assertIn(f"event=ktls result=off kernel={expected}", self.server.log())
+
     def test_sighup_serves_the_rotated_certificate(self):
         folder = tempfile.mkdtemp(prefix="nm-ftps-rot-")
         cert = os.path.join(folder, "live.pem")
