@@ -13,7 +13,8 @@
 # rather than over the full run's results. hashed-login-storm creates a system user for vsftpd,
 # so it needs root; without root it skips vsftpd and says so.
 # One-thread servers run pinned to core 0 and the load generator to core 1 (taskset), so the two
-# do not trade places on a core between repeats; --no-pin leaves both to the scheduler.
+# do not trade places on a core between repeats; so do every server and its client in the
+# one-connection tests (ftp-transfer, loopback); --no-pin leaves all of them to the scheduler.
 # Every run's CSV is also kept as bench/results/runs/DATE-COMMIT[-TESTS][-nopin].csv for
 # bench/compare.py.
 # tls: the FTPS rows (bench/tls.sh: TLS RETR / STOR, 300 TLS logins, idle TLS sessions,
@@ -108,10 +109,22 @@ SERVER_PID=""
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# pinned NAME SERVICE: true when NAME serves SERVICE on one thread and pinning is on.
-pinned() { [[ $PIN == 1 && "$2" == echo && " $ONE_THREAD " == *" $1 "* ]]; }
+# One data connection at a time, so one core is all any server can use: every server, peers
+# too, pinned to core 0 and its client to core 1. Unpinned, the sender and the receiver of a
+# transfer shared a core in some repeats and not in others: RETR figures of one server spread
+# 1,660-2,730 MiB/s within a run while iperf3's stayed within 1%.
+ONE_CONNECTION_TESTS="ftp-transfer loopback"
+CURRENT_TEST=""  # set by run_bench for start_server
+# pinned NAME SERVICE: true when pinning is on and NAME serves SERVICE on one thread, or the
+# test running is a one-connection one.
+pinned() {
+  [[ $PIN == 1 ]] || return 1
+  [[ " $ONE_CONNECTION_TESTS " == *" $CURRENT_TEST "* && -n "$CURRENT_TEST" ]] && return 0
+  [[ "$2" == echo && " $ONE_THREAD " == *" $1 "* ]]
+}
 # The command prefixes for a server and for its load: taskset when pinned, nothing otherwise.
-# taskset execs the command, so $! is still the server itself.
+# taskset execs the command, so $! is still the server itself (and a forking server's children
+# inherit its core).
 server_cpus() { if pinned "$1" "$2"; then echo taskset -c 0; fi; }
 load_cpus() { if pinned "$1" "$2"; then echo taskset -c 1; fi; }
 
@@ -365,19 +378,19 @@ start_server() {
         write_vsftpd_conf "$SERVER_PORT"
         FTP_USER=anonymous; FTP_PASS=bench@
       fi
-      vsftpd "$WORK/vsftpd.conf" >> "$err" 2>&1 &
+      $(server_cpus "$name" "$service") vsftpd "$WORK/vsftpd.conf" >> "$err" 2>&1 &
       SERVER_PID=$!
       wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
     pure-ftpd)
       [[ -x "$PURE_DIR/usr/sbin/pure-ftpd" ]] || return 1
       SERVER_PORT=$(free_port)
-      "$PURE_DIR/usr/sbin/pure-ftpd" -S "127.0.0.1,$SERVER_PORT" -l "puredb:$WORK/pureftpd.pdb" \
+      $(server_cpus "$name" "$service") "$PURE_DIR/usr/sbin/pure-ftpd" -S "127.0.0.1,$SERVER_PORT" -l "puredb:$WORK/pureftpd.pdb" \
         -E -H -4 -c 20000 -C 20000 -u 1 -I 600 >> "$err" 2>&1 &
       SERVER_PID=$!
       wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
     pyftpdlib)
       SERVER_PORT=$(free_port)
-      $PYTHON -m pyftpdlib -i 127.0.0.1 -p "$SERVER_PORT" -d "$FTP_ROOT" -w -u bench -P bench \
+      $(server_cpus "$name" "$service") $PYTHON -m pyftpdlib -i 127.0.0.1 -p "$SERVER_PORT" -d "$FTP_ROOT" -w -u bench -P bench \
         >> "$err" 2>&1 &
       SERVER_PID=$!
       wait_port "$SERVER_PORT" || { SERVER_PID=""; return 1; } ;;
@@ -404,6 +417,7 @@ run_bench() {
   local name="$1" service="$2" test="$3"; shift 3
   [[ -z "$TESTS" || " $TESTS " == *" $test "* ]] || return 0
   [[ -n "${SKIP[$name/$service]:-}" ]] && return 0
+  CURRENT_TEST=$test
   if ! start_server "$name" "$service"; then
     log "skip $name ($service): $(tail -1 "$WORK/server.err" | cut -c1-120)"
     SKIP[$name/$service]=1
@@ -438,10 +452,11 @@ iperf_run() {
   [[ -z "$TESTS" || " $TESTS " == *" loopback "* ]] || return 0
   local port json
   port=$(free_port)
-  iperf3 -s -1 -B 127.0.0.1 -p "$port" >> "$LOG" 2>&1 &
+  CURRENT_TEST=loopback
+  $(server_cpus iperf3 tcp) iperf3 -s -1 -B 127.0.0.1 -p "$port" >> "$LOG" 2>&1 &
   SERVER_PID=$!
   sleep 0.3
-  json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$IPERF_SECONDS" -J 2>> "$LOG") || true
+  json=$($(load_cpus iperf3 tcp) iperf3 -c 127.0.0.1 -p "$port" -t "$IPERF_SECONDS" -J 2>> "$LOG") || true
   stop_server
   local mib
   mib=$(printf '%s' "$json" | $PYTHON -c 'import json,sys; d=json.load(sys.stdin); print(round(d["end"]["sum_received"]["bits_per_second"]/8/1048576,1))' 2>/dev/null) || return 0
@@ -539,7 +554,7 @@ done
 
 pinning_text() {
   if [[ $PIN == 1 ]]; then
-    echo "echo tests: the one-thread servers (${ONE_THREAD// /, }) pinned to core 0 and the load generator to core 1 (taskset); every other server and test unpinned"
+    echo "echo tests: the one-thread servers (${ONE_THREAD// /, }) pinned to core 0 and the load generator to core 1 (taskset); ${ONE_CONNECTION_TESTS// /, }: every server (iperf3's too) on core 0 and its client on core 1; every other server and test unpinned"
   else
     echo "nothing pinned (--no-pin)"
   fi

@@ -9,10 +9,6 @@
 namespace nm {
 namespace {
 
-// Level-triggered loops move at most this much per data event, so one transfer cannot starve
-// the other connections; edge-triggered ones must go on to EAGAIN.
-constexpr size_t kPumpBudget = 1024 * 1024;
-
 using Next = SessionHost::Next;
 
 }  // namespace
@@ -321,7 +317,9 @@ void EventConnection::on_data_ready(unsigned events) {
     }
     return;
   }
-  size_t budget = loop_.edge_triggered() ? SIZE_MAX : kPumpBudget;
+  // Level-triggered: a turn (kTurnBudget), so one transfer cannot starve the other connections;
+  // edge-triggered loops must go on to EAGAIN, as no new edge would come.
+  size_t budget = loop_.edge_triggered() ? SIZE_MAX : kTurnBudget;
   auto outcome = c.pump->step(c.data.get(), budget);
   if (outcome == DataPump::Outcome::kThrottled) {
     host_.data_progress(c.pump->handshaking());  // held back, not stalled

@@ -207,8 +207,7 @@ void Transfer::on_timer() {
 
 void Transfer::pump_step() {
   // A bounded step, then back to the ring: other connections' completions get their turn.
-  constexpr size_t kBudget = 1024 * 1024;
-  auto outcome = pump_->step(data_.get(), kBudget);
+  auto outcome = pump_->step(data_.get(), kTurnBudget);
   if (outcome == DataPump::Outcome::kThrottled) {
     progress(pump_->handshaking());  // held back by the rate limit, not stalled
     bytes_ = pump_->bytes();
