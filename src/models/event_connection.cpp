@@ -64,11 +64,16 @@ void EventConnection::on_ready(unsigned events) {
     close();
     return;
   }
-  if (events & (kReadable | kHangup)) read_control();
+  // Edge-triggered, this event is an edge: a short read may end it (read_control). Not when it
+  // also says the peer closed, or on a hang-up (that end of stream would raise no edge again),
+  // nor with urgent data pending (a read stops short at its mark, more queued behind it).
+  if (events & (kReadable | kHangup)) {
+    read_control(!(events & (kPeerClosed | kHangup | kUrgent)));
+  }
   after();
 }
 
-void EventConnection::read_control() {
+void EventConnection::read_control(bool short_read_drains) {
   char* buffer = server_.scratch();
   while (!closed_) {
     if (!host_.wants_input()) {
@@ -80,6 +85,10 @@ void EventConnection::read_control() {
     if (n > 0) {
       host_.received({buffer, static_cast<size_t>(n)});
       if (!loop_.edge_triggered()) return;
+      // Edge-triggered: a TCP recv that did not fill the buffer emptied the socket's queue (and
+      // its backlog), and every byte that arrives later raises a new edge, so the recv that
+      // would only say EAGAIN is skipped: one system call less per request (nginx's rule too).
+      if (short_read_drains && static_cast<size_t>(n) < EventServer::kScratchSize) return;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -123,9 +132,10 @@ void EventConnection::after() {
     if (!host_.output().empty()) interest |= kWritable;
     loop_.change(fd_.get(), interest);
     arm_timer();
-    // Edge-triggered: input that arrived while reading was off raised no new edge; read it now.
+    // Edge-triggered: input that arrived while reading was off raised no new edge; read it now,
+    // to EAGAIN (no edge here to end at a short read).
     if (!resumed || !loop_.edge_triggered()) return;
-    read_control();
+    read_control(false);
   }
 }
 

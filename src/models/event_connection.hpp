@@ -50,7 +50,9 @@ class EventConnection final : public Handler, private SessionHost::Driver {
   void start_delay(std::chrono::milliseconds duration) override;
   void run_work(std::function<void()> job) override;
 
-  void read_control();
+  // Reads the control connection (edge-triggered: to EAGAIN, or to a short read when
+  // `short_read_drains`, i.e. when called for an edge that did not say the peer closed).
+  void read_control(bool short_read_drains);
   void flush();
   // Sends what the host wrote, closes when it says so, and picks the interest to wait for.
   void after();

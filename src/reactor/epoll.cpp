@@ -36,6 +36,8 @@ class EpollPoller final : public Poller {
       unsigned events = 0;
       uint32_t e = events_[i].events;
       if (e & (EPOLLIN | EPOLLRDHUP)) events |= kReadable;
+      if (e & EPOLLRDHUP) events |= kPeerClosed;
+      if (e & EPOLLPRI) events |= kReadable | kUrgent;
       if (e & EPOLLOUT) events |= kWritable;
       if (e & (EPOLLERR | EPOLLHUP)) events |= kHangup;
       ready.push_back({events_[i].data.fd, events});
@@ -53,6 +55,9 @@ class EpollPoller final : public Poller {
     uint32_t events = 0;
     if (interest & kReadable) events |= EPOLLIN | EPOLLRDHUP;
     if (interest & kWritable) events |= EPOLLOUT;
+    // Edge-triggered readers stop at a short read unless told that it may not have drained
+    // the socket: urgent data (an FTP Synch) is one such case.
+    if (edge_ && (interest & kReadable)) events |= EPOLLPRI;
     if (edge_) events |= EPOLLET;
     ev.events = events;
     return epoll_ctl(epfd_.get(), op, fd, &ev) == 0;

@@ -11,6 +11,12 @@ enum : unsigned {
   kReadable = 1u << 0,
   kWritable = 1u << 1,
   kHangup = 1u << 2,  // error or hang-up; reported whatever the interest
+  // The peer shut its side (epoll's EPOLLRDHUP; other backends do not say): reported with
+  // kReadable, and an edge-triggered loop gets no second edge for it.
+  kPeerClosed = 1u << 3,
+  // TCP urgent data is pending (EPOLLPRI, watched by the edge-triggered backend only): a read
+  // stops short at its mark with more queued behind it. Reported with kReadable.
+  kUrgent = 1u << 4,
 };
 
 struct ReadyEvent {
