@@ -41,7 +41,10 @@ class ReactorsModel final : public Model {
     for (unsigned i = 1; i < loops; ++i) {
       for (auto& fd : per_loop[i]) {
         Address address = local_address(fd);
-        copies.push_back(listen_on(address, ListenOptions{context.options.backlog, true, true}));
+        copies.push_back(listen_on(address, ListenOptions{.backlog = context.options.backlog,
+                                                          .reuse_port = true,
+                                                          .nonblocking = true,
+                                                          .join = true}));
         fd = copies.back().get();
       }
     }

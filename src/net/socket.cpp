@@ -9,7 +9,25 @@
 
 namespace nm {
 
+namespace {
+
+// True when something listens on `address` already: a bind without SO_REUSEPORT fails then
+// (SO_REUSEADDR lets it through a TIME_WAIT, not a listener).
+bool already_listening(const Address& address) {
+  Fd probe(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe) return false;
+  int one = 1;
+  setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (address.is_v6()) setsockopt(probe.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  return ::bind(probe.get(), address.sa(), address.len()) != 0 && errno == EADDRINUSE;
+}
+
+}  // namespace
+
 Fd listen_on(const Address& address, const ListenOptions& options) {
+  if (options.reuse_port && !options.join && address.port() != 0 && already_listening(address)) {
+    throw std::system_error(EADDRINUSE, std::generic_category(), "bind " + address.to_string());
+  }
   int type = SOCK_STREAM | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0);
   Fd fd(::socket(address.family(), type, 0));
   if (!fd) throw std::system_error(errno, std::generic_category(), "socket");

@@ -12,6 +12,10 @@ struct ListenOptions {
   int backlog = 511;
   bool reuse_port = false;  // SO_REUSEPORT, for one listener per event loop
   bool nonblocking = false;
+  // With reuse_port: the port is already ours (reactors' per-loop copies). Otherwise a port
+  // someone already listens on is refused (EADDRINUSE) as without SO_REUSEPORT, so that a second
+  // server started on it by mistake fails instead of silently taking half the connections.
+  bool join = false;
 };
 
 // Binds and listens; throws std::system_error with the address in the message on failure.
