@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -243,10 +242,9 @@ struct FtpClient {
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
       return watch_control(error == SSL_ERROR_WANT_WRITE);
     }
-    long verdict = SSL_get_verify_result(tls.get());
-    fail(verdict != X509_V_OK ? fmt::format("TLS: certificate not accepted: {}",
-                                            X509_verify_cert_error_string(verdict))
-                              : "TLS handshake: " + client::openssl_error());
+    std::string problem = client::certificate_problem(tls.get());
+    fail(!problem.empty() ? "TLS: certificate not accepted: " + problem
+                          : "TLS handshake: " + client::openssl_error());
   }
 
   // Reads control bytes into the reply parser: > 0 bytes read, 0 the server's end of the

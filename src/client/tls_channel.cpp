@@ -41,6 +41,11 @@ std::string openssl_error() {
   return reason ? reason : fmt::format("OpenSSL error {:#x}", first);
 }
 
+std::string certificate_problem(const SSL* ssl) {
+  long verdict = SSL_get_verify_result(ssl);
+  return verdict == X509_V_OK ? std::string() : X509_verify_cert_error_string(verdict);
+}
+
 SslPtr new_client_ssl(const TlsContext& context, int fd, const std::string& host,
                       SSL_SESSION* resume) {
   SslPtr ssl(SSL_new(context.get()));
@@ -102,14 +107,14 @@ void Channel::start_tls(const TlsContext& context, const std::string& host, SSL_
   if (!ssl_) throw NetworkError(fmt::format("{}: TLS: {}", what, openssl_error()));
   int error = drive([](SSL* ssl) { return SSL_connect(ssl); }, timeout, what);
   if (error == SSL_ERROR_NONE) return;
-  long verdict = SSL_get_verify_result(ssl_.get());
+  std::string problem = certificate_problem(ssl_.get());
   std::string message =
-      verdict != X509_V_OK
+      !problem.empty()
           ? fmt::format(
                 "{}: the server's certificate is not accepted for {}: {}. If this is the "
                 "server you meant, trust its certificate (or its CA's) with --ca-file FILE, or "
                 "skip the check with --insecure",
-                what, host, X509_verify_cert_error_string(verdict))
+                what, host, problem)
           : io_failure(error, fmt::format("{}: TLS handshake", what));
   ERR_clear_error();
   ssl_.reset();

@@ -43,6 +43,8 @@ using SslPtr = std::unique_ptr<SSL, SslFree>;
 // why). Shared with the load generator's non-blocking clients (bench/ftp_client.cpp).
 SslPtr new_client_ssl(const TlsContext& context, int fd, const std::string& host,
                       SSL_SESSION* resume);
+// Why the peer's certificate was refused after a failed handshake, or empty when it was not.
+std::string certificate_problem(const SSL* ssl);
 // The first error OpenSSL queued (the cause; later ones are consequences); empties the queue.
 std::string openssl_error();
 
