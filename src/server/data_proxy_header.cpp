@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "session/metrics.hpp"
+
 namespace nm {
 
 ProxyHeaderParser::Accept accepted_proxy_versions(ServerOptions::ProxyProtocol mode) {
@@ -66,6 +68,7 @@ DataProxyHeader::State DataProxyHeader::expire() {
 DataProxyHeader::State DataProxyHeader::refuse(const char* reason) {
   state_ = State::kRefused;
   reason_ = reason;
+  count(Metric::kDataRefusedProxyHeader);
   rest_.clear();
   // The session waits on for the right connection: a refusal is a warning, as data_peer_allowed's.
   if (named_.family() != AF_UNSPEC) {

@@ -84,6 +84,12 @@ const std::vector<Family> kFamilies = {
       {"connection=\"data\",result=\"ok\"", Metric::kTlsHandshakesDataOk},
       {"connection=\"data\",result=\"resumed\"", Metric::kTlsHandshakesDataResumed},
       {"connection=\"data\",result=\"failed\"", Metric::kTlsHandshakesDataFailed}}},
+    {"netmodels_data_connections_refused_total",
+     "counter",
+     "Data connections refused, by reason (from a host other than the client's, RFC 2577; a "
+     "missing, untrusted or mismatched PROXY header).",
+     {{"reason=\"foreign-peer\"", Metric::kDataRefusedForeignPeer},
+      {"reason=\"proxy-header\"", Metric::kDataRefusedProxyHeader}}},
 };
 
 std::string label_value(std::string_view text) {

@@ -35,6 +35,8 @@ enum class Metric : size_t {
   kTlsHandshakesDataOk,
   kTlsHandshakesDataResumed,
   kTlsHandshakesDataFailed,
+  kDataRefusedForeignPeer,
+  kDataRefusedProxyHeader,
   kCount,
 };
 

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "net/socket.hpp"
+#include "session/metrics.hpp"
 
 namespace nm {
 
@@ -38,6 +39,7 @@ Fd open_passive_listener(const PassiveRequest& request, PassiveResult* result) {
 
 bool data_peer_allowed(const Address& peer, const Address& control_peer) {
   if (peer.same_host(control_peer)) return true;
+  count(Metric::kDataRefusedForeignPeer);
   spdlog::warn("event=data-refused from={} control_peer={}", peer.to_string(),
                control_peer.to_string());
   return false;

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -54,11 +55,11 @@ class MetricsTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop(check=True)
 
-    def until(self, name, labels, want):
+    def until(self, name, labels, want, server=None):
         """Counts from a child process (fork) land when its session ends: wait a little."""
         deadline = time.monotonic() + TIMEOUT
         while True:
-            _, text = self.server.scrape()
+            _, text = (server or self.server).scrape()
             got = sample(text, name, labels)
             if got == want or time.monotonic() > deadline:
                 return got, text
@@ -139,6 +140,43 @@ class MetricsTest(unittest.TestCase):
                 if n > refused_before:
                     break
             self.assertGreater(n, refused_before, text)
+
+    def test_a_data_connection_from_another_host_is_refused_and_counted(self):
+        """RFC 2577's rule: a passive data connection from a host other than the client's is
+        closed, and the client's own connection still gets the file. A server of its own: the
+        shared one's counts are test_traffic_moves_the_counters's."""
+        server = MetricsServer()
+        self.addCleanup(server.stop, check=True)
+        with open(os.path.join(server.root, "mine.txt"), "wb") as f:
+            f.write(b"for the client only\n")
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+        self.addCleanup(ftp.close)
+        ftp.login(USER, PASSWORD)
+        _, text = server.scrape()
+        before = sample(text, "netmodels_data_connections_refused_total", 'reason="foreign-peer"')
+        self.assertIsNotNone(before, text)
+        ftp.voidcmd("TYPE I")
+        host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+        intruder = socket.create_connection((host, port), timeout=TIMEOUT,
+                                            source_address=("127.0.0.2", 0))
+        self.addCleanup(intruder.close)
+        ftp.putcmd("RETR mine.txt")
+        with socket.create_connection((host, port), timeout=TIMEOUT) as data:
+            self.assertTrue(ftp.getresp().startswith("150"))
+            body = b""
+            while chunk := data.recv(4096):
+                body += chunk
+        self.assertEqual(body, b"for the client only\n")
+        self.assertTrue(ftp.voidresp().startswith("226"))
+        try:
+            self.assertEqual(intruder.recv(4096), b"")  # closed with nothing sent
+        except ConnectionResetError:
+            pass
+        n, text = self.until("netmodels_data_connections_refused_total", 'reason="foreign-peer"',
+                             before + 1, server)
+        self.assertEqual(n, before + 1, text)
+        ftp.quit()
 
     def test_the_text_passes_promtool_and_other_paths_are_404(self):
         content_type, text = self.server.scrape()

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/cidr.hpp"
+#include "session/metrics.hpp"
 
 namespace nm {
 namespace {
@@ -157,6 +158,19 @@ TEST_F(DataProxyHeaderTest, EndTimeoutAndTheNextCandidate) {
   EXPECT_EQ(header.take_rest(), "x");
   // Decided: nothing more changes it.
   EXPECT_EQ(header.expire(), State::kAccepted);
+}
+
+TEST_F(DataProxyHeaderTest, EveryRefusedCandidateIsCountedOnce) {
+  auto before = metric_value(Metric::kDataRefusedProxyHeader);
+  DataProxyHeader header(options, client, 7);
+  EXPECT_FALSE(header.admit(*Address::parse("127.0.0.10:5000")));  // untrusted
+  EXPECT_EQ(header.feed(v1("127.0.0.10")), State::kRefused);       // still that one
+  ASSERT_TRUE(header.admit(*Address::parse("127.0.0.1:5001")));
+  EXPECT_EQ(header.feed(v1("127.0.0.11")), State::kRefused);  // another client
+  EXPECT_EQ(header.ended(), State::kRefused);
+  ASSERT_TRUE(header.admit(*Address::parse("127.0.0.1:5002")));
+  EXPECT_EQ(header.feed(v1("127.0.0.10")), State::kAccepted);
+  EXPECT_EQ(metric_value(Metric::kDataRefusedProxyHeader), before + 2);
 }
 
 }  // namespace
