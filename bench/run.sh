@@ -562,6 +562,11 @@ pinning_text() {
 
 # The FTPS rows: their own servers (vsftpd and pure-ftpd with TLS on, one certificate for all)
 # and their own table, from the same build and in the same run.
+# The tables' names: as bench/tls.sh and bench/farm.sh write them. (Not `$([[ $QUICK == 1 ]] &&
+# echo -quick)` in the assignment: a full run's substitution exits 1, and set -e ended the run
+# there, after the FTPS rows and before any summary.)
+TABLE_SUFFIX=""
+[[ $QUICK == 1 ]] && TABLE_SUFFIX=-quick
 TLS_TABLE=""
 if wants tls; then
   tls_args=(--repeat "$REPEAT" --no-install)
@@ -569,7 +574,7 @@ if wants tls; then
   [[ $MODELS_SET == 1 ]] && tls_args+=(--models "$MODELS")
   log "=== FTPS (bench/tls.sh ${tls_args[*]})"
   if NETMODELS_TLS_BUILD="$BUILD" "$ROOT/bench/tls.sh" "${tls_args[@]}" >&2; then
-    TLS_TABLE="tls-$(date -u +%Y-%m-%d)$([[ $QUICK == 1 ]] && echo -quick).md"
+    TLS_TABLE="tls-$(date -u +%Y-%m-%d)$TABLE_SUFFIX.md"
   else
     log "bench/tls.sh failed: no FTPS rows in this run"
   fi
@@ -583,7 +588,7 @@ if wants farm; then
   [[ $MODELS_SET == 1 ]] && farm_args+=(--models "$MODELS")
   log "=== farm (bench/farm.sh ${farm_args[*]})"
   if NETMODELS_FARM_BUILD="$BUILD" "$ROOT/bench/farm.sh" "${farm_args[@]}" >&2; then
-    FARM_TABLE="farm-$(date -u +%Y-%m-%d)$([[ $QUICK == 1 ]] && echo -quick).md"
+    FARM_TABLE="farm-$(date -u +%Y-%m-%d)$TABLE_SUFFIX.md"
     [[ -f "$ROOT/bench/results/$FARM_TABLE" ]] || FARM_TABLE=""  # no haproxy: nothing written
   else
     log "bench/farm.sh failed: no farm rows in this run"
