@@ -29,6 +29,13 @@ add_test(NAME bench.idle_crowd_and_connect_rate
 set_tests_properties(bench.idle_crowd_and_connect_rate PROPERTIES
   ENVIRONMENT "NETMODELS_BIN=${NETMODELS_BIN}"
   TIMEOUT 60 LABELS "integration;bench")
+# `ftp-transfer` against `netmodels serve --service ftp` (epoll unless NETMODELS_SERVER_MODEL):
+# a 4 MiB RETR and STOR arrive whole, the server's CPU per GiB is reported. About a second.
+add_test(NAME bench.ftp_transfer
+         COMMAND ${NETMODELS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/bench_test.py FtpTransfer)
+set_tests_properties(bench.ftp_transfer PROPERTIES
+  ENVIRONMENT "NETMODELS_BIN=${NETMODELS_BIN}"
+  TIMEOUT 60 LABELS "integration;bench")
 # bench/compare.py on made-up CSVs: no binary, no network.
 add_test(NAME bench.compare
          COMMAND ${NETMODELS_PYTHON} ${PROJECT_SOURCE_DIR}/tests/unit/bench_compare_test.py)

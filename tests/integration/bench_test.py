@@ -5,6 +5,8 @@ busy connections are served beside an idle crowd that stays open, each cycle is 
 the server's CPU per message and per connection is reported.
 `netmodels bench ftp-login-storm` against `netmodels serve` with a users file of yescrypt hashes:
 the watcher and every client log in, and the report has its fields. No timing is asserted.
+`netmodels bench ftp-transfer` against `netmodels serve --service ftp`: the file comes down and
+goes up whole, and the server's CPU per GiB is reported for each direction.
 `netmodels bench ftp-sessions --login-storm --tls` against a server that requires TLS: every
 client gets in (so each did AUTH TLS and a handshake), an untrusted certificate fails every one.
 
@@ -210,6 +212,48 @@ class FtpLoginStorm(unittest.TestCase):
         result = self.storm("not-the-password", "-c", "2", "--json")
         self.assertEqual(result.returncode, 1)
         self.assertIn("netmodels bench:", result.stderr)
+
+
+class FtpTransfer(unittest.TestCase):
+    SIZE = 4 << 20
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="nm-bench-transfer-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.root = os.path.join(self.dir, "root")
+        os.makedirs(os.path.join(self.root, "upload"))
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(os.urandom(self.SIZE))
+        model = os.environ.get("NETMODELS_SERVER_MODEL", "epoll")
+        self.server = Server("--model", model, "--service", "ftp", "--root", self.root,
+                             "--user", "bench:bench", "--quiet")
+        self.addCleanup(self.server.stop)
+
+    def test_both_directions_move_every_byte_and_report_server_cpu(self):
+        result = subprocess.run(
+            [NETMODELS, "bench", "ftp-transfer", "--file", "big.bin", "--stor-file",
+             "upload/up.bin", "--size", str(self.SIZE), "--host",
+             f"{self.server.host}:{self.server.port}", "--user", "bench", "--password", "bench",
+             "--server-pid", str(self.server.pid), "--json"],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        row = json.loads(result.stdout)
+        self.assertEqual(row["failures"], 0)
+        self.assertEqual(row["retr_mib"], 4)
+        self.assertEqual(row["stor_mib"], 4)
+        self.assertEqual(os.path.getsize(os.path.join(self.root, "upload", "up.bin")), self.SIZE)
+        self.assertGreater(row["retr_mib_per_s"], 0)
+        self.assertGreater(row["stor_mib_per_s"], 0)
+        self.assertGreaterEqual(row["retr_server_cpu_s_per_gib"], 0)
+        self.assertGreaterEqual(row["stor_server_cpu_s_per_gib"], 0)
+
+    def test_a_missing_file_fails_the_run(self):
+        result = subprocess.run(
+            [NETMODELS, "bench", "ftp-transfer", "--file", "absent.bin", "--stor-file",
+             "upload/up.bin", "--size", "1M", "--host", f"{self.server.host}:{self.server.port}",
+             "--user", "bench", "--password", "bench", "--json"],
+            capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(result.returncode, 0)
 
 
 class TlsLoginStorm(unittest.TestCase):
