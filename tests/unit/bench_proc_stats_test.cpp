@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "bench/ftp_client.hpp"
 #include "bench/proc_stats.hpp"
@@ -34,6 +39,46 @@ TEST(BenchProcStats, RejectsTruncatedOrGarbledLines) {
   EXPECT_FALSE(parse_proc_stat("12 (x) S 1 2 3"));
   EXPECT_FALSE(parse_proc_stat("12 x S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"));
   EXPECT_FALSE(parse_proc_stat("12 (x) S one 2 3 4 5 6 7 8 9 10 11 12 13 14 15"));
+}
+
+TEST(BenchProcStats, ParsesSchedstat) {
+  EXPECT_EQ(parse_schedstat("6835838 162887896 280\n"), 6835838u);
+  EXPECT_EQ(parse_schedstat("42"), 42u);
+  EXPECT_FALSE(parse_schedstat(""));
+  EXPECT_FALSE(parse_schedstat("x 1 2"));
+}
+
+// A process that spends a few milliseconds on a CPU, less than a tick: its stat line says 0
+// ticks (utime and stime are truncated to whole ticks), its CPU must still be seen.
+TEST(BenchProcStats, TreeCpuSeesAChildsSubTickTime) {
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char c;
+    if (::read(go[0], &c, 1) != 1) ::_exit(1);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    ::pause();
+    ::_exit(0);
+  }
+  auto before = tree_cpu_seconds(child);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  std::optional<double> after;
+  for (int i = 0; i < 200; ++i) {  // up to 2 s for the child to run its 5 ms
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    after = tree_cpu_seconds(child);
+    if (after && *after - *before >= 0.004) break;
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(go[0]);
+  ::close(go[1]);
+  ASSERT_TRUE(after);
+  EXPECT_GE(*after - *before, 0.004);
 }
 
 TEST(BenchProcStats, ReadsKbFields) {
