@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -134,12 +135,24 @@ class ThreadPoolModel final : public Model {
       queue_.pop_front();
       --idle_;
       lock.unlock();
-      serve_blocking(std::move(job.fd), job.peer, context);
+      if (draining(context)) {
+        // A drain began while this connection waited: a worker freed by the drain (its session
+        // told 421) must not greet it now; it hears what the queue's others hear at stop.
+        refuse_connection(job.fd.release(), context.service->shutdown_notice());
+      } else {
+        serve_blocking(std::move(job.fd), job.peer, context);
+      }
       admission.release(job.peer);
       lock.lock();
       ++idle_;
     }
     --idle_;
+  }
+
+  // True once a drain or a stop was asked for: the signal pipes stay readable from then on.
+  static bool draining(const ServerContext& context) {
+    pollfd fds[] = {{context.drain_fd, POLLIN, 0}, {context.stop_fd, POLLIN, 0}};
+    return ::poll(fds, 2, 0) > 0;
   }
 
   std::mutex mutex_;
