@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <latch>
 #include <string>
 
 namespace nm {
@@ -75,7 +76,16 @@ MetricsEndpoint::~MetricsEndpoint() {
 }
 
 void MetricsEndpoint::start() {
-  thread_ = std::thread([this] { run(); });
+  // Returns once the thread runs its loop: fork and prefork fork their children right after,
+  // and a child forked while this thread was still being set up could inherit a lock that the
+  // set-up held (ASan's allocator, which g++ 12's runtime does not guard across fork) and hang
+  // at its first allocation (seen once: metrics.prefork under ASan, a child that never drained).
+  std::latch running(1);
+  thread_ = std::thread([this, &running] {
+    running.count_down();
+    run();
+  });
+  running.wait();
 }
 
 void MetricsEndpoint::run() {
