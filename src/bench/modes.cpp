@@ -218,15 +218,12 @@ int run_transfer_mode(const ModeOptions& mode, const TransferOptions& options) {
     report.add("stor_mib_per_s", r.stor_seconds > 0 ? r.stor_bytes / kMiB / r.stor_seconds : 0,
                "MiB/s", 1);
     // Server CPU seconds per GiB moved, each direction's session whole (its login included).
-    constexpr double kGiB = 1024.0 * 1024 * 1024;
-    if (r.retr_server_cpu_seconds >= 0 && r.retr_bytes > 0) {
-      report.add("retr_server_cpu_s_per_gib", r.retr_server_cpu_seconds / (r.retr_bytes / kGiB),
-                 "s", 3);
-    }
-    if (r.stor_server_cpu_seconds >= 0 && r.stor_bytes > 0) {
-      report.add("stor_server_cpu_s_per_gib", r.stor_server_cpu_seconds / (r.stor_bytes / kGiB),
-                 "s", 3);
-    }
+    auto cpu_per_gib = [&report](const char* name, double cpu_seconds, uint64_t bytes) {
+      constexpr double kGiB = 1024.0 * 1024 * 1024;
+      if (cpu_seconds >= 0 && bytes > 0) report.add(name, cpu_seconds / (bytes / kGiB), "s", 3);
+    };
+    cpu_per_gib("retr_server_cpu_s_per_gib", r.retr_server_cpu_seconds, r.retr_bytes);
+    cpu_per_gib("stor_server_cpu_s_per_gib", r.stor_server_cpu_seconds, r.stor_bytes);
     add_failures(report, r.failures);
     print(mode, report);
     return r.failures == 0 && r.retr_bytes > 0 && r.stor_bytes > 0 ? 0 : 1;

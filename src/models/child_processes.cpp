@@ -105,8 +105,7 @@ std::vector<pid_t> ChildProcesses::reap() {
 }
 
 void ChildProcesses::drain(int stop_fd, const std::function<void(pid_t)>& on_exit) {
-  pollfd stop{stop_fd, POLLIN, 0};
-  if (::poll(&stop, 1, 0) > 0) return;  // a stop, not a drain: stop_all() follows
+  if (signalled(stop_fd)) return;  // a stop, not a drain: stop_all() follows
   spdlog::info("event=drain-forwarded children={}", pids_.size());
   for (pid_t pid : pids_) ::kill(pid, SIGTERM);
   while (!pids_.empty()) {

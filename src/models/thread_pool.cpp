@@ -1,4 +1,3 @@
-#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "models/accept_loop.hpp"
 #include "models/blocking_connection.hpp"
 #include "models/factories.hpp"
+#include "net/signals.hpp"
 #include "server/acceptor.hpp"
 #include "session/metrics.hpp"
 
@@ -135,7 +135,7 @@ class ThreadPoolModel final : public Model {
       queue_.pop_front();
       --idle_;
       lock.unlock();
-      if (draining(context)) {
+      if (signalled(context.drain_fd) || signalled(context.stop_fd)) {
         // A drain began while this connection waited: a worker freed by the drain (its session
         // told 421) must not greet it now; it hears what the queue's others hear at stop.
         refuse_connection(job.fd.release(), context.service->shutdown_notice());
@@ -147,12 +147,6 @@ class ThreadPoolModel final : public Model {
       ++idle_;
     }
     --idle_;
-  }
-
-  // True once a drain or a stop was asked for: the signal pipes stay readable from then on.
-  static bool draining(const ServerContext& context) {
-    pollfd fds[] = {{context.drain_fd, POLLIN, 0}, {context.stop_fd, POLLIN, 0}};
-    return ::poll(fds, 2, 0) > 0;
   }
 
   std::mutex mutex_;

@@ -1,6 +1,7 @@
 #include "net/signals.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -95,6 +96,11 @@ void install_reload_signal() {
 
 unsigned reload_generation() {
   return g_reload_generation.load(std::memory_order_relaxed);
+}
+
+bool signalled(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 }  // namespace nm

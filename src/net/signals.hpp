@@ -20,6 +20,8 @@ void set_drain_timeout(std::chrono::milliseconds timeout);
 // SIGTERM or any SIGINT, makes stop_fd readable: the timeout needs no thread and no loop of its
 // own, and every wait that watches stop_fd already honours it.
 StopSignals install_stop_signals();
+// True once `fd` (stop_fd or drain_fd) has been signalled; -1 never is. Does not wait.
+bool signalled(int fd);
 // In a forked child: SIGINT / SIGTERM kill again, as for any process.
 void restore_default_signals();
 
